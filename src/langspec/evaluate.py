@@ -1,0 +1,64 @@
+"""Per-example loss and prediction, with the whole model or a subnetwork per language."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .encode import Encoded, by_length, chunks
+from .gates import HeadGates
+
+
+@torch.no_grad()
+def predict(
+    model: torch.nn.Module,
+    data: Encoded,
+    batch_size: int,
+    gates: HeadGates | None = None,
+    masks: Mapping[str, torch.Tensor] | None = None,
+    rows: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-entropy loss [N] (nats) and predicted label [N] for ``rows`` (default: all).
+
+    With ``masks`` (language -> [layers, heads]) each example is scored under its
+    language's mask through ``gates``; languages without a mask use the whole model.
+    """
+    model.eval()
+    rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+    device = next(model.parameters()).device
+    loss = np.zeros(len(data), dtype=np.float64)
+    pred = np.zeros(len(data), dtype=np.int64)
+    groups = {None: rows} if not masks else {lang: rows[data.lang[rows] == lang] for lang in np.unique(data.lang[rows])}
+    for lang, group in groups.items():
+        if gates is not None:
+            if masks and lang in masks:
+                gates.set(masks[lang])
+            else:
+                gates.reset()
+        for batch_rows in chunks(by_length(data, group), batch_size):
+            batch = data.batch(batch_rows, device)
+            labels = batch.pop("labels")
+            logits = model(**batch).logits.float()
+            loss[batch_rows] = F.cross_entropy(logits, labels, reduction="none").cpu().numpy()
+            pred[batch_rows] = logits.argmax(-1).cpu().numpy()
+    if gates is not None:
+        gates.reset()
+    return loss[rows], pred[rows]
+
+
+def language_metrics(data: Encoded, loss: np.ndarray, pred: np.ndarray, rows: np.ndarray | None = None) -> dict[str, dict]:
+    """Mean loss, accuracy and count per language for the scored ``rows`` (default: all)."""
+    rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+    langs = data.lang[rows]
+    correct = pred == data.label.numpy()[rows]
+    return {
+        lang: {
+            "loss": float(loss[langs == lang].mean()),
+            "accuracy": float(correct[langs == lang].mean()),
+            "n": int((langs == lang).sum()),
+        }
+        for lang in dict.fromkeys(langs.tolist())
+    }

@@ -1,0 +1,158 @@
+"""Fine-tuning: the whole model (regime ``full``) or language subnetworks (SFT).
+
+Full fine-tuning shuffles all languages together. Sparse fine-tuning (paper
+section 4.2) draws language-specific batches in random order, each language
+equally often; the batch language's mask gates the forward pass and multiplies
+the gradients before the optimizer step. After every epoch a self-contained
+checkpoint is saved: these are TracIn's checkpoints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from .atomic import atomic_dir, write_json
+from .encode import Encoded, chunks
+from .errors import LangspecError
+from .evaluate import language_metrics, predict
+from .gates import HeadGates
+from .sparse import frozen_heads, mask_gradients
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """One task's fine-tuning settings (config ``tasks.<name>.finetune``)."""
+
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    eval_batch_size: int
+    max_length: int
+    warmup_ratio: float
+    weight_decay: float
+    max_grad_norm: float
+    seed: int
+
+
+def mixed_batches(data: Encoded, batch_size: int, rng: np.random.Generator) -> list[tuple[None, np.ndarray]]:
+    """One epoch of batches over all languages, shuffled together."""
+    return [(None, rows) for rows in chunks(rng.permutation(len(data)), batch_size)]
+
+
+def language_batches(data: Encoded, batch_size: int, rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
+    """One epoch of single-language batches in random order, each language equally often.
+
+    A language with fewer examples is topped up with a second shuffle of its own
+    examples so that it has as many batches as the largest one.
+    """
+    per_language = {lang: data.indices(lang) for lang in data.languages}
+    most = max(len(rows) for rows in per_language.values())
+    plan = []
+    for lang, rows in per_language.items():
+        order = np.concatenate([rng.permutation(rows) for _ in range(-(-most // len(rows)))])[:most]
+        plan += [(lang, batch) for batch in chunks(order, batch_size)]
+    return [plan[i] for i in rng.permutation(len(plan))]
+
+
+def train(
+    model: torch.nn.Module,
+    tokenizer,
+    train_data: Encoded,
+    dev_data: Encoded,
+    hp: Hyperparameters,
+    out_dir: Path,
+    masks: Mapping[str, torch.Tensor] | None = None,
+    strict: bool = False,
+) -> list[dict]:
+    """Fine-tune ``model`` and save ``out_dir/epoch{e}`` after every epoch.
+
+    With ``masks`` (language -> [layers, heads] 0/1) this is sparse fine-tuning;
+    ``strict`` additionally keeps masked heads' parameters and AdamW state
+    exactly unchanged in each step. Returns the metrics of every epoch.
+    """
+    torch.manual_seed(hp.seed)
+    rng = np.random.default_rng(hp.seed)
+    device = next(model.parameters()).device
+    gates = HeadGates(model) if masks else None
+    make_plan = language_batches if masks else mixed_batches
+    if masks:
+        missing = sorted(set(train_data.languages) - set(masks))
+        if missing:
+            raise LangspecError(f"sparse fine-tuning has no mask for training language(s) {', '.join(missing)}")
+        masks = {lang: torch.as_tensor(mask, dtype=torch.float32, device=device) for lang, mask in masks.items()}
+
+    steps_per_epoch = len(make_plan(train_data, hp.batch_size, np.random.default_rng(0)))
+    total = steps_per_epoch * hp.epochs
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": hp.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=hp.learning_rate,
+    )
+    schedule = get_linear_schedule_with_warmup(optimizer, int(hp.warmup_ratio * total), total)
+
+    history = []
+    progress = tqdm(total=total, desc=f"train {out_dir.name}", unit="step")
+    step = 0
+    for epoch in range(1, hp.epochs + 1):
+        started = time.perf_counter()
+        model.train()
+        losses = []
+        for lang, rows in make_plan(train_data, hp.batch_size, rng):
+            batch = train_data.batch(rows, device)
+            if gates is not None:
+                gates.set(masks[lang])
+            loss = model(**batch).loss
+            loss.backward()
+            if gates is not None:
+                mask_gradients(gates.layout, masks[lang])
+            torch.nn.utils.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
+            if strict and gates is not None:
+                with frozen_heads(gates.layout, masks[lang], optimizer):
+                    optimizer.step()
+            else:
+                optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(loss.item())
+            step += 1
+            progress.update()
+            progress.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
+        if gates is not None:
+            gates.reset()
+        metrics = {
+            "epoch": epoch,
+            "step": step,
+            "learning_rate": schedule.get_last_lr()[0],
+            "train_loss": float(np.mean(losses)),
+            "train_seconds": time.perf_counter() - started,
+            "hyperparameters": asdict(hp),
+            "sparse": None if not masks else ("strict" if strict else "paper"),
+            "dev": language_metrics(dev_data, *predict(model, dev_data, hp.eval_batch_size)),
+        }
+        if masks:
+            metrics["dev_subnetwork"] = language_metrics(
+                dev_data, *predict(model, dev_data, hp.eval_batch_size, gates=gates, masks=masks)
+            )
+        save_checkpoint(model, tokenizer, out_dir / f"epoch{epoch}", metrics)
+        history.append(metrics)
+    progress.close()
+    if gates is not None:
+        gates.remove()
+    return history
+
+
+def save_checkpoint(model: torch.nn.Module, tokenizer, path: Path, metrics: dict) -> None:
+    """A self-contained ``save_pretrained`` directory plus ``metrics.json``, written atomically."""
+    with atomic_dir(path) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        write_json(tmp / "metrics.json", metrics)

@@ -1,0 +1,66 @@
+"""Shared fixtures: tiny randomly initialised encoders, offline."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest
+import torch
+from transformers import (
+    BertConfig,
+    BertForSequenceClassification,
+    DistilBertConfig,
+    DistilBertForSequenceClassification,
+    XLMRobertaConfig,
+    XLMRobertaForSequenceClassification,
+)
+
+_FAMILIES = {
+    "bert": (BertConfig, BertForSequenceClassification),
+    "xlm-roberta": (XLMRobertaConfig, XLMRobertaForSequenceClassification),
+    "distilbert": (DistilBertConfig, DistilBertForSequenceClassification),
+}
+
+
+def tiny_classifier(
+    family: str = "bert",
+    layers: int = 2,
+    heads: int = 4,
+    hidden: int = 16,
+    num_labels: int = 3,
+    seed: int = 0,
+    attn: str = "sdpa",
+    vocab: int = 50,
+) -> torch.nn.Module:
+    """A random sequence classifier of the given family, in eval mode (no dropout)."""
+    config_cls, model_cls = _FAMILIES[family]
+    if family == "distilbert":
+        config = config_cls(vocab_size=vocab, dim=hidden, n_layers=layers, n_heads=heads, hidden_dim=2 * hidden, num_labels=num_labels)
+    else:
+        config = config_cls(
+            vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+            intermediate_size=2 * hidden, num_labels=num_labels, max_position_embeddings=64,
+        )
+    config._attn_implementation = attn
+    torch.manual_seed(seed)
+    return model_cls(config).eval()
+
+
+def random_batch(batch: int = 4, length: int = 7, vocab: int = 50, num_labels: int = 3, seed: int = 1) -> dict[str, torch.Tensor]:
+    """Token ids with ragged padding (the last examples are shorter), and labels."""
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.randint(5, vocab, (batch, length), generator=generator)
+    attention = torch.ones(batch, length, dtype=torch.long)
+    for row in range(batch):
+        attention[row, length - row:] = 0
+    ids[attention == 0] = 1
+    labels = torch.randint(0, num_labels, (batch,), generator=generator)
+    return {"input_ids": ids, "attention_mask": attention, "labels": labels}
+
+
+@pytest.fixture
+def tiny():
+    return tiny_classifier
