@@ -64,3 +64,42 @@ def random_batch(batch: int = 4, length: int = 7, vocab: int = 50, num_labels: i
 @pytest.fixture
 def tiny():
     return tiny_classifier
+
+
+def word_tokenizer(texts: list[str]):
+    """A whitespace word-level fast tokenizer with XLM-R-style specials, trained on ``texts``."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=["<s>", "<pad>", "</s>", "<unk>"]))
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+        unk_token="<unk>", cls_token="<s>", sep_token="</s>",
+    )
+
+
+def toy_task(per_language: int = 24, languages=("aa", "bb", "cc"), seed: int = 0):
+    """A parallel 3-class topic task: each language has its own words for the same items.
+
+    Returns a contract frame (uid, lang, text_a, text_b, label).
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    topics = ["disk", "net", "user"]
+    fillers = ["the", "a", "to", "of", "is", "on", "with", "for"]
+    rows = []
+    for item in range(per_language):
+        label = item % 3
+        words = list(rng.choice(fillers, size=5)) + [topics[label]] * 2
+        rng.shuffle(words)
+        for lang in languages:
+            text = " ".join(f"{lang}{w}" for w in words)
+            rows.append({"uid": f"t{item}-{lang}", "lang": lang, "text_a": text, "text_b": None, "label": label})
+    return pd.DataFrame(rows)

@@ -76,7 +76,7 @@ def encode(frame: pd.DataFrame, tokenizer, max_length: int) -> Encoded:
     return Encoded(
         uid=frame["uid"].astype(str).to_numpy(),
         lang=frame["lang"].astype(str).to_numpy(),
-        label=torch.as_tensor(frame["label"].to_numpy(dtype=np.int64)),
+        label=torch.tensor(frame["label"].to_numpy(dtype=np.int64)),
         features=features,
         pad_id=tokenizer.pad_token_id,
     )
