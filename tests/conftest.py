@@ -50,12 +50,14 @@ def tiny_classifier(
 
 
 def random_batch(batch: int = 4, length: int = 7, vocab: int = 50, num_labels: int = 3, seed: int = 1) -> dict[str, torch.Tensor]:
-    """Token ids with ragged padding (the last examples are shorter), and labels."""
+    """Token ids with ragged padding (row r has r mod (length - 2) pads), and labels."""
     generator = torch.Generator().manual_seed(seed)
     ids = torch.randint(5, vocab, (batch, length), generator=generator)
     attention = torch.ones(batch, length, dtype=torch.long)
     for row in range(batch):
-        attention[row, length - row:] = 0
+        pad = row % (length - 2)
+        if pad:
+            attention[row, length - pad:] = 0
     ids[attention == 0] = 1
     labels = torch.randint(0, num_labels, (batch,), generator=generator)
     return {"input_ids": ids, "attention_mask": attention, "labels": labels}

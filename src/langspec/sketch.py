@@ -1,0 +1,134 @@
+"""Per-example gradient sketches (Pruthi et al. 2020, appendix E; paper 000 appendix A).
+
+For a linear layer y = W x + b with per-example gradient sum_t ∇y_t [x_t; 1]ᵀ
+(m × (n+1), bias as a column), the sketch is G1 (sum_t ∇y_t [x_t; 1]ᵀ) G2ᵀ
+= sum_t (G1 ∇y_t)(G2 [x_t; 1])ᵀ, a √d × √d matrix with G1 ∈ R^{√d×m},
+G2 ∈ R^{√d×(n+1)} drawn from N(0, 1/√d) so that E[G1ᵀG1] = E[G2ᵀG2] = I.
+We project each layer's input on the forward pass and its output gradient on
+the backward pass, both to √d, and multiply per example: the full per-example
+gradient is never built. One batched backward of the summed per-example
+losses runs with every parameter frozen, so autograd computes activation
+gradients only (no weight-gradient products).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import zlib
+from functools import partial
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .errors import LangspecError
+from .frozen import parameters_frozen
+
+
+def layer_seed(seed: int, name: str) -> int:
+    """The projection seed of one layer: the same name and seed give the same matrices anywhere."""
+    return int(np.random.SeedSequence([seed, zlib.crc32(name.encode())]).generate_state(1)[0])
+
+
+def select_layers(model: nn.Module, patterns: list[str]) -> list[tuple[str, nn.Linear]]:
+    """The model's nn.Linear modules whose names match any glob pattern, in module order."""
+    layers = [
+        (name, module)
+        for name, module in model.named_modules()
+        if isinstance(module, nn.Linear) and any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    ]
+    if not layers:
+        raise LangspecError(f"sketch layer patterns {patterns} match no nn.Linear module of the model")
+    return layers
+
+
+class Sketcher:
+    """Hooks that turn one batched backward into per-example sketches [B, layers * dim].
+
+    ``dim`` is d per layer (a square); ``patterns`` select layers by name;
+    ``seed`` fixes every projection, so train and test sketches share them.
+    """
+
+    def __init__(self, model: nn.Module, dim: int, patterns: list[str], seed: int) -> None:
+        side = math.isqrt(dim)
+        if side * side != dim:
+            raise LangspecError(f"sketch dim {dim} is not a square (sketches are √d × √d per layer)")
+        self.model = model
+        self.side = side
+        self.seed = seed
+        self.layers = select_layers(model, patterns)
+        parameter = next(model.parameters())
+        self.projections = []
+        for name, linear in self.layers:
+            generator = torch.Generator().manual_seed(layer_seed(seed, name))
+            scale = 1.0 / math.sqrt(side)
+            g1 = torch.randn(side, linear.out_features, generator=generator, dtype=torch.float64) * scale
+            columns = linear.in_features + (linear.bias is not None)  # the bias is a column of ones
+            g2 = torch.randn(side, columns, generator=generator, dtype=torch.float64) * scale
+            self.projections.append(
+                (g1.to(parameter.device, parameter.dtype), g2.to(parameter.device, parameter.dtype))
+            )
+        self._out: list[torch.Tensor | None] = []
+        self._handles: list = []
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the sketched layers, in sketch order."""
+        return [name for name, _ in self.layers]
+
+    @property
+    def width(self) -> int:
+        """Sketch length D = layers × d."""
+        return len(self.layers) * self.side * self.side
+
+    def __enter__(self) -> Sketcher:
+        self._handles = [linear.register_forward_hook(partial(self._forward, i)) for i, (_, linear) in enumerate(self.layers)]
+        embeddings = self.model.get_input_embeddings()
+        self._handles.append(embeddings.register_forward_hook(lambda m, a, out: out.requires_grad_(True)))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def _forward(self, index: int, module: nn.Linear, args: tuple, output: torch.Tensor) -> None:
+        g1, g2 = self.projections[index]
+        x = args[0]
+        if x.ndim == 2:  # e.g. pooler and classifier act on the first token only: [B, n]
+            x = x[:, None]
+        x_proj = x @ g2[:, : module.in_features].T  # [B, T, √d]
+        if module.bias is not None:
+            x_proj = x_proj + g2[:, -1]
+        output.register_hook(partial(self._backward, index, x_proj))
+
+    def _backward(self, index: int, x_proj: torch.Tensor, grad: torch.Tensor) -> None:
+        g1, _ = self.projections[index]
+        if grad.ndim == 2:
+            grad = grad[:, None]
+        y_proj = grad @ g1.T  # [B, T, √d]
+        self._out[index] = (y_proj.transpose(1, 2) @ x_proj).flatten(1)  # [B, √d·√d]
+
+    def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Sketch one batch (must include ``labels``).
+
+        Returns sketches [B, D], per-example losses [B] (nats) and predictions [B].
+        """
+        if not self._handles:
+            raise RuntimeError("use the Sketcher as a context manager")
+        batch = dict(batch)
+        labels = batch.pop("labels")
+        self._out = [None] * len(self.layers)
+        self.model.eval()
+        with parameters_frozen(self.model):
+            logits = self.model(**batch).logits
+            losses = F.cross_entropy(logits, labels, reduction="none")
+            losses.sum().backward()
+        missing = [self.names[i] for i, out in enumerate(self._out) if out is None]
+        if missing:
+            raise LangspecError(f"sketch layers {missing} receive no gradient from the loss")
+        sketches = torch.cat(self._out, dim=1)
+        self._out = []
+        return sketches.detach(), losses.detach(), logits.detach().argmax(-1)
