@@ -1,0 +1,86 @@
+"""Language shares: how much each training language contributes to the top-k (paper 4.3).
+
+For a test example, the share of training language ℓ is the fraction of its k
+most positively (or negatively) influential training examples that are in ℓ.
+Shares are averaged over the test examples of a test language and given in
+percent. A condition is compared with its baseline over the test examples that
+both models classify correctly (the paper's rule).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import LangspecError
+from .influence import Influence
+
+SIGNS = {"pos": "pos_idx", "neg": "neg_idx"}
+
+
+def _per_example(idx: np.ndarray, train_codes: np.ndarray, n_langs: int) -> np.ndarray:
+    """[T, k] indices -> [T, languages] fraction of the top-k in each training language."""
+    onehot = np.eye(n_langs)[train_codes]  # [N, L]
+    return onehot[idx].mean(axis=1)
+
+
+def shares(influence: Influence, rows: np.ndarray, languages: list[str], epoch: int | None = None) -> pd.DataFrame:
+    """Shares (%) for the test examples selected by the boolean ``rows`` [T].
+
+    ``epoch`` picks one checkpoint's own top-k (0-based) instead of the sum.
+    Columns: test_lang, train_lang, sign, share_pct, n_test.
+    """
+    codes = np.array([languages.index(lang) for lang in influence.train_lang])
+    records = []
+    for sign, name in SIGNS.items():
+        idx = getattr(influence, name) if epoch is None else influence.epoch[name][epoch]
+        fractions = _per_example(idx, codes, len(languages))
+        for test_lang in languages:
+            selected = rows & (influence.test_lang == test_lang)
+            mean = fractions[selected].mean(axis=0) * 100 if selected.any() else np.full(len(languages), np.nan)
+            for j, train_lang in enumerate(languages):
+                records.append((test_lang, train_lang, sign, float(mean[j]), int(selected.sum())))
+    return pd.DataFrame(records, columns=["test_lang", "train_lang", "sign", "share_pct", "n_test"])
+
+
+def compare(condition: Influence, baseline: Influence, languages: list[str]) -> pd.DataFrame:
+    """Shares of ``condition`` and ``baseline`` over the examples both classify correctly.
+
+    Columns: test_lang, train_lang, sign, share_pct, n_test, baseline_pct, change_pct
+    (percentage points, condition minus baseline).
+    """
+    if not np.array_equal(condition.test_uid, baseline.test_uid):
+        raise LangspecError("the condition and its baseline were scored on different test examples")
+    if not np.array_equal(condition.train_uid, baseline.train_uid):
+        raise LangspecError("the condition and its baseline were scored against different training examples")
+    both = condition.correct & baseline.correct
+    table = shares(condition, both, languages)
+    table["baseline_pct"] = shares(baseline, both, languages)["share_pct"].to_numpy()
+    table["change_pct"] = table["share_pct"] - table["baseline_pct"]
+    return table
+
+
+def epoch_shares(influence: Influence, languages: list[str]) -> pd.DataFrame:
+    """Per-checkpoint shares over the examples correct at that checkpoint, with test accuracy.
+
+    Columns: epoch (1-based), test_lang, train_lang, sign, share_pct, n_test, accuracy.
+    Needs an influence file made with ``per_checkpoint``.
+    """
+    if not influence.epoch:
+        raise LangspecError("per-checkpoint rankings are missing: set influence.per_checkpoint: true")
+    frames = []
+    for e in range(influence.epoch_correct.shape[0]):
+        correct = influence.epoch_correct[e]
+        table = shares(influence, correct, languages, epoch=e)
+        accuracy = {lang: float(correct[influence.test_lang == lang].mean()) for lang in languages if (influence.test_lang == lang).any()}
+        table.insert(0, "epoch", e + 1)
+        table["accuracy"] = table["test_lang"].map(accuracy)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def matrix(table: pd.DataFrame, sign: str, value: str = "change_pct") -> pd.DataFrame:
+    """A test-language × train-language matrix of one column of a shares table."""
+    part = table[table["sign"] == sign]
+    order = list(dict.fromkeys(part["test_lang"]))
+    return part.pivot(index="test_lang", columns="train_lang", values=value).loc[order, order]
