@@ -68,6 +68,7 @@ def test_conditions_map_each_test_language_to_one_mask():
     assert single_masks("own", langs) == {"en": "en", "de": "de"}
     assert single_masks("random2", langs) == {"en": "en-random2", "de": "de-random2"}
     assert single_masks("ko", langs) == {"en": "ko", "de": "ko"}
+    assert single_masks("de-random3", langs) == {"en": "de-random3", "de": "de-random3"}
     assert single_masks("intersection-es-fr", langs) == {"en": "intersection-es-fr", "de": "intersection-es-fr"}
     assert mask_languages("intersection-es-fr") == ["es", "fr"]
     assert mask_languages("de-random2") == ["de"]

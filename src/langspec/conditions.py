@@ -1,9 +1,9 @@
 """Mask conditions: which single mask each test language is scored under.
 
 ``full`` (no mask), ``own`` (each test language its own mask), ``random<s>``
-(its own mask shuffled with seed s), a language code (that language's mask for
-every test language: the paper's "suboptimal" case), ``union-<a>-<b>`` and
-``intersection-<a>-<b>``. Sketches are always taken under one single mask (a
+(its own mask shuffled with seed s), and any single-mask name applied to every
+test language: a language code (that language's mask: the paper's "suboptimal"
+case), ``<lang>-random<s>``, ``union-<a>-<b>`` and ``intersection-<a>-<b>``. Sketches are always taken under one single mask (a
 mask name, or ``full``); composite conditions are assembled from them, so the
 train and test gradients of one score share a mask.
 """
@@ -17,6 +17,7 @@ from .errors import LangspecError
 _RANDOM = re.compile(r"^random(\d+)$")
 _COMPOSED = re.compile(r"^(union|intersection)-([a-z]{2,3})-([a-z]{2,3})$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
+_LANG_RANDOM = re.compile(r"^[a-z]{2,3}-random\d+$")
 
 
 def mask_for(condition: str, test_lang: str) -> str:
@@ -25,11 +26,11 @@ def mask_for(condition: str, test_lang: str) -> str:
         return "full" if condition == "full" else test_lang
     if match := _RANDOM.match(condition):
         return f"{test_lang}-random{match.group(1)}"
-    if _COMPOSED.match(condition) or _LANG.match(condition):
+    if _COMPOSED.match(condition) or _LANG.match(condition) or _LANG_RANDOM.match(condition):
         return condition
     raise LangspecError(
         f"mask condition '{condition}' is not one of full, own, random<seed>, a language code, "
-        "union-<a>-<b> or intersection-<a>-<b>"
+        "<lang>-random<seed>, union-<a>-<b> or intersection-<a>-<b>"
     )
 
 

@@ -1,0 +1,25 @@
+"""langspec: language-specialized subnetworks, sparse fine-tuning and TracIn influence.
+
+snakemake --cores 2 results/figures/fig4.pdf     # the main job, embedded default
+snakemake --cores 2 all                          # every figure and table the config can draw
+snakemake --configfile config/paper.yaml ...     # the paper-scale study (replaces the default)
+"""
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+# The embedded default, unless a --configfile replaces it (a deep merge would
+# mix the default's tasks into the paper's).
+if not workflow.overwrite_configfiles:
+    workflow.configfile("config/config.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/model.smk"
+include: "workflow/rules/finetune.smk"
+include: "workflow/rules/prune.smk"
+include: "workflow/rules/sft.smk"
+include: "workflow/rules/sketch.smk"
+include: "workflow/rules/influence.smk"

@@ -1,0 +1,17 @@
+rule finetune:
+    """Multilingual full fine-tuning (regime full), a checkpoint after every epoch."""
+    input:
+        init=f"{R}/models/{{task}}/init",
+        data=data_files("{task}", ["train", "dev"]),
+    output:
+        directory(f"{R}/models/{{task}}/full"),
+    log:
+        f"{R}/logs/models/{{task}}/full.log",
+    params:
+        hp=finetune_params,
+        device=config["compute"]["device"],
+    threads: config["compute"]["threads"]
+    resources:
+        gpu=config["compute"]["gpus"],
+    script:
+        "../scripts/finetune.py"

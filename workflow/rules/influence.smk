@@ -1,0 +1,43 @@
+rule influence:
+    """TracIn top-k for one regime and mask condition, summed over the epoch checkpoints."""
+    input:
+        unpack(sketch_files),
+        model=f"{R}/models/{{task}}/{{regime}}",
+    output:
+        influence_file("{task}", "{regime}", "{condition}"),
+    log:
+        f"{R}/logs/influence/{{task}}/{{regime}}/{{condition}}.log",
+    params:
+        influence=influence_params,
+    threads: config["compute"]["threads"]
+    script:
+        "../scripts/influence.py"
+
+
+rule shares:
+    """Training-language shares of the top-k, against the full model after full fine-tuning."""
+    input:
+        condition=influence_file("{task}", "{regime}", "{condition}"),
+        baseline=influence_file("{task}", "full", "full"),
+    output:
+        shares_file("{task}", "{regime}", "{condition}"),
+    log:
+        f"{R}/logs/shares/{{task}}/{{regime}}/{{condition}}.log",
+    params:
+        languages=lambda w: languages(w.task),
+    script:
+        "../scripts/shares.py"
+
+
+rule epoch_shares:
+    """Training-language shares of each checkpoint's own top-k, with test accuracy per checkpoint."""
+    input:
+        influence_file("{task}", "{regime}", "{condition}"),
+    output:
+        shares_file("{task}", "{regime}", "{condition}", per_epoch=True),
+    log:
+        f"{R}/logs/shares/{{task}}/{{regime}}/{{condition}}.epochs.log",
+    params:
+        languages=lambda w: languages(w.task),
+    script:
+        "../scripts/epoch_shares.py"

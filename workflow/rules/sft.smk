@@ -1,0 +1,18 @@
+rule sft:
+    """Sparse fine-tuning from the initial model on the language masks (sft) or random masks (sft-random)."""
+    input:
+        init=f"{R}/models/{{task}}/init",
+        data=data_files("{task}", ["train", "dev"]),
+        masks=sft_masks,
+    output:
+        directory(f"{R}/models/{{task}}/{{sft_regime}}"),
+    log:
+        f"{R}/logs/models/{{task}}/{{sft_regime}}.log",
+    params:
+        sft=sft_params,
+        device=config["compute"]["device"],
+    threads: config["compute"]["threads"]
+    resources:
+        gpu=config["compute"]["gpus"],
+    script:
+        "../scripts/sft.py"

@@ -1,0 +1,13 @@
+from langspec.atomic import atomic_path
+from langspec.influence import read_influence
+from langspec.jobs import run
+from langspec.shares import epoch_shares
+
+
+def main():
+    table = epoch_shares(read_influence(snakemake.input[0]), snakemake.params.languages)
+    with atomic_path(snakemake.output[0]) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.4f")
+
+
+run(snakemake.log[0], main)

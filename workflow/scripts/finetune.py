@@ -1,0 +1,18 @@
+from pathlib import Path
+
+from langspec.atomic import atomic_dir
+from langspec.checkpoints import load_classifier, read_split
+from langspec.encode import encode
+from langspec.jobs import device, run
+from langspec.train import Hyperparameters, train
+
+
+def main():
+    hp = Hyperparameters(**snakemake.params.hp)
+    model, tokenizer = load_classifier(snakemake.input.init, device(snakemake.params.device))
+    train_data, dev_data = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)
+    with atomic_dir(snakemake.output[0]) as out:
+        train(model, tokenizer, train_data, dev_data, hp, Path(out))
+
+
+run(snakemake.log[0], main, snakemake.threads)

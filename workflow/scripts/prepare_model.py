@@ -1,0 +1,19 @@
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from langspec.jobs import run
+from langspec.models.prepare import prepare
+
+
+def main():
+    params = snakemake.params.model
+    frames = [pd.read_parquet(path) for path in snakemake.input.data]
+    texts = [text for frame in frames for text in frame["text_a"]] + [text for frame in frames for text in frame["text_b"].dropna()]
+    labels = json.loads(Path(snakemake.input.manifest).read_text())["label_names"]
+    name = snakemake.input.pretrained[0] if snakemake.input.pretrained else params["name"]
+    prepare(name, Path(snakemake.output[0]), texts, labels, params["layers"], params["trim_vocabulary"], params["tiny"], params["seed"])
+
+
+run(snakemake.log[0], main)

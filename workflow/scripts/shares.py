@@ -1,0 +1,13 @@
+from langspec.atomic import atomic_path
+from langspec.influence import read_influence
+from langspec.jobs import run
+from langspec.shares import compare
+
+
+def main():
+    table = compare(read_influence(snakemake.input.condition), read_influence(snakemake.input.baseline), snakemake.params.languages)
+    with atomic_path(snakemake.output[0]) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.4f")
+
+
+run(snakemake.log[0], main)

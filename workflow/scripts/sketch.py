@@ -1,0 +1,24 @@
+from langspec.checkpoints import epoch_path, load_classifier, read_split
+from langspec.encode import encode
+from langspec.gates import HeadGates
+from langspec.jobs import device, run
+from langspec.masks import read_mask
+from langspec.sketch import Sketcher
+from langspec.sketchfile import write_sketches
+
+
+def main():
+    p = snakemake.params.sketch
+    checkpoint = epoch_path(snakemake.input.model, int(snakemake.wildcards.epoch))
+    model, tokenizer = load_classifier(checkpoint, device(snakemake.params.device))
+    with HeadGates(model) as gates:
+        if snakemake.input.mask:
+            gates.set(read_mask(snakemake.input.mask[0], gates.layout.shape)["mask"])
+        sketcher = Sketcher(model, p["dim"], p["layers"], p["seed"])
+        attrs = {"checkpoint": str(checkpoint), "mask": snakemake.wildcards.mask}
+        for split, path in zip(("train", "test"), snakemake.input.data):
+            data = encode(read_split(path), tokenizer, p["max_length"])
+            write_sketches(snakemake.output[split], sketcher, data, p["batch_size"], {**attrs, "split": split}, p["dtype"])
+
+
+run(snakemake.log[0], main, snakemake.threads)
