@@ -23,3 +23,16 @@ include: "workflow/rules/prune.smk"
 include: "workflow/rules/sft.smk"
 include: "workflow/rules/sketch.smk"
 include: "workflow/rules/influence.smk"
+include: "workflow/rules/figures.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    """Every figure the config can draw, and tables 1 and 2."""
+    default_target: True
+    input:
+        [f"{R}/figures/fig{n}.pdf" for n in drawable_figures()],
+        f"{R}/tables/table1.csv",
+        f"{R}/tables/table2.csv",

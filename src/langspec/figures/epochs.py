@@ -1,0 +1,152 @@
+"""Language specialization over training epochs and against accuracy (paper figures 7, 10, 17, 18).
+
+The language specialization of a test language at a checkpoint is its
+in-language positive share: the percentage of its top-k most positively
+influential training examples, ranked with that checkpoint alone, that are in
+the test language itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..errors import LangspecError
+from .checks import EPOCHS, columns, languages_present, nonempty
+from .scatter import scatter_with_r
+from .style import (
+    PANEL,
+    REGIME_COLOURS,
+    drop_unused,
+    legend,
+    new_figure,
+    palette,
+    styled,
+    wrap,
+)
+
+SPECIALIZATION = "in-language positive share (%)"
+
+
+def specialization(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Columns epoch, test_lang, specialization_pct, accuracy_pct: one row per (epoch, test language).
+
+    ``accuracy`` in the epoch table is a fraction in [0, 1]; it is returned in percent.
+    """
+    columns(table, EPOCHS, what)
+    if not table["accuracy"].dropna().between(0, 1).all():
+        raise LangspecError(f"{what} has accuracy outside [0, 1] (a fraction is expected)")
+    own = table[(table["sign"] == "pos") & (table["train_lang"] == table["test_lang"])]
+    if own.empty:
+        raise LangspecError(f"{what} has no in-language positive rows (sign pos, train_lang == test_lang)")
+    return pd.DataFrame({
+        "epoch": own["epoch"].astype(int).to_numpy(),
+        "test_lang": own["test_lang"].to_numpy(),
+        "specialization_pct": own["share_pct"].astype(float).to_numpy(),
+        "accuracy_pct": own["accuracy"].astype(float).to_numpy() * 100,
+    })
+
+
+def _epoch_axis(ax: Axes, epochs: np.ndarray, title: str) -> None:
+    """Integer epoch ticks, labels (y label in the first column only) and title of one over-epochs panel."""
+    ax.set_xticks(np.unique(epochs))
+    ax.set_xlabel("epoch")
+    if ax.get_subplotspec().is_first_col():
+        ax.set_ylabel(SPECIALIZATION)
+    ax.set_title(title)
+
+
+@styled
+def fig7(epoch_tables: dict[str, pd.DataFrame]) -> Figure:
+    """Language specialization (%) against accuracy (%) over all languages and checkpoints, per task.
+
+    ``epoch_tables``: task -> epoch table. One scatter panel per task, coloured
+    by test language, with Pearson r and the number of points.
+    """
+    nonempty(epoch_tables, "epoch tables")
+    points = {task: specialization(t, f"epoch table '{task}'") for task, t in epoch_tables.items()}
+    colours = palette(lang for p in points.values() for lang in p["test_lang"])
+    rows, cols = wrap(len(points))
+    fig, axes = new_figure(rows, cols, PANEL, (0.8, 0.3))
+    for ax, (task, p) in zip(drop_unused(axes, len(points)), points.items()):
+        scatter_with_r(ax, p["specialization_pct"], p["accuracy_pct"], [colours[lang] for lang in p["test_lang"]],
+                       SPECIALIZATION, "accuracy (%)", task)
+    legend(fig, colours, "test language")
+    fig.suptitle("Language specialization vs accuracy, all languages and checkpoints")
+    return fig
+
+
+def _share_y(axes: list[Axes]) -> None:
+    """Give all ``axes`` the union of their y limits, so panels compare at a glance."""
+    low = min(ax.get_ylim()[0] for ax in axes)
+    high = max(ax.get_ylim()[1] for ax in axes)
+    for ax in axes:
+        ax.set_ylim(low, high)
+
+
+def _by_regime(epoch_tables: Mapping[str, pd.DataFrame], task: str, title: str) -> Figure:
+    """One panel per regime, one line per test language: specialization (%) per epoch."""
+    nonempty(epoch_tables, f"epoch tables for {task}")
+    curves = {regime: specialization(t, f"epoch table '{regime}' of {task}") for regime, t in epoch_tables.items()}
+    colours = palette(lang for c in curves.values() for lang in c["test_lang"])
+    rows, cols = wrap(len(curves))
+    fig, axes = new_figure(rows, cols, PANEL, (0.8, 0.3))
+    used = drop_unused(axes, len(curves))
+    for ax, (regime, curve) in zip(used, curves.items()):
+        for lang, part in curve.groupby("test_lang", sort=False):
+            part = part.sort_values("epoch")
+            ax.plot(part["epoch"], part["specialization_pct"], marker="o", markersize=3.5, color=colours[lang])
+        _epoch_axis(ax, curve["epoch"].to_numpy(), f"{task}: {regime}")
+    _share_y(used)
+    legend(fig, colours, "test language", lines=True)
+    fig.suptitle(title)
+    return fig
+
+
+@styled
+def fig10(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
+    """Language specialization (%) over epochs of one task, one panel per regime (e.g. full fine-tuning, SFT).
+
+    ``epoch_tables``: regime label -> epoch table of that regime's own-language subnetworks.
+    """
+    return _by_regime(epoch_tables, task, f"Language specialization over epochs: {task}")
+
+
+@styled
+def fig17(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
+    """Language specialization (%) over epochs of one task: one panel per test language, one line per regime.
+
+    ``epoch_tables``: regime label -> epoch table. Test languages in the order of
+    the first table; every regime must have each of them.
+    """
+    nonempty(epoch_tables, f"epoch tables for {task}")
+    curves = {regime: specialization(t, f"epoch table '{regime}' of {task}") for regime, t in epoch_tables.items()}
+    languages = list(dict.fromkeys(next(iter(curves.values()))["test_lang"]))
+    for regime, curve in curves.items():
+        languages_present(languages, curve["test_lang"], f"epoch table '{regime}' of {task}", "test language")
+    colours = palette(curves, REGIME_COLOURS)
+    rows, cols = wrap(len(languages))
+    fig, axes = new_figure(rows, cols, (2.6, 2.1), (1.2, 0.3))
+    used = drop_unused(axes, len(languages))
+    for ax, lang in zip(used, languages):
+        for regime, curve in curves.items():
+            part = curve[curve["test_lang"] == lang].sort_values("epoch")
+            ax.plot(part["epoch"], part["specialization_pct"], marker="o", markersize=3.5, color=colours[regime])
+        _epoch_axis(ax, np.concatenate([c["epoch"].to_numpy() for c in curves.values()]), f"test language {lang}")
+    _share_y(used)
+    legend(fig, colours, "regime", lines=True)
+    fig.suptitle(f"Language specialization over epochs per test language: {task}")
+    return fig
+
+
+@styled
+def fig18(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
+    """SFT with random subnetworks: language specialization (%) over epochs, drawn like :func:`fig10`.
+
+    ``epoch_tables``: regime label (e.g. "SFT, random subnetworks") -> epoch table.
+    """
+    return _by_regime(epoch_tables, task, f"Language specialization over epochs with random subnetworks: {task}")

@@ -1,0 +1,24 @@
+from langspec.atomic import write_json
+from langspec.checkpoints import epoch_path, load_classifier, read_split
+from langspec.encode import encode
+from langspec.evaluate import language_metrics, predict
+from langspec.gates import HeadGates
+from langspec.jobs import device, run
+from langspec.masks import read_mask
+
+
+def main():
+    checkpoint = epoch_path(snakemake.input.model, snakemake.params.epoch)
+    model, tokenizer = load_classifier(checkpoint, device(snakemake.params.device))
+    with HeadGates(model) as gates:
+        masks = {}
+        for path in snakemake.input.masks:
+            body = read_mask(path, gates.layout.shape)
+            masks[body["lang"]] = body["mask"]
+        data = encode(read_split(snakemake.input.dev), tokenizer, snakemake.params.max_length)
+        whole = language_metrics(data, *predict(model, data, snakemake.params.batch_size))
+        subnetwork = language_metrics(data, *predict(model, data, snakemake.params.batch_size, gates=gates, masks=masks))
+    write_json(snakemake.output[0], {"checkpoint": str(checkpoint), "subnetwork": subnetwork, "full_model": whole})
+
+
+run(snakemake.log[0], main, snakemake.threads)
