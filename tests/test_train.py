@@ -19,7 +19,7 @@ from langspec.train import Hyperparameters, language_batches, train
 from .conftest import toy_task, word_tokenizer
 
 HP = Hyperparameters(learning_rate=5e-3, epochs=2, batch_size=8, eval_batch_size=16, max_length=16,
-                     warmup_ratio=0.1, weight_decay=0.1, max_grad_norm=1.0, seed=0)
+                     warmup_ratio=0.1, weight_decay=0.1, max_grad_norm=1.0, group_by_length=False, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +109,23 @@ def test_sft_without_a_mask_for_a_training_language_is_refused(setup, tmp_path):
     del masks["bb"]
     with pytest.raises(LangspecError, match="no mask for training language\\(s\\) bb"):
         train(_model(tokenizer), tokenizer, data, data, HP, tmp_path, masks=masks)
+
+
+@pytest.mark.parametrize("plan", ["mixed", "language"])
+def test_length_grouping_keeps_every_example_once_and_pads_less(plan):
+    from langspec.train import mixed_batches
+
+    frame = toy_task(per_language=200)
+    rng = np.random.default_rng(0)
+    frame["text_a"] = [" ".join(t.split()[: int(n)]) for t, n in zip(frame["text_a"], rng.integers(1, 8, len(frame)))]
+    data = encode(frame, word_tokenizer(frame["text_a"].tolist()), 16)
+    make = mixed_batches if plan == "mixed" else language_batches
+    lengths = np.array([len(ids) for ids in data.features["input_ids"]])
+
+    def padding(batches):
+        return sum(lengths[rows].max() * len(rows) - lengths[rows].sum() for _, rows in batches)
+
+    grouped = make(data, 8, np.random.default_rng(1), True)
+    plain = make(data, 8, np.random.default_rng(1), False)
+    assert sorted(np.concatenate([rows for _, rows in grouped]).tolist()) == list(range(len(data)))
+    assert padding(grouped) < 0.5 * padding(plain)

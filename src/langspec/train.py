@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from .atomic import atomic_dir, write_json
-from .encode import Encoded, chunks
+from .encode import Encoded, by_length, chunks
 from .errors import LangspecError
 from .evaluate import language_metrics, predict
 from .gates import HeadGates
@@ -39,15 +39,27 @@ class Hyperparameters:
     warmup_ratio: float
     weight_decay: float
     max_grad_norm: float
+    group_by_length: bool
     seed: int
 
 
-def mixed_batches(data: Encoded, batch_size: int, rng: np.random.Generator) -> list[tuple[None, np.ndarray]]:
+GROUP = 50  # batches per length-sorted group (as transformers' group_by_length)
+
+
+def _cut(data: Encoded, order: np.ndarray, batch_size: int, by_length_groups: bool) -> list[np.ndarray]:
+    """Cut a shuffled order into batches; with ``by_length_groups`` sort groups of batches by length first."""
+    if by_length_groups:
+        order = np.concatenate([by_length(data, group) for group in chunks(order, batch_size * GROUP)])
+    return list(chunks(order, batch_size))
+
+
+def mixed_batches(data: Encoded, batch_size: int, rng: np.random.Generator, by_length_groups: bool = False) -> list[tuple[None, np.ndarray]]:
     """One epoch of batches over all languages, shuffled together."""
-    return [(None, rows) for rows in chunks(rng.permutation(len(data)), batch_size)]
+    batches = _cut(data, rng.permutation(len(data)), batch_size, by_length_groups)
+    return [(None, batches[i]) for i in rng.permutation(len(batches))]
 
 
-def language_batches(data: Encoded, batch_size: int, rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
+def language_batches(data: Encoded, batch_size: int, rng: np.random.Generator, by_length_groups: bool = False) -> list[tuple[str, np.ndarray]]:
     """One epoch of single-language batches in random order, each language equally often.
 
     A language with fewer examples is topped up with a second shuffle of its own
@@ -58,7 +70,7 @@ def language_batches(data: Encoded, batch_size: int, rng: np.random.Generator) -
     plan = []
     for lang, rows in per_language.items():
         order = np.concatenate([rng.permutation(rows) for _ in range(-(-most // len(rows)))])[:most]
-        plan += [(lang, batch) for batch in chunks(order, batch_size)]
+        plan += [(lang, batch) for batch in _cut(data, order, batch_size, by_length_groups)]
     return [plan[i] for i in rng.permutation(len(plan))]
 
 
@@ -89,7 +101,7 @@ def train(
             raise LangspecError(f"sparse fine-tuning has no mask for training language(s) {', '.join(missing)}")
         masks = {lang: torch.as_tensor(mask, dtype=torch.float32, device=device) for lang, mask in masks.items()}
 
-    steps_per_epoch = len(make_plan(train_data, hp.batch_size, np.random.default_rng(0)))
+    steps_per_epoch = len(make_plan(train_data, hp.batch_size, np.random.default_rng(0), hp.group_by_length))
     total = steps_per_epoch * hp.epochs
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
@@ -106,7 +118,7 @@ def train(
         started = time.perf_counter()
         model.train()
         losses = []
-        for lang, rows in make_plan(train_data, hp.batch_size, rng):
+        for lang, rows in make_plan(train_data, hp.batch_size, rng, hp.group_by_length):
             batch = train_data.batch(rows, device)
             if gates is not None:
                 gates.set(masks[lang])

@@ -172,16 +172,10 @@ def sketch_mask(wildcards):
     return [mask_file(wildcards.task, wildcards.mask)]
 
 
-def sketch_files(wildcards):
+def sketch_dirs(wildcards):
+    """The sketch directory of every single mask the condition scores under."""
     masks = sorted(set(assignment(wildcards).values()))
-    return {
-        f"{split}_{mask}": [
-            f"{R}/sketches/{wildcards.task}/{wildcards.regime}/{mask}/epoch{e}/{split}.h5"
-            for e in range(1, epochs(wildcards.task) + 1)
-        ]
-        for mask in masks
-        for split in ("train", "test")
-    }
+    return [f"{R}/sketches/{wildcards.task}/{wildcards.regime}/{mask}" for mask in masks]
 
 
 def influence_file(name, regime, condition):

@@ -10,8 +10,8 @@ rule finetune:
     params:
         hp=finetune_params,
         device=config["compute"]["device"],
-    threads: config["compute"]["threads"]
+    threads: config["compute"]["train_threads"]
     resources:
-        gpu=config["compute"]["gpus"],
+        gpu=int(config["compute"]["gpus"]),
     script:
         "../scripts/finetune.py"

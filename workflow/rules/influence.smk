@@ -1,7 +1,7 @@
 rule influence:
     """TracIn top-k for one regime and mask condition, summed over the epoch checkpoints."""
     input:
-        unpack(sketch_files),
+        sketches=sketch_dirs,
         model=f"{R}/models/{{task}}/{{regime}}",
     output:
         influence_file("{task}", "{regime}", "{condition}"),
@@ -9,6 +9,7 @@ rule influence:
         f"{R}/logs/influence/{{task}}/{{regime}}/{{condition}}.log",
     params:
         influence=influence_params,
+        epochs=lambda w: epochs(w.task),
     threads: config["compute"]["threads"]
     script:
         "../scripts/influence.py"

@@ -12,7 +12,7 @@ rule prune:
         device=config["compute"]["device"],
     threads: config["compute"]["threads"]
     resources:
-        gpu=config["compute"]["gpus"],
+        gpu=int(config["compute"]["gpus"]),
     script:
         "../scripts/prune.py"
 

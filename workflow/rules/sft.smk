@@ -11,8 +11,8 @@ rule sft:
     params:
         sft=sft_params,
         device=config["compute"]["device"],
-    threads: config["compute"]["threads"]
+    threads: config["compute"]["train_threads"]
     resources:
-        gpu=config["compute"]["gpus"],
+        gpu=int(config["compute"]["gpus"]),
     script:
         "../scripts/sft.py"

@@ -1,19 +1,22 @@
 rule sketch:
-    """Per-example gradient sketches of one checkpoint under one single mask, train and test splits."""
+    """Per-example gradient sketches under one single mask: every epoch checkpoint, train and test.
+
+    Writes epoch{e}/train.h5 and epoch{e}/test.h5 inside the mask's directory.
+    """
     input:
         model=f"{R}/models/{{task}}/{{regime}}",
         data=data_files("{task}", ["train", "test"]),
         mask=sketch_mask,
     output:
-        train=f"{R}/sketches/{{task}}/{{regime}}/{{mask}}/epoch{{epoch}}/train.h5",
-        test=f"{R}/sketches/{{task}}/{{regime}}/{{mask}}/epoch{{epoch}}/test.h5",
+        directory(f"{R}/sketches/{{task}}/{{regime}}/{{mask}}"),
     log:
-        f"{R}/logs/sketches/{{task}}/{{regime}}/{{mask}}/epoch{{epoch}}.log",
+        f"{R}/logs/sketches/{{task}}/{{regime}}/{{mask}}.log",
     params:
         sketch=sketch_params,
+        epochs=lambda w: epochs(w.task),
         device=config["compute"]["device"],
     threads: config["compute"]["threads"]
     resources:
-        gpu=config["compute"]["gpus"],
+        gpu=int(config["compute"]["gpus"]),
     script:
         "../scripts/sketch.py"
