@@ -13,8 +13,8 @@ def _validate_config():
     try:
         validate(config, "../../config/schema.yaml")
     except WorkflowError as error:
-        cause = next((a for a in error.args if isinstance(a, jsonschema.ValidationError)), None)
-        if cause is None:
+        cause = error.__context__
+        if not isinstance(cause, jsonschema.ValidationError):
             raise
         raise LangspecError(describe(cause)) from None
 
@@ -43,6 +43,28 @@ wildcard_constraints:
 
 
 # -- config slices -------------------------------------------------------------
+
+
+def canonical(function):
+    """Sort dict keys recursively in a params function's result.
+
+    Snakemake compares params by their printed form, so without this a config
+    file with the same values in another key order would rerun everything.
+    """
+
+    def sort(value):
+        if isinstance(value, dict):
+            return {key: sort(value[key]) for key in sorted(value)}
+        if isinstance(value, list):
+            return [sort(item) for item in value]
+        return value
+
+    def wrapped(wildcards):
+        return sort(function(wildcards))
+
+    wrapped.__name__ = function.__name__
+    return wrapped
+
 
 
 def task(name):
@@ -74,6 +96,7 @@ def epochs(name):
 _SOURCE_OPTIONS = {"gettext-topic": "gettext", "local": "local", "xnli": "hub_id", "pawsx": "hub_id", "marc": "hub_id"}
 
 
+@canonical
 def data_params(wildcards):
     """The task's data keys: source, size, seed and only its own source's options."""
     full = task(wildcards.task)
@@ -81,6 +104,7 @@ def data_params(wildcards):
     return {"spec": spec, "languages": languages(wildcards.task), "seed": seed(full["seed"])}
 
 
+@canonical
 def model_params(wildcards):
     model = config["model"]
     params = {k: model[k] for k in ("name", "layers", "trim_vocabulary")}
@@ -89,6 +113,7 @@ def model_params(wildcards):
     return params
 
 
+@canonical
 def finetune_params(wildcards):
     hp = dict(task(wildcards.task)["finetune"])
     hp["seed"] = seed(hp["seed"])
@@ -105,16 +130,19 @@ def checkpoint_epoch(name):
     return chosen
 
 
+@canonical
 def prune_params(wildcards):
     language(wildcards.task, wildcards.lang)
     prune = {k: v for k, v in config["prune"].items() if k != "checkpoint"}
     return {**prune, "epoch": checkpoint_epoch(wildcards.task), "max_length": task(wildcards.task)["finetune"]["max_length"]}
 
 
+@canonical
 def sft_params(wildcards):
     return {"mode": config["sft"]["mode"], "seed": seed(config["sft"]["seed"]), "hp": finetune_params(wildcards)}
 
 
+@canonical
 def sketch_params(wildcards):
     sketch = dict(config["sketch"])
     sketch["seed"] = seed(sketch["seed"])
@@ -130,6 +158,7 @@ def assignment(wildcards):
     return mapping
 
 
+@canonical
 def influence_params(wildcards):
     return {**config["influence"], "assignment": assignment(wildcards)}
 
