@@ -2,7 +2,7 @@
 
 snakemake --cores 2 results/figures/fig4.pdf     # the main job, embedded default
 snakemake --cores 2 all                          # every figure and table the config can draw
-snakemake --configfile config/paper.yaml ...     # the paper-scale study (replaces the default)
+snakemake all --configfile config/paper.yaml   # the paper-scale study (replaces the default)
 """
 
 from snakemake.utils import min_version

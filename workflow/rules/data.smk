@@ -7,6 +7,8 @@ rule data:
         manifest=f"{R}/data/{{task}}/manifest.json",
     log:
         f"{R}/logs/data/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/data/{{task}}.tsv",
     params:
         data=data_params,
     script:

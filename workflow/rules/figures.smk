@@ -116,6 +116,8 @@ for n in FIGURES:
             png=f"{R}/figures/fig{n}.png",
         log:
             f"{R}/logs/figures/fig{n}.log",
+        benchmark:
+            f"{R}/benchmarks/figures/fig{n}.tsv",
         params:
             spec=lambda w, n=n: figure_spec(n),
             number=n,
@@ -133,6 +135,8 @@ rule subnetwork_accuracy:
         f"{R}/accuracy/{{task}}/{{regime}}.json",
     log:
         f"{R}/logs/accuracy/{{task}}/{{regime}}.log",
+    benchmark:
+        f"{R}/benchmarks/accuracy/{{task}}/{{regime}}.tsv",
     params:
         epoch=lambda w: epochs(w.task),
         max_length=lambda w: task(w.task)["finetune"]["max_length"],
@@ -152,6 +156,8 @@ rule table1:
         md=f"{R}/tables/table1.md",
     log:
         f"{R}/logs/tables/table1.log",
+    benchmark:
+        f"{R}/benchmarks/tables/table1.tsv",
     params:
         masks={t: masks_of(t) for t in figure_tasks()},
     script:
@@ -167,6 +173,8 @@ rule table2:
         md=f"{R}/tables/table2.md",
     log:
         f"{R}/logs/tables/table2.log",
+    benchmark:
+        f"{R}/benchmarks/tables/table2.tsv",
     params:
         accuracy={t: {regime: f"{R}/accuracy/{t}/{regime}.json" for regime in ("full", "sft")} for t in figure_tasks()},
     script:

@@ -7,6 +7,8 @@ rule finetune:
         directory(f"{R}/models/{{task}}/full"),
     log:
         f"{R}/logs/models/{{task}}/full.log",
+    benchmark:
+        f"{R}/benchmarks/models/{{task}}/full.tsv",
     params:
         hp=finetune_params,
         device=config["compute"]["device"],

