@@ -30,9 +30,10 @@ report: "workflow/report/workflow.rst"
 
 
 rule all:
-    """Every figure the config can draw, and tables 1 and 2."""
+    """Every figure the config can draw, tables 1 and 2, and the shares of the standard conditions."""
     default_target: True
     input:
+        rules.shares_all.input,
         [f"{R}/figures/fig{n}.pdf" for n in drawable_figures()],
         f"{R}/tables/table1.csv",
         f"{R}/tables/table2.csv",

@@ -48,3 +48,16 @@ rule epoch_shares:
         languages=lambda w: languages(w.task),
     script:
         "../scripts/epoch_shares.py"
+
+
+def standard_conditions(name):
+    """(regime, condition) pairs of the paper's main comparisons for one task."""
+    seeds = config["masks"]["random_seeds"]
+    pairs = [("full", "full"), ("full", "own"), ("sft", "own"), ("sft-random", f"random{config['sft']['random_seed']}")]
+    return pairs + [("full", f"random{s}") for s in seeds]
+
+
+rule shares_all:
+    """Target: shares of full, own and random<s> after full fine-tuning and own after SFT, per task."""
+    input:
+        [shares_file(t, regime, condition) for t in config["tasks"] for regime, condition in standard_conditions(t)],
