@@ -78,23 +78,6 @@ def e5_dir(tmp_path_factory):
     return out
 
 
-def word_tokenizer(texts: list[str]):
-    """A whitespace word-level fast tokenizer with XLM-R-style specials, trained on ``texts``."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=["<s>", "<pad>", "</s>", "<unk>"]))
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-        unk_token="<unk>", cls_token="<s>", sep_token="</s>",
-    )
-
-
 def toy_task(per_language: int = 24, languages=("aa", "bb", "cc"), seed: int = 0):
     """A parallel 3-class topic task: each language has its own words for the same items.
 

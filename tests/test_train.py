@@ -16,7 +16,9 @@ from langspec.evaluate import predict
 from langspec.heads import head_layout
 from langspec.train import Hyperparameters, language_batches, train
 
-from .conftest import toy_task, word_tokenizer
+from langspec.models.tiny import train_tokenizer
+
+from .conftest import toy_task
 
 HP = Hyperparameters(learning_rate=5e-3, epochs=2, batch_size=8, eval_batch_size=16, max_length=16,
                      warmup_ratio=0.1, weight_decay=0.1, max_grad_norm=1.0, group_by_length=False, seed=0)
@@ -25,7 +27,7 @@ HP = Hyperparameters(learning_rate=5e-3, epochs=2, batch_size=8, eval_batch_size
 @pytest.fixture(scope="module")
 def setup():
     frame = toy_task()
-    tokenizer = word_tokenizer(frame["text_a"].tolist())
+    tokenizer = train_tokenizer(frame["text_a"].tolist(), 200)
     data = encode(frame, tokenizer, HP.max_length)
     return frame, tokenizer, data
 
@@ -118,7 +120,7 @@ def test_length_grouping_keeps_every_example_once_and_pads_less(plan):
     frame = toy_task(per_language=200)
     rng = np.random.default_rng(0)
     frame["text_a"] = [" ".join(t.split()[: int(n)]) for t, n in zip(frame["text_a"], rng.integers(1, 8, len(frame)))]
-    data = encode(frame, word_tokenizer(frame["text_a"].tolist()), 16)
+    data = encode(frame, train_tokenizer(frame["text_a"].tolist(), 200), 16)
     make = mixed_batches if plan == "mixed" else language_batches
     lengths = np.array([len(ids) for ids in data.features["input_ids"]])
 

@@ -1,0 +1,71 @@
+"""Wall time of the main job (figure 4 of the embedded default) from a clean clone, per stage.
+
+Clones the repository's committed state into a temporary directory, runs
+`snakemake --cores 2 results/figures/fig4.pdf` there with this interpreter
+(setup excluded), and adds up the per-job `benchmark:` records by stage.
+Stages overlap on 2 cores, so their sum exceeds the wall time.
+
+Usage:
+    python benchmarks/main_job.py [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+STAGES = {  # first part of a benchmark record's path under results/benchmarks -> stage
+    "data": "data", "pretrained": "convert model", "masks": "prune", "sketches": "sketch",
+    "influence": "influence", "shares": "shares", "figures": "figure", "accuracy": "accuracy", "tables": "tables",
+}
+MODELS = {"init": "prepare model", "full": "finetune", "sft": "sft", "sft-random": "sft"}  # models/{task}/<regime>
+
+
+def stage(path: Path, root: Path) -> str:
+    """The stage a benchmark record belongs to."""
+    parts = path.relative_to(root).with_suffix("").parts
+    return MODELS[parts[-1]] if parts[0] == "models" else STAGES[parts[0]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keep", help="run in this directory and keep it")
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args()
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="langspec-main-"))
+    subprocess.run(["git", "clone", "-q", str(REPO), str(workdir)], check=True)
+    started = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "results/figures/fig4.pdf"],
+        cwd=workdir, capture_output=True, text=True,
+    )
+    wall = time.perf_counter() - started
+    if run.returncode != 0:
+        sys.exit(run.stderr[-3000:])
+    root = workdir / "results" / "benchmarks"
+    seconds, jobs, rss = defaultdict(float), defaultdict(int), defaultdict(float)
+    for tsv in root.rglob("*.tsv"):
+        record = pd.read_csv(tsv, sep="\t").iloc[0]
+        name = stage(tsv, root)
+        seconds[name] += float(record["s"])
+        jobs[name] += 1
+        rss[name] = max(rss[name], float(record["max_rss"]))
+    print(json.dumps({
+        "wall_seconds": wall,
+        "cores": args.cores,
+        "stages": {name: {"jobs": jobs[name], "job_seconds": seconds[name], "max_rss_mb": rss[name]} for name in seconds},
+        "workdir": str(workdir),
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
