@@ -103,6 +103,16 @@ def test_figure_pictures(run, number):
         assert count_cells(png) == cells
 
 
+def test_report_holds_every_figure_and_table(run):
+    result = snakemake(run, "--report", "report.html", "--configfile", CONFIG, timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    html = (run / "report.html").read_text(errors="replace")
+    for number in PICTURES:
+        assert f"fig{number}.pdf" in html, number
+    assert "table1.csv" in html and "table2.csv" in html
+    assert "Figure 4 (after SFT)" in html, "captions are in the report"
+
+
 def test_nothing_reruns_and_key_order_does_not_matter(run):
     assert _jobs(run, "--configfile", CONFIG) == {}
     reordered = yaml.safe_load((run / CONFIG).read_text())
