@@ -8,7 +8,8 @@ We project each layer's input on the forward pass and its output gradient on
 the backward pass, both to √d, and multiply per example: the full per-example
 gradient is never built. One batched backward of the summed per-example
 losses runs with every parameter frozen, so autograd computes activation
-gradients only (no weight-gradient products).
+gradients only (no weight-gradient products); the graph starts at the first
+sketched layers' outputs, so nothing below them is differentiated.
 """
 
 from __future__ import annotations
@@ -60,16 +61,18 @@ class Sketcher:
         self.seed = seed
         self.layers = select_layers(model, patterns)
         parameter = next(model.parameters())
-        self.projections = []
+        self.projections = []  # (G1 [√d, m], G2 [√d, n (+1 bias column)]) per layer
+        self._factors = []  # the same as ready-to-use matmul operands: G1ᵀ [m, √d], G2ᵀ [n, √d], bias row [√d]
         for name, linear in self.layers:
             generator = torch.Generator().manual_seed(layer_seed(seed, name))
             scale = 1.0 / math.sqrt(side)
             g1 = torch.randn(side, linear.out_features, generator=generator, dtype=torch.float64) * scale
             columns = linear.in_features + (linear.bias is not None)  # the bias is a column of ones
             g2 = torch.randn(side, columns, generator=generator, dtype=torch.float64) * scale
-            self.projections.append(
-                (g1.to(parameter.device, parameter.dtype), g2.to(parameter.device, parameter.dtype))
-            )
+            g1, g2 = (g.to(parameter.device, parameter.dtype) for g in (g1, g2))
+            self.projections.append((g1, g2))
+            bias = g2[:, linear.in_features].contiguous() if linear.bias is not None else None
+            self._factors.append((g1.T.contiguous(), g2[:, : linear.in_features].T.contiguous(), bias))
         self._out: list[torch.Tensor | None] = []
         self._handles: list = []
 
@@ -85,8 +88,6 @@ class Sketcher:
 
     def __enter__(self) -> Sketcher:
         self._handles = [linear.register_forward_hook(partial(self._forward, i)) for i, (_, linear) in enumerate(self.layers)]
-        embeddings = self.model.get_input_embeddings()
-        self._handles.append(embeddings.register_forward_hook(lambda m, a, out: out.requires_grad_(True)))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -95,21 +96,18 @@ class Sketcher:
         self._handles = []
 
     def _forward(self, index: int, module: nn.Linear, args: tuple, output: torch.Tensor) -> None:
-        g1, g2 = self.projections[index]
+        _, g2t, bias = self._factors[index]
         x = args[0]
-        if x.ndim == 2:  # e.g. pooler and classifier act on the first token only: [B, n]
-            x = x[:, None]
-        x_proj = x @ g2[:, : module.in_features].T  # [B, T, √d]
-        if module.bias is not None:
-            x_proj = x_proj + g2[:, -1]
-        output.register_hook(partial(self._backward, index, x_proj))
+        flat = x.reshape(-1, x.shape[-1])
+        x_proj = torch.addmm(bias, flat, g2t) if bias is not None else flat @ g2t  # [B·T, √d]
+        if not output.requires_grad:  # the first sketched layers start the graph: nothing below is differentiated
+            output.requires_grad_(True)
+        output.register_hook(partial(self._backward, index, x_proj.view(x.shape[0], -1, self.side)))
 
     def _backward(self, index: int, x_proj: torch.Tensor, grad: torch.Tensor) -> None:
-        g1, _ = self.projections[index]
-        if grad.ndim == 2:
-            grad = grad[:, None]
-        y_proj = grad @ g1.T  # [B, T, √d]
-        self._out[index] = (y_proj.transpose(1, 2) @ x_proj).flatten(1)  # [B, √d·√d]
+        g1t, _, _ = self._factors[index]
+        y_proj = (grad.reshape(-1, grad.shape[-1]) @ g1t).view(grad.shape[0], -1, self.side)  # [B, T, √d]
+        self._out[index] = torch.bmm(y_proj.transpose(1, 2), x_proj).flatten(1)  # [B, √d·√d]
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Sketch one batch (must include ``labels``).
