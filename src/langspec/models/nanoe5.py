@@ -39,6 +39,7 @@ import numpy as np
 
 from langspec.atomic import atomic_dir
 from langspec.errors import LangspecError
+from langspec.models.tokenizer import add_pair_template, xlmr_style
 
 if TYPE_CHECKING:
     import tokenizers
@@ -275,7 +276,7 @@ def build_tokenizer(image: Image) -> tokenizers.Tokenizer:
     10^4), and a text that normalises to nothing gives no token (the engine
     gives ``▁``).
     """
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, normalizers, pre_tokenizers
     from tokenizers.models import Unigram
 
     sp = image.special
@@ -311,30 +312,14 @@ def build_tokenizer(image: Image) -> tokenizers.Tokenizer:
     tokenizer.add_special_tokens(
         [AddedToken(image.pieces[i], special=True, normalized=False) for i in sorted(sp.values())]
     )
-    bos, eos = image.pieces[sp["bos"]], image.pieces[sp["eos"]]
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}",
-        pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])],
-    )
+    add_pair_template(tokenizer, image.pieces[sp["bos"]], image.pieces[sp["eos"]])
     return tokenizer
 
 
 def _pretrained_tokenizer(image: Image) -> transformers.PreTrainedTokenizerFast:
-    from transformers import PreTrainedTokenizerFast
-
     names = {role: image.pieces[i] for role, i in image.special.items()}
-    return PreTrainedTokenizerFast(
-        tokenizer_object=build_tokenizer(image),
-        bos_token=names["bos"],
-        cls_token=names["bos"],
-        eos_token=names["eos"],
-        sep_token=names["eos"],
-        pad_token=names["pad"],
-        unk_token=names["unk"],
-        mask_token=names.get("mask"),
-        model_max_length=image.header["MAXP"],
-        model_input_names=["input_ids", "attention_mask"],
+    return xlmr_style(
+        build_tokenizer(image), names["bos"], names["eos"], names["pad"], names["unk"], names.get("mask"), image.header["MAXP"]
     )
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from langspec.errors import LangspecError
+from langspec.models.tokenizer import add_pair_template, xlmr_style
 
 if TYPE_CHECKING:
     from transformers import BertForSequenceClassification, PreTrainedTokenizerFast
@@ -36,9 +37,8 @@ def train_tokenizer(texts: Iterable[str | tuple[str, str | None]], vocab_size: i
     BPE segmentation of the texts (add-one smoothed), the maximum-likelihood
     unigram model of that segmentation. The same texts give the same tokenizer.
     """
-    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, trainers
     from tokenizers.models import BPE, Unigram
-    from transformers import PreTrainedTokenizerFast
 
     strings = _strings(texts)
     if not strings:
@@ -67,23 +67,8 @@ def train_tokenizer(texts: Iterable[str | tuple[str, str | None]], vocab_size: i
         unk_id=ids[unk],
         byte_fallback=False,
     )
-    backend.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A {eos}",
-        pair=f"{bos} $A {eos} {eos} $B {eos}",
-        special_tokens=[(bos, ids[bos]), (eos, ids[eos])],
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=backend,
-        bos_token=bos,
-        cls_token=bos,
-        eos_token=eos,
-        sep_token=eos,
-        pad_token=pad,
-        unk_token=unk,
-        mask_token=mask,
-        model_max_length=MAX_POSITIONS,
-        model_input_names=["input_ids", "attention_mask"],
-    )
+    add_pair_template(backend, bos, eos)
+    return xlmr_style(backend, bos, eos, pad, unk, mask, MAX_POSITIONS)
 
 
 def build_tiny(
