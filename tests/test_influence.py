@@ -154,7 +154,9 @@ def test_shares_by_hand():
     assert np.isnan(pos.loc["en", "en"]), "no correct English test example"
     neg = matrix(table, "neg", "share_pct")
     assert neg.loc["de", "en"] == pytest.approx(75.0)
-    assert set(table.columns) == {"test_lang", "train_lang", "sign", "share_pct", "n_test"}
+    assert set(table.columns) == {"test_lang", "train_lang", "sign", "share_pct", "share_se", "n_test"}
+    # two German test examples with 100% and 50% German: mean 75, standard error 25
+    assert matrix(table, "pos", "share_se").loc["de", "de"] == pytest.approx(25.0)
 
 
 def test_comparison_uses_examples_both_models_get_right():

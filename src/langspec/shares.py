@@ -24,30 +24,49 @@ def _per_example(idx: np.ndarray, train_codes: np.ndarray, n_langs: int) -> np.n
     return onehot[idx].mean(axis=1)
 
 
+def _mean_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean [L] and its standard error [L] over the rows of ``values`` [n, L] (NaN where undefined)."""
+    n = len(values)
+    if n == 0:
+        return np.full(values.shape[1], np.nan), np.full(values.shape[1], np.nan)
+    se = values.std(axis=0, ddof=1) / np.sqrt(n) if n > 1 else np.full(values.shape[1], np.nan)
+    return values.mean(axis=0), se
+
+
+def _fractions(influence: Influence, languages: list[str], sign: str, epoch: int | None) -> np.ndarray:
+    """[T, languages] fraction of each test example's top-k (one sign) in each training language."""
+    unknown = sorted(set(influence.train_lang) - set(languages))
+    if unknown:
+        raise LangspecError(f"training language(s) {', '.join(unknown)} are not among {', '.join(languages)}")
+    codes = np.array([languages.index(lang) for lang in influence.train_lang])
+    idx = getattr(influence, SIGNS[sign]) if epoch is None else influence.epoch[SIGNS[sign]][epoch]
+    return _per_example(idx, codes, len(languages))
+
+
 def shares(influence: Influence, rows: np.ndarray, languages: list[str], epoch: int | None = None) -> pd.DataFrame:
     """Shares (%) for the test examples selected by the boolean ``rows`` [T].
 
     ``epoch`` picks one checkpoint's own top-k (0-based) instead of the sum.
-    Columns: test_lang, train_lang, sign, share_pct, n_test.
+    Columns: test_lang, train_lang, sign, share_pct, share_se (standard error of
+    the mean over the test examples, pp), n_test.
     """
-    codes = np.array([languages.index(lang) for lang in influence.train_lang])
     records = []
-    for sign, name in SIGNS.items():
-        idx = getattr(influence, name) if epoch is None else influence.epoch[name][epoch]
-        fractions = _per_example(idx, codes, len(languages))
+    for sign in SIGNS:
+        fractions = _fractions(influence, languages, sign, epoch) * 100
         for test_lang in languages:
             selected = rows & (influence.test_lang == test_lang)
-            mean = fractions[selected].mean(axis=0) * 100 if selected.any() else np.full(len(languages), np.nan)
+            mean, se = _mean_se(fractions[selected])
             for j, train_lang in enumerate(languages):
-                records.append((test_lang, train_lang, sign, float(mean[j]), int(selected.sum())))
-    return pd.DataFrame(records, columns=["test_lang", "train_lang", "sign", "share_pct", "n_test"])
+                records.append((test_lang, train_lang, sign, float(mean[j]), float(se[j]), int(selected.sum())))
+    return pd.DataFrame(records, columns=["test_lang", "train_lang", "sign", "share_pct", "share_se", "n_test"])
 
 
 def compare(condition: Influence, baseline: Influence, languages: list[str]) -> pd.DataFrame:
     """Shares of ``condition`` and ``baseline`` over the examples both classify correctly.
 
-    Columns: test_lang, train_lang, sign, share_pct, n_test, baseline_pct, change_pct
-    (percentage points, condition minus baseline).
+    Columns: test_lang, train_lang, sign, share_pct, share_se, n_test, baseline_pct,
+    baseline_se, change_pct (percentage points, condition minus baseline) and
+    change_se (standard error of the mean paired change over the test examples).
     """
     if not np.array_equal(condition.test_uid, baseline.test_uid):
         raise LangspecError("the condition and its baseline were scored on different test examples")
@@ -55,15 +74,24 @@ def compare(condition: Influence, baseline: Influence, languages: list[str]) -> 
         raise LangspecError("the condition and its baseline were scored against different training examples")
     both = condition.correct & baseline.correct
     table = shares(condition, both, languages)
-    table["baseline_pct"] = shares(baseline, both, languages)["share_pct"].to_numpy()
+    base = shares(baseline, both, languages)
+    table["baseline_pct"] = base["share_pct"].to_numpy()
+    table["baseline_se"] = base["share_se"].to_numpy()
     table["change_pct"] = table["share_pct"] - table["baseline_pct"]
+    change_se = []
+    for sign in SIGNS:
+        difference = (_fractions(condition, languages, sign, None) - _fractions(baseline, languages, sign, None)) * 100
+        for test_lang in languages:
+            change_se.extend(_mean_se(difference[both & (condition.test_lang == test_lang)])[1])
+    table["change_se"] = change_se
     return table
 
 
 def epoch_shares(influence: Influence, languages: list[str]) -> pd.DataFrame:
     """Per-checkpoint shares over the examples correct at that checkpoint, with test accuracy.
 
-    Columns: epoch (1-based), test_lang, train_lang, sign, share_pct, n_test, accuracy.
+    Columns: epoch (1-based), test_lang, train_lang, sign, share_pct, share_se, n_test,
+    accuracy (fraction of the test language's examples) and accuracy_se.
     Needs an influence file made with ``per_checkpoint``.
     """
     if not influence.epoch:
@@ -72,9 +100,15 @@ def epoch_shares(influence: Influence, languages: list[str]) -> pd.DataFrame:
     for e in range(influence.epoch_correct.shape[0]):
         correct = influence.epoch_correct[e]
         table = shares(influence, correct, languages, epoch=e)
-        accuracy = {lang: float(correct[influence.test_lang == lang].mean()) for lang in languages if (influence.test_lang == lang).any()}
+        accuracy, accuracy_se = {}, {}
+        for lang in languages:
+            scored = correct[influence.test_lang == lang]
+            if scored.size:
+                accuracy[lang] = float(scored.mean())
+                accuracy_se[lang] = float(np.sqrt(accuracy[lang] * (1 - accuracy[lang]) / scored.size))
         table.insert(0, "epoch", e + 1)
         table["accuracy"] = table["test_lang"].map(accuracy)
+        table["accuracy_se"] = table["test_lang"].map(accuracy_se)
         frames.append(table)
     return pd.concat(frames, ignore_index=True)
 
