@@ -129,6 +129,7 @@ def test_influence_file_round_trip(files, tmp_path):
     np.testing.assert_array_equal(back.pos_idx, result.pos_idx)
     np.testing.assert_array_equal(back.epoch["neg_idx"], result.epoch["neg_idx"])
     assert list(back.test_uid) == list(result.test_uid) and back.attrs["k"] == 4
+    np.testing.assert_array_equal(back.correct, back.test_pred == back.test_label)
 
 
 def _toy_influence(pos_idx, neg_idx, correct, test_lang):
@@ -136,6 +137,7 @@ def _toy_influence(pos_idx, neg_idx, correct, test_lang):
     pos_idx, neg_idx = np.array(pos_idx), np.array(neg_idx)
     return Influence(
         test_uid=np.array([f"t{i}" for i in range(t)]), test_lang=np.array(test_lang),
+        test_label=np.zeros(t, dtype=int), test_pred=np.where(correct, 0, 1),
         train_uid=np.array(["a", "b", "c", "d"]), train_lang=np.array(["de", "de", "en", "en"]),
         correct=np.array(correct), pos_idx=pos_idx, pos_score=np.zeros((t, k)), neg_idx=neg_idx,
         neg_score=np.zeros((t, k)), epoch_correct=np.array([correct]),

@@ -85,10 +85,12 @@ def synthetic_influence(rng: np.random.Generator, probs: np.ndarray, n_test: int
         idx[sign] = np.array(rows)
     t = len(test_lang)
     scores = -np.sort(-rng.random((t, k)), axis=1)
+    correct = rng.random(t) < 0.9
     return Influence(
         test_uid=np.array([f"t{i}" for i in range(t)]), test_lang=test_lang,
+        test_label=np.zeros(t, dtype=int), test_pred=np.where(correct, 0, 1),
         train_uid=np.array([f"n{i}" for i in range(len(train_lang))]), train_lang=train_lang,
-        correct=rng.random(t) < 0.9, pos_idx=idx["pos"], pos_score=scores, neg_idx=idx["neg"], neg_score=-scores,
+        correct=correct, pos_idx=idx["pos"], pos_score=scores, neg_idx=idx["neg"], neg_score=-scores,
         epoch_correct=rng.random((epochs, t)) < 0.9,
         epoch={"pos_idx": np.stack([idx["pos"]] * epochs), "neg_idx": np.stack([idx["neg"]] * epochs),
                "pos_score": np.stack([scores] * epochs), "neg_score": np.stack([-scores] * epochs)},

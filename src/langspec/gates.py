@@ -112,5 +112,6 @@ def _record(
     grad: torch.Tensor,
 ) -> None:
     """Store sum over positions of <context_h, d loss / d gated context_h> per example."""
-    dots = (grad.view(*grad.shape[:-1], heads, size) * split).sum(-1)  # [batch, ..., heads]
+    dtype = torch.promote_types(grad.dtype, torch.float32)  # float32 under bfloat16 autocast too
+    dots = (grad.to(dtype).view(*grad.shape[:-1], heads, size) * split.to(dtype)).sum(-1)  # [batch, ..., heads]
     recorded[index] = dots.reshape(dots.shape[0], -1, heads).sum(1).detach()

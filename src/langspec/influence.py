@@ -29,6 +29,9 @@ from .errors import LangspecError
 from .sketchfile import Sketches, check_counterparts, read_sketches
 
 
+ARRAYS = ("test_label", "test_pred", "correct", "pos_idx", "pos_score", "neg_idx", "neg_score", "epoch_correct")
+
+
 @dataclass
 class Influence:
     """Top-k influence of training examples on each test example.
@@ -37,10 +40,14 @@ class Influence:
     ``neg_idx``/``neg_score`` [T, k] the most negative (ascending); indices
     point into ``train_uid``. ``epoch_*`` hold the same per checkpoint [E, T, k]
     when asked for, and ``epoch_correct`` [E, T] the correctness at each.
+    ``test_label`` [T] is the gold label and ``test_pred`` [T] the prediction at
+    the last checkpoint, under the test example's mask.
     """
 
     test_uid: np.ndarray
     test_lang: np.ndarray
+    test_label: np.ndarray
+    test_pred: np.ndarray
     train_uid: np.ndarray
     train_lang: np.ndarray
     correct: np.ndarray
@@ -132,6 +139,7 @@ def tracin(
         total = _TopK(n_test, k)
         per_epoch = [_TopK(n_test, k) for _ in range(epochs)] if per_checkpoint else []
         epoch_correct = np.zeros((epochs, n_test), dtype=bool)
+        test_pred = np.zeros(n_test, dtype=np.int64)
 
         # the test sketches of each mask, only for the rows of the languages it scores
         groups = {name: np.flatnonzero(np.isin(test_lang, [l for l, m in assignment.items() if m == name])) for name in masks}
@@ -141,6 +149,7 @@ def tracin(
                 sketches = opened["test", name, e]
                 queries[name, e] = _prepare(torch.from_numpy(sketches.sketch[:][rows].astype(np.float32)), similarity)
                 epoch_correct[e, rows] = sketches.pred[rows] == sketches.label[rows]
+            test_pred[rows] = opened["test", name, epochs - 1].pred[rows]
 
         progress = tqdm(total=n_train, desc="influence", unit="train ex")
         for start in range(0, n_train, block_size):
@@ -170,6 +179,8 @@ def tracin(
         return Influence(
             test_uid=reference_test.uid,
             test_lang=test_lang,
+            test_label=reference_test.label,
+            test_pred=test_pred,
             train_uid=reference_train.uid,
             train_lang=reference_train.lang,
             correct=epoch_correct[-1],
@@ -201,7 +212,7 @@ def write_influence(path: str | os.PathLike, influence: Influence) -> None:
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as out:
         for name in ("test_uid", "test_lang", "train_uid", "train_lang"):
             out.create_dataset(name, data=getattr(influence, name).astype(object), dtype=strings)
-        for name in ("correct", "pos_idx", "pos_score", "neg_idx", "neg_score", "epoch_correct"):
+        for name in ARRAYS:
             out[name] = getattr(influence, name)
         for name, values in influence.epoch.items():
             out[f"epoch_{name}"] = values
@@ -214,7 +225,7 @@ def read_influence(path: str | os.PathLike) -> Influence:
     try:
         with h5py.File(path, "r") as file:
             strings = {name: file[name].asstr()[:].astype(str) for name in ("test_uid", "test_lang", "train_uid", "train_lang")}
-            arrays = {name: file[name][:] for name in ("correct", "pos_idx", "pos_score", "neg_idx", "neg_score", "epoch_correct")}
+            arrays = {name: file[name][:] for name in ARRAYS}
             epoch = {name[len("epoch_"):]: file[name][:] for name in file if name.startswith("epoch_") and name != "epoch_correct"}
             attrs = dict(file.attrs)
     except (FileNotFoundError, OSError, KeyError) as error:

@@ -98,16 +98,18 @@ class Sketcher:
     def _forward(self, index: int, module: nn.Linear, args: tuple, output: torch.Tensor) -> None:
         _, g2t, bias = self._factors[index]
         x = args[0]
-        flat = x.reshape(-1, x.shape[-1])
-        x_proj = torch.addmm(bias, flat, g2t) if bias is not None else flat @ g2t  # [B·T, √d]
+        flat = x.reshape(-1, x.shape[-1]).to(g2t.dtype)  # projections run in float32, also under bfloat16 autocast
+        with torch.autocast(flat.device.type, enabled=False):
+            x_proj = torch.addmm(bias, flat, g2t) if bias is not None else flat @ g2t  # [B·T, √d]
         if not output.requires_grad:  # the first sketched layers start the graph: nothing below is differentiated
             output.requires_grad_(True)
         output.register_hook(partial(self._backward, index, x_proj.view(x.shape[0], -1, self.side)))
 
     def _backward(self, index: int, x_proj: torch.Tensor, grad: torch.Tensor) -> None:
         g1t, _, _ = self._factors[index]
-        y_proj = (grad.reshape(-1, grad.shape[-1]) @ g1t).view(grad.shape[0], -1, self.side)  # [B, T, √d]
-        self._out[index] = torch.bmm(y_proj.transpose(1, 2), x_proj).flatten(1)  # [B, √d·√d]
+        with torch.autocast(grad.device.type, enabled=False):
+            y_proj = (grad.reshape(-1, grad.shape[-1]).to(g1t.dtype) @ g1t).view(grad.shape[0], -1, self.side)  # [B, T, √d]
+            self._out[index] = torch.bmm(y_proj.transpose(1, 2), x_proj).flatten(1)  # [B, √d·√d]
 
     def __call__(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Sketch one batch (must include ``labels``).
@@ -121,7 +123,7 @@ class Sketcher:
         self._out = [None] * len(self.layers)
         self.model.eval()
         with parameters_frozen(self.model):
-            logits = self.model(**batch).logits
+            logits = self.model(**batch).logits.float()
             losses = F.cross_entropy(logits, labels, reduction="none")
             losses.sum().backward()
         missing = [self.names[i] for i, out in enumerate(self._out) if out is None]
