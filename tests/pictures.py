@@ -1,9 +1,11 @@
 """Look at rendered PNG figures the way a reader does: pixels only.
 
-``is_blank`` (near-uniform image), ``count_cells`` (heatmap cells) and
-``count_panels`` (heatmap blocks plus framed axes). Connected components are
-found with numpy alone (row runs joined by a vectorised union-find), so scipy
-is not needed.
+``is_blank`` (near-uniform image), ``count_cells`` (heatmap cells),
+``count_panels`` (heatmap blocks plus framed axes), ``cell_grids`` (the cells of
+each heatmap block as a grid), ``hatched`` (whether a cell carries the hatching
+that marks what an interval does not support) and ``edge_ink`` (ink touching the
+canvas edge: text cut off). Connected components are found with numpy alone
+(row runs joined by a vectorised union-find), so scipy is not needed.
 
 What the counting relies on, and ``langspec.figures`` draws:
 - the background is white; a pixel is background when every RGB channel is at
@@ -15,8 +17,13 @@ What the counting relies on, and ``langspec.figures`` draws:
   black frame of four spines, drawn darker than ``DARK`` in every channel,
   which no data colour is;
 - heatmap cells are square; colour bars are long and thin and legend patches
-  about three times wider than high, text glyphs small or not rectangular, so
-  none of these counts as a cell.
+  about three times wider than high (and under 12 pixels high), text glyphs
+  small or not rectangular, so none of these counts as a cell;
+- a cell that its interval does not support is hatched: thin grey diagonal
+  lines across the whole cell, so its bands above and below the centred text
+  are striped, while any other cell is one flat colour there;
+- constrained layout keeps every artist some pixels inside the canvas, so ink in
+  the outermost rows or columns is text (or a panel) cut at the edge.
 """
 
 from __future__ import annotations
@@ -198,3 +205,88 @@ def frames(png: str | os.PathLike, min_side: int = 40) -> list[Component]:
 def count_panels(png: str | os.PathLike, gap: int = 12) -> int:
     """Number of panels: heatmap blocks (cells within ``gap`` pixels of each other) plus framed axes."""
     return _blocks(cells(png), gap) + len(frames(png))
+
+
+def _clusters(values: np.ndarray, tolerance: float) -> np.ndarray:
+    """Rank of each value's cluster (values within ``tolerance`` of the previous one in sorted order share one)."""
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values), int)
+    rank, last = -1, None
+    for i in order:
+        if last is None or values[i] - last > tolerance:
+            rank += 1
+        ranks[i] = rank
+        last = values[i]
+    return ranks
+
+
+def cell_grids(png: str | os.PathLike, gap: int = 12) -> list[np.ndarray]:
+    """The heatmap cells of each block (panel) as a rows x columns object array of :class:`Component`.
+
+    Blocks are in reading order: rows of blocks from top to bottom (blocks whose
+    tops lie within half a cell of each other form a row), each from left to
+    right. Inside a block, cells are placed by the rank of their top and left
+    edges; a grid position without a cell holds None.
+    """
+    found = cells(png)
+    if not found:
+        return []
+    box = np.array([(c.top, c.left, c.bottom, c.right) for c in found])
+    dy = np.maximum(0, np.maximum(box[:, None, 0], box[None, :, 0]) - np.minimum(box[:, None, 2], box[None, :, 2]))
+    dx = np.maximum(0, np.maximum(box[:, None, 1], box[None, :, 1]) - np.minimum(box[:, None, 3], box[None, :, 3]))
+    a, b = np.nonzero(np.triu((dy <= gap) & (dx <= gap), k=1))
+    labels = np.unique(_roots(len(found), a, b), return_inverse=True)[1]
+    blocks = [[found[i] for i in np.flatnonzero(labels == k)] for k in range(labels.max() + 1)]
+    side = float(np.median([c.height for c in found]))
+    tops = np.array([min(c.top for c in block) for block in blocks], float)
+    lefts = np.array([min(c.left for c in block) for block in blocks], float)
+    rows = _clusters(tops, side / 2)
+    order = sorted(range(len(blocks)), key=lambda k: (rows[k], lefts[k]))
+    grids = []
+    for k in order:
+        block = blocks[k]
+        r = _clusters(np.array([c.top for c in block], float), side / 3)
+        c = _clusters(np.array([c.left for c in block], float), side / 3)
+        grid = np.full((r.max() + 1, c.max() + 1), None, dtype=object)
+        for cell, i, j in zip(block, r, c):
+            grid[i, j] = cell
+        grids.append(grid)
+    return grids
+
+
+def _bands(image: np.ndarray, cell: Component) -> np.ndarray:
+    """Pixels [n, 3] of a cell's bands above and below its centred text (12-30% and 70-88% of its height)."""
+    h, w = cell.height, cell.width
+    cols = slice(cell.left + int(0.1 * w), cell.left + int(np.ceil(0.9 * w)))
+    parts = [image[cell.top + int(a * h):cell.top + int(np.ceil(b * h)), cols] for a, b in ((0.12, 0.3), (0.7, 0.88))]
+    return np.concatenate([p.reshape(-1, 3) for p in parts])
+
+
+def hatch_fraction(image: np.ndarray, cell: Component, tolerance: float = 0.12) -> float:
+    """Fraction of a cell's band pixels that differ (by more than ``tolerance``) from the bands' median colour."""
+    band = _bands(image, cell)
+    return float((np.abs(band - np.median(band, axis=0)).max(axis=1) > tolerance).mean())
+
+
+def hatched(image: np.ndarray, cell: Component, threshold: float = 0.04) -> bool:
+    """Whether the cell is hatched: striped bands (a flat cell has no pixel off its median there)."""
+    return hatch_fraction(image, cell) > threshold
+
+
+def cell_colour(image: np.ndarray, cell: Component) -> np.ndarray:
+    """Median RGB of a cell's bands (its fill colour, or the fill between hatch lines)."""
+    return np.median(_bands(image, cell), axis=0)
+
+
+def hatched_grids(png: str | os.PathLike) -> list[np.ndarray]:
+    """Per heatmap block (order of :func:`cell_grids`): bool grid, True where the cell is hatched."""
+    image = load(png)
+    return [np.vectorize(lambda c: c is not None and hatched(image, c), otypes=[bool])(grid) for grid in cell_grids(png)]
+
+
+def edge_ink(png: str | os.PathLike, margin: int = 2) -> int:
+    """Number of non-background pixels within ``margin`` pixels of the canvas edge (text or panels cut off)."""
+    ink = (load(png) < WHITE).any(axis=2)
+    edge = np.zeros_like(ink)
+    edge[:margin], edge[-margin:], edge[:, :margin], edge[:, -margin:] = True, True, True, True
+    return int((ink & edge).sum())

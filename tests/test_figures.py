@@ -1,8 +1,13 @@
-"""Figures 2-19 from synthetic inputs: drawn, saved, and looked at (pixels and Figure objects).
+"""Figures 2-19 from synthetic replicates: drawn, saved, and looked at (pixels and Figure objects).
 
-Five languages, two tasks, masks of 6 layers x 12 heads, 3 epochs. Test
-language ``ru`` of task ``marc`` has no test example (NaN shares), as happens
-when no test example is correct under both models.
+Five languages, two tasks, three replicates, masks of 6 layers x 12 heads, 3
+epochs. Every replicate's tables have the columns of ``langspec.shares.compare``
+and ``epoch_shares``, and the figures get them aggregated by the real
+``aggregate_shares`` / ``aggregate_epochs``. Test language ``ru`` of task
+``marc`` has too few test examples in every replicate (NaN shares: "n < min"),
+and ``es`` of ``marc`` in one replicate only. Planted effects make some cells
+robust and leave others within the replicate spread, so the hatching is checked
+on both kinds.
 """
 
 from __future__ import annotations
@@ -13,85 +18,168 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from matplotlib.figure import Figure
 from matplotlib.image import imsave
 
 from langspec import figures
 from langspec.errors import LangspecError
-from langspec.figures.epochs import specialization
+from langspec.figures.draw import draw
+from langspec.figures.epochs import specialization, specialization_summary
 from langspec.figures.overlap import overlap_pct, shared_heads
 from langspec.figures.similarity import cosines, layer_correlations, pairs
 from langspec.figures.stats import pearson
+from langspec.figures.style import MISSING
+from langspec.masks import save_mask
+from langspec.replicates import aggregate_epochs, aggregate_shares, correlation, summarize, wide
 
-from .pictures import components, count_cells, count_panels, is_blank
+from .pictures import (
+    cell_colour,
+    cell_grids,
+    components,
+    count_cells,
+    count_panels,
+    edge_ink,
+    hatch_fraction,
+    hatched_grids,
+    is_blank,
+    load,
+)
 
 LANGS = ["en", "de", "fr", "es", "ru"]
 TASKS = ["pawsx", "marc"]
+LONG = {"pawsx": "a-rather-long-task-name-for-paraphrases", "marc": "another-long-task-name-reviews"}
 CONDITIONS = ["R1", "R2", "R3", "en mask", "ru mask"]
 REGIMES = ["full fine-tuning", "SFT"]
-LAYERS, HEADS, EPOCHS = 6, 12, 3
-SIGNED = re.compile(r"^([+-]\d+\.\d|0\.0|–)$")
+R, LAYERS, HEADS, EPOCHS = 3, 6, 12, 3
+SIGNED = re.compile(r"^([+-]\d+\.\d|0\.0|n < min)$")
+COMPARISON = ["test_lang", "train_lang", "sign", "share_pct", "share_se", "n_test", "baseline_pct", "baseline_se",
+              "change_pct", "change_se"]
 
 
-def comparison(seed: int, empty: str | None = None) -> pd.DataFrame:
-    """A comparison table with random shares; test language ``empty`` has no test example."""
-    rng = np.random.default_rng(seed)
+def truth(rng: np.random.Generator) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per sign: true condition and baseline shares [test, train] (rows add up to 1).
+
+    The baseline prefers in-language data; the condition moves 0.15 of every
+    row to its diagonal (positive) or away from it (negative), and 0.1 of the
+    first row to the second language, so those cells change for real.
+    """
+    out = {}
+    for s, sign in enumerate(("pos", "neg")):
+        base = rng.dirichlet(np.ones(len(LANGS)) * 4, size=len(LANGS)) * 0.8 + np.eye(len(LANGS)) * 0.2
+        shift = np.eye(len(LANGS)) * (0.15 if s == 0 else -0.12)
+        shift[0, 1] += 0.1
+        condition = np.clip(base + shift, 0.01, None)
+        out[sign] = (condition / condition.sum(1, keepdims=True), base)
+    return out
+
+
+def replicate_comparison(rng: np.random.Generator, true: dict, empty: tuple[str, ...] = ()) -> pd.DataFrame:
+    """One replicate's comparison table: shares drawn around ``true``; test languages in ``empty`` have too few examples."""
     rows = []
-    for sign in ("pos", "neg"):
-        for test in LANGS:
-            share, base = rng.dirichlet(np.ones(len(LANGS)), size=2) * 100
+    for sign, (condition, base) in true.items():
+        for i, test in enumerate(LANGS):
+            share, baseline = rng.dirichlet(condition[i] * 400) * 100, rng.dirichlet(base[i] * 400) * 100
             for j, train in enumerate(LANGS):
-                s, b = (np.nan, np.nan) if test == empty else (share[j], base[j])
-                rows.append((test, train, sign, s, 0 if test == empty else 40, b, s - b))
-    names = ["test_lang", "train_lang", "sign", "share_pct", "n_test", "baseline_pct", "change_pct"]
-    return pd.DataFrame(rows, columns=names)
+                if test in empty:
+                    rows.append((test, train, sign, *[np.nan] * 2, 3, *[np.nan] * 4))
+                else:
+                    rows.append((test, train, sign, share[j], 1.5, 40, baseline[j], 1.5, share[j] - baseline[j], 1.2))
+    return pd.DataFrame(rows, columns=COMPARISON)
 
 
-def epoch_table(seed: int) -> pd.DataFrame:
-    """Per-checkpoint shares with a random accuracy (fraction) per test language and epoch."""
+def replicates_of(seed: int, empty: tuple[str, ...] = (), once: str | None = None) -> list[pd.DataFrame]:
+    """R replicate tables of one condition; ``once`` has too few test examples in the last replicate only."""
+    rng = np.random.default_rng(seed)
+    true = truth(rng)
+    return [replicate_comparison(rng, true, empty + ((once,) if once and r == R - 1 else ())) for r in range(R)]
+
+
+def replicate_epochs(seed: int) -> pd.DataFrame:
+    """One replicate's epoch table: in-language share rising with the epoch, accuracy a fraction."""
     rng = np.random.default_rng(seed)
     rows = []
     for epoch in range(1, EPOCHS + 1):
         accuracy = rng.uniform(0.5, 0.9, len(LANGS))
         for sign in ("pos", "neg"):
             for i, test in enumerate(LANGS):
-                share = rng.dirichlet(np.ones(len(LANGS))) * 100
-                rows += [(epoch, test, train, sign, share[j], 40, accuracy[i]) for j, train in enumerate(LANGS)]
-    return pd.DataFrame(rows, columns=["epoch", "test_lang", "train_lang", "sign", "share_pct", "n_test", "accuracy"])
+                p = np.full(len(LANGS), 1.0)
+                p[i] += 0.5 * epoch
+                share = rng.dirichlet(p / p.sum() * 300) * 100
+                rows += [(epoch, test, train, sign, share[j], 1.5, 40, accuracy[i], 0.05) for j, train in enumerate(LANGS)]
+    columns = ["epoch", "test_lang", "train_lang", "sign", "share_pct", "share_se", "n_test", "accuracy", "accuracy_se"]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def task_masks(seed: int) -> dict[str, np.ndarray]:
+def replicate_masks(seed: int) -> list[dict[str, np.ndarray]]:
+    """R replicates of per-language masks: heads of the first two layers' first four heads always on, the rest random."""
     rng = np.random.default_rng(seed)
-    return {lang: (rng.random((LAYERS, HEADS)) < 0.7).astype(int) for lang in LANGS}
+    out = []
+    for _ in range(R):
+        masks = {}
+        for lang in LANGS:
+            mask = (rng.random((LAYERS, HEADS)) < 0.6).astype(int)
+            mask[:2, :4] = 1
+            masks[lang] = mask
+        out.append(masks)
+    return out
 
 
-TABLES = {task: comparison(i, empty="ru" if task == "marc" else None) for i, task in enumerate(TASKS)}
-EPOCH_TABLES = {task: epoch_table(i) for i, task in enumerate(TASKS)}
-BY_REGIME = {regime: epoch_table(10 + i) for i, regime in enumerate(REGIMES)}
-MASKS = {task: task_masks(i) for i, task in enumerate(TASKS)}
-SUBOPTIMAL = {condition: comparison(20 + i) for i, condition in enumerate(CONDITIONS)}
-COMPOSED = {"pawsx: es∩fr": comparison(30), "marc: de∩en": comparison(31)}
+def inputs(names: dict[str, str], tasks: list[str] = TASKS) -> dict:
+    """Every figure's input for ``tasks``, renamed by ``names``."""
+    index = {t: i for i, t in enumerate(TASKS)}
+    reps = {names[t]: replicates_of(index[t], empty=("ru",) if t == "marc" else (), once="es" if t == "marc" else None)
+            for t in tasks}
+    composed = {"pawsx": ("es∩fr", replicates_of(30)), "marc": ("de∩en", replicates_of(31, empty=("ru",)))}
+    return {
+        "tasks": [names[t] for t in tasks],
+        "reps": reps,
+        "agg": {task: aggregate_shares(tables) for task, tables in reps.items()},
+        "suboptimal": {c: aggregate_shares(replicates_of(20 + i)) for i, c in enumerate(CONDITIONS)},
+        "composed": {f"{names[t]}: {composed[t][0]}": aggregate_shares(composed[t][1]) for t in tasks},
+        "epochs": {names[t]: [replicate_epochs(100 * index[t] + r) for r in range(R)] for t in tasks},
+        "regimes": {regime: aggregate_epochs([replicate_epochs(200 + 10 * i + r) for r in range(R)])
+                    for i, regime in enumerate(REGIMES)},
+        "masks": {names[t]: replicate_masks(40 + index[t]) for t in tasks},
+    }
 
-# name -> (drawing, panels, heatmap cells or None for figures without heatmaps)
-FIGURES: dict[str, tuple[Callable[[], Figure], int, int | None]] = {
-    "fig2": (lambda: figures.fig2(TABLES), 4, 4 * 25),
-    "fig3": (lambda: figures.fig3(SUBOPTIMAL, "de", "pawsx"), 2, 2 * 25),
-    "fig4": (lambda: figures.fig4(TABLES), 4, 4 * 25),
-    "fig5": (lambda: figures.fig5(TABLES), 2, None),
-    "fig6": (lambda: figures.fig6(TABLES), 4, 4 * 25),
-    "fig7": (lambda: figures.fig7(EPOCH_TABLES), 2, None),
-    "fig8": (lambda: figures.fig8(MASKS, TABLES), 4, 2 * 25),
-    "fig9": (lambda: figures.fig9(MASKS, TABLES), 2, None),
-    "fig10": (lambda: figures.fig10(BY_REGIME, "pawsx"), 2, None),
-    "fig11": (lambda: figures.fig11(TABLES), 4, 4 * 25),
-    "fig12": (lambda: figures.fig12(MASKS), 2, 2 * LAYERS * HEADS),
-    "fig13": (lambda: figures.fig13(MASKS, "pawsx"), 2, 2 * 25),
-    "fig14": (lambda: figures.fig14(MASKS, "marc"), 2, 2 * 25),
-    "fig15": (lambda: figures.fig15(MASKS, "pawsx"), 2, 2 * 25),
-    "fig16": (lambda: figures.fig16(MASKS, TABLES), 2, None),
-    "fig17": (lambda: figures.fig17(BY_REGIME, "marc"), len(LANGS), None),
-    "fig18": (lambda: figures.fig18(BY_REGIME, "pawsx"), 2, None),
-    "fig19": (lambda: figures.fig19(COMPOSED), 2, 2 * 25),
+
+def three_languages(data: dict, langs=("en", "de", "fr")) -> dict:
+    """``data`` cut down to three languages, the size of the workflow's tiny end-to-end config."""
+    def cut(table: pd.DataFrame) -> pd.DataFrame:
+        return table[table["test_lang"].isin(langs) & table["train_lang"].isin(langs)].reset_index(drop=True)
+
+    out = {key: {k: cut(v) for k, v in data[key].items()} for key in ("agg", "suboptimal", "composed", "regimes")}
+    out["reps"] = {k: [cut(t) for t in v] for k, v in data["reps"].items()}
+    out["epochs"] = {k: [cut(t) for t in v] for k, v in data["epochs"].items()}
+    out["masks"] = {k: [{lang: m[lang] for lang in langs} for m in v] for k, v in data["masks"].items()}
+    return {**out, "tasks": data["tasks"]}
+
+
+DATA = inputs({t: t for t in TASKS})
+VARIANTS = {"two tasks": DATA, "long names": inputs(LONG), "one long task": inputs(LONG, ["pawsx"]),
+            "tiny": three_languages(inputs({"pawsx": "gettext-topic"}, ["pawsx"]))}
+
+# name -> (drawing from inputs, panels, heatmap cells or None for figures without heatmaps)
+FIGURES: dict[str, tuple[Callable[[dict], Figure], int, int | None]] = {
+    "fig2": (lambda d: figures.fig2(d["agg"]), 4, 4 * 25),
+    "fig3": (lambda d: figures.fig3(d["suboptimal"], "de", d["tasks"][0]), 2, 2 * 25),
+    "fig4": (lambda d: figures.fig4(d["agg"]), 4, 4 * 25),
+    "fig5": (lambda d: figures.fig5(d["agg"]), 2, None),
+    "fig6": (lambda d: figures.fig6(d["agg"]), 4, 4 * 25),
+    "fig7": (lambda d: figures.fig7(d["epochs"]), 2, None),
+    "fig8": (lambda d: figures.fig8(d["masks"], d["reps"]), 4, 2 * 25),
+    "fig9": (lambda d: figures.fig9(d["masks"], d["reps"]), 2, None),
+    "fig10": (lambda d: figures.fig10(d["regimes"], d["tasks"][0]), 2, None),
+    "fig11": (lambda d: figures.fig11(d["agg"]), 4, 4 * 25),
+    "fig12": (lambda d: figures.fig12(d["masks"]), 2, 2 * LAYERS * HEADS),
+    "fig13": (lambda d: figures.fig13(d["masks"], d["tasks"][0]), 2, 2 * 25),
+    "fig14": (lambda d: figures.fig14(d["masks"], d["tasks"][-1]), 2, 2 * 25),
+    "fig15": (lambda d: figures.fig15(d["masks"], d["tasks"][0]), 2, 2 * 25),
+    "fig16": (lambda d: figures.fig16(d["masks"], d["reps"]), 2, None),
+    "fig17": (lambda d: figures.fig17(d["regimes"], d["tasks"][-1]), len(LANGS), None),
+    "fig18": (lambda d: figures.fig18(d["regimes"], d["tasks"][0]), 2, None),
+    "fig19": (lambda d: figures.fig19(d["composed"]), 2, 2 * 25),
 }
 
 
@@ -105,32 +193,224 @@ def cell_text(ax) -> dict[tuple[int, int], str]:
     return {(int(t.get_position()[1]), int(t.get_position()[0])): t.get_text() for t in ax.texts}
 
 
+class Drawn:
+    """Figures drawn and saved at most once per (name, variant): the Figure and its folder of PDF and PNG."""
+
+    def __init__(self, folder):
+        self.folder, self.cache = folder, {}
+
+    def __call__(self, name: str, variant: str = "two tasks") -> tuple[Figure, object]:
+        if (name, variant) not in self.cache:
+            fig = FIGURES[name][0](VARIANTS[variant])
+            folder = self.folder / variant.replace(" ", "-") / name
+            folder.mkdir(parents=True)
+            figures.save(fig, folder / name)
+            self.cache[name, variant] = (fig, folder)
+        return self.cache[name, variant]
+
+    def png(self, name: str, variant: str = "two tasks"):
+        return self(name, variant)[1] / f"{name}.png"
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory) -> Drawn:
+    return Drawn(tmp_path_factory.mktemp("figures"))
+
+
+@pytest.fixture(scope="module")
+def pngs(drawn) -> dict[str, object]:
+    """name -> PNG of the figure drawn from ``DATA``."""
+    return {name: drawn.png(name) for name in FIGURES}
+
+
 @pytest.mark.parametrize("name", list(FIGURES))
-def test_figure_is_saved_and_reads_as_drawn(name, tmp_path):
-    draw, n_panels, n_cells = FIGURES[name]
-    fig = draw()
+def test_figure_is_saved_and_reads_as_drawn(name, drawn):
+    _, n_panels, n_cells = FIGURES[name]
+    fig, folder = drawn(name)
     assert isinstance(fig, Figure)
     assert len(panels(fig)) == n_panels
-    figures.save(fig, tmp_path / name)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.pdf", f"{name}.png"]
-    assert (tmp_path / f"{name}.pdf").read_bytes().startswith(b"%PDF")
-    png = tmp_path / f"{name}.png"
+    assert sorted(p.name for p in folder.iterdir()) == [f"{name}.pdf", f"{name}.png"]
+    assert (folder / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+    png = folder / f"{name}.png"
     assert not is_blank(png)
     assert count_panels(png) == n_panels
     if n_cells is not None:
         assert count_cells(png) == n_cells
 
 
+# -- the mark: hatched exactly where the interval does not support the value --------
+
+
+def _shares_blocks(tables: dict[str, pd.DataFrame], measure: str, signs=("pos", "neg")) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(mean, robust) test x train matrices per (table, sign), in the figure's reading order."""
+    blocks = []
+    for table in tables.values():
+        part = wide(table, measure)
+        for sign in signs:
+            cells = part[part["sign"] == sign]
+            mean = cells.pivot(index="test_lang", columns="train_lang", values="mean").loc[LANGS, LANGS]
+            robust = cells.pivot(index="test_lang", columns="train_lang", values="robust").loc[LANGS, LANGS]
+            blocks.append((mean.to_numpy(float), robust.to_numpy(bool)))
+    return blocks
+
+
+def _suboptimal_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
+    blocks = []
+    for sign in ("pos", "neg"):
+        parts = [wide(t, "change_pct") for t in DATA["suboptimal"].values()]
+        rows = [p[(p["sign"] == sign) & (p["test_lang"] == "de")].set_index("train_lang").loc[LANGS] for p in parts]
+        blocks.append((np.stack([r["mean"].to_numpy(float) for r in rows]), np.stack([r["robust"].to_numpy(bool) for r in rows])))
+    return blocks
+
+
+def _against(values: np.ndarray, chance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of [R, ...] values and whether the t-interval of values − chance excludes 0."""
+    return values.mean(axis=0), summarize(values - chance)["robust"]
+
+
+def _cosine_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
+    blocks = []
+    for reps in DATA["masks"].values():
+        flat = [np.stack([m[lang].ravel() for lang in LANGS]).astype(float) for m in reps]
+        cos = np.stack([f @ f.T / np.outer(np.linalg.norm(f, axis=1), np.linalg.norm(f, axis=1)) for f in flat])
+        chance = np.stack([np.sqrt(np.outer(f.mean(1), f.mean(1))) for f in flat])
+        blocks.append(_against(cos, chance))
+    return blocks
+
+
+def _head_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
+    blocks = []
+    for reps in DATA["masks"].values():
+        counts = np.stack([sum(m.values()) for m in reps]).astype(float)
+        chance = np.stack([np.full((LAYERS, HEADS), sum(x.mean() for x in m.values())) for m in reps])
+        blocks.append(_against(counts, chance))
+    return blocks
+
+
+def _overlap_blocks(task: str) -> list[tuple[np.ndarray, np.ndarray]]:
+    flat = [np.stack([m[lang].ravel() for lang in LANGS]).astype(float) for m in DATA["masks"][task]]
+    shared = np.stack([f @ f.T for f in flat])
+    own = np.stack([f.sum(1) for f in flat])
+    density = np.stack([f.mean(1) for f in flat])
+    pct = shared / own[:, :, None] * 100
+    return [_against(pct, np.repeat(density[:, None, :] * 100, len(LANGS), axis=1)),
+            _against(shared, own[:, :, None] * density[:, None, :])]
+
+
+MARKED = {
+    "fig2": lambda: _shares_blocks(DATA["agg"], "change_pct"),
+    "fig4": lambda: _shares_blocks(DATA["agg"], "change_pct"),
+    "fig6": lambda: _shares_blocks(DATA["agg"], "change_pct"),
+    "fig11": lambda: _shares_blocks(DATA["agg"], "share_pct"),
+    "fig19": lambda: _shares_blocks(DATA["composed"], "change_pct", ("pos",)),
+    "fig3": _suboptimal_blocks,
+    "fig8": _cosine_blocks,
+    "fig12": _head_blocks,
+    "fig13": lambda: _overlap_blocks("pawsx"),
+    "fig14": lambda: _overlap_blocks("marc"),
+    "fig15": lambda: _overlap_blocks("pawsx"),
+}
+
+
+@pytest.mark.parametrize("name", list(MARKED))
+def test_cells_are_hatched_exactly_where_the_interval_includes_the_reference(name, pngs):
+    expected = MARKED[name]()
+    found = hatched_grids(pngs[name])
+    assert len(found) == len(expected), "one heatmap block per panel"
+    image = load(pngs[name])
+    marked = unmarked = 0
+    for block, (grid, (mean, robust)) in enumerate(zip(cell_grids(pngs[name]), expected)):
+        assert grid.shape == mean.shape
+        want = np.isfinite(mean) & ~robust
+        assert (found[block] == want).all(), f"block {block}: hatched\n{found[block].astype(int)}\nexpected\n{want.astype(int)}"
+        for i, j in zip(*np.nonzero(~np.isfinite(mean))):  # "n < min": flat grey, not hatched
+            assert np.abs(cell_colour(image, grid[i, j]) - np.array([0xA6 / 255] * 3)).max() < 0.03, MISSING
+        marked, unmarked = marked + want.sum(), unmarked + (np.isfinite(mean) & robust).sum()
+    assert marked > 0 and unmarked > 0, "the synthetic data should give both kinds of cells"
+
+
+def test_hatching_is_told_apart_by_a_clear_margin(pngs):
+    """Flat cells have (almost) no band pixel off their colour; hatched ones many, whatever their colour."""
+    flat, striped = [], []
+    for name in ("fig2", "fig11", "fig12"):
+        image = load(pngs[name])
+        for grid, marks in zip(cell_grids(pngs[name]), hatched_grids(pngs[name])):
+            for cell, mark in zip(grid.flat, marks.flat):
+                (striped if mark else flat).append(hatch_fraction(image, cell))
+    assert max(flat) < 0.01 and min(striped) > 0.1, (max(flat), min(striped))
+
+
+@pytest.mark.parametrize("name", [n for n in FIGURES if n not in ("fig7", "fig16", "fig10", "fig17", "fig18")])
+def test_the_legend_says_what_the_hatching_means_and_over_how_many_replicates(name):
+    fig = FIGURES[name][0](DATA)
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    line = next(text for text in texts if text.startswith("hatched"))
+    assert "95% interval" in line and ("3 replicates" in line or "2–3 replicates" in line)
+    if name in ("fig2", "fig4", "fig6", "fig11", "fig19", "fig5"):
+        assert any(text.startswith("n < min") for text in texts), "marc's ru has too few test examples"
+
+
+def test_legend_line_counts_replicates_of_the_cells_with_a_value():
+    texts = [t.get_text() for t in figures.fig2(DATA["agg"]).legends[0].get_texts()]
+    assert texts[0] == "hatched: 95% interval over 2–3 replicates includes 0 (t-interval)"
+    one = {"pawsx": aggregate_shares(DATA["reps"]["pawsx"][:1])}
+    texts = [t.get_text() for t in figures.fig2(one).legends[0].get_texts()]
+    assert texts[0] == "hatched: 95% interval over the test examples of 1 replicate includes 0 (no seed spread)"
+    share = [t.get_text() for t in figures.fig11({"pawsx": DATA["agg"]["pawsx"]}).legends[0].get_texts()]
+    assert "the equal share 100/L = 20.0%" in share[0]
+
+
+# -- nothing cut at the canvas edge -------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", ["two tasks", "long names", "one long task", "tiny"])
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_no_text_is_cut_at_the_canvas_edge(name, variant, drawn):
+    fig, _ = drawn(name, variant)
+    assert edge_ink(drawn.png(name, variant)) == 0
+    # every title and legend lies inside the canvas, no legend covers the figure title, no panel title another
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    canvas = fig.bbox
+    boxes = [t.get_window_extent(renderer) for t in [fig._suptitle, *(ax.title for ax in fig.axes)] if t is not None and t.get_text()]
+    boxes += [legend.get_window_extent(renderer) for legend in fig.legends]
+    for box in boxes:
+        assert box.x0 >= 0 and box.x1 <= canvas.width and box.y0 >= 0 and box.y1 <= canvas.height
+    title = fig._suptitle.get_window_extent(renderer)
+    assert not any(title.overlaps(legend.get_window_extent(renderer)) for legend in fig.legends)
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes if ax.get_title()]
+    assert not any(a.overlaps(b) for i, a in enumerate(titles) for b in titles[i + 1:]), "panel titles overlap"
+    for ax in fig.axes:
+        if ax.get_title():
+            title = ax.title.get_window_extent(renderer)
+            assert not any(title.overlaps(other.get_window_extent(renderer)) for other in fig.axes if other is not ax), \
+                f"the title '{ax.get_title()}' covers another panel or a colour bar"
+
+
+def test_edge_ink_sees_text_cut_at_the_edge(tmp_path):
+    fig = Figure(figsize=(2, 1))
+    fig.text(0.5, 0.5, "a title far too long for this small canvas", ha="center")
+    figures.save(fig, tmp_path / "cut")
+    assert edge_ink(tmp_path / "cut.png") > 0
+    fig = Figure(figsize=(2, 1))
+    fig.text(0.5, 0.5, "fits", ha="center")
+    figures.save(fig, tmp_path / "fits")
+    assert edge_ink(tmp_path / "fits.png") == 0
+
+
+# -- what the figures show ------------------------------------------------------------
+
+
 def test_saving_is_reproducible_and_leaves_no_temporary_file(tmp_path):
-    figures.save(figures.fig12(MASKS), tmp_path / "one")
-    figures.save(figures.fig12(MASKS), tmp_path / "two")
+    figures.save(figures.fig12(DATA["masks"]), tmp_path / "one")
+    figures.save(figures.fig12(DATA["masks"]), tmp_path / "two")
     for suffix in (".pdf", ".png"):
         assert (tmp_path / f"one{suffix}").read_bytes() == (tmp_path / f"two{suffix}").read_bytes()
     assert len(list(tmp_path.iterdir())) == 4
 
 
-def test_change_heatmap_writes_each_value_in_its_cell():
-    fig = figures.fig2(TABLES)
+def test_change_heatmap_writes_each_mean_in_its_cell():
+    fig = figures.fig2(DATA["agg"])
     by_title = {ax.get_title(): ax for ax in panels(fig)}
     assert set(by_title) == {f"{task}: {sign} influence" for task in TASKS for sign in ("positive", "negative")}
     ax = by_title["pawsx: negative influence"]
@@ -138,13 +418,13 @@ def test_change_heatmap_writes_each_value_in_its_cell():
     assert [t.get_text() for t in ax.get_yticklabels()] == LANGS
     assert ax.get_xlabel() == "training language" and ax.get_ylabel() == "test language"
     texts = cell_text(ax)
-    table = TABLES["pawsx"].set_index(["sign", "test_lang", "train_lang"])["change_pct"]
+    table = wide(DATA["agg"]["pawsx"], "change_pct").set_index(["sign", "test_lang", "train_lang"])["mean"]
     for i, test in enumerate(LANGS):
         for j, train in enumerate(LANGS):
             assert float(texts[i, j]) == pytest.approx(table["neg", test, train], abs=0.051)
     marc = cell_text(by_title["marc: positive influence"])
     assert all(SIGNED.match(text) for text in marc.values())
-    assert [marc[4, j] for j in range(5)] == ["–"] * 5
+    assert [marc[4, j] for j in range(5)] == ["n < min"] * 5
     bars = [ax for ax in fig.axes if ax.get_ylabel().startswith("change in share")]
     assert len(bars) == 4
     for bar in bars:
@@ -153,14 +433,31 @@ def test_change_heatmap_writes_each_value_in_its_cell():
 
 
 def test_fig3_rows_are_conditions_for_one_test_language():
-    fig = figures.fig3(SUBOPTIMAL, "de", "pawsx")
+    fig = figures.fig3(DATA["suboptimal"], "de", "pawsx")
     ax = panels(fig)[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == CONDITIONS
-    table = SUBOPTIMAL["en mask"].set_index(["sign", "test_lang", "train_lang"])["change_pct"]
+    table = wide(DATA["suboptimal"]["en mask"], "change_pct").set_index(["sign", "test_lang", "train_lang"])["mean"]
     assert float(cell_text(ax)[3, 2]) == pytest.approx(table["pos", "de", "fr"], abs=0.051)
 
 
-def test_overlap_is_the_row_languages_share():
+def test_fig5_bars_are_means_with_their_intervals():
+    fig = figures.fig5(DATA["agg"])
+    ax = panels(fig)[0]
+    part = wide(DATA["agg"]["pawsx"], "share_pct").query("sign == 'pos'").set_index(["test_lang", "train_lang"])
+    heights = [bar.get_height() for bar in ax.patches]
+    expected = [part.loc[(test, train), "mean"] for train in LANGS for test in LANGS]
+    assert heights == pytest.approx(expected)
+    hatched = [bool(bar.get_hatch()) for bar in ax.patches]
+    assert hatched == [not part.loc[(test, train), "robust"] for train in LANGS for test in LANGS]
+    segments = np.concatenate([c.get_segments() for c in ax.collections])  # error bars: (low, high) per bar
+    spans = sorted((round(s[0][1], 6), round(s[1][1], 6)) for s in segments)
+    assert spans == sorted((round(part.loc[(t, s), "ci_low"], 6), round(part.loc[(t, s), "ci_high"], 6)) for s in LANGS for t in LANGS)
+    assert any(line.get_ydata()[0] == pytest.approx(20.0) for line in ax.lines), "equal share 100/L"
+    marc = panels(fig)[1]
+    assert any(t.get_text() == "n < min" for t in marc.texts)
+
+
+def test_overlap_is_the_row_languages_share_and_averaged_over_replicates():
     sub = np.zeros((2, 4), int)
     sub[0, :2] = 1
     big = np.zeros((2, 4), int)
@@ -168,79 +465,167 @@ def test_overlap_is_the_row_languages_share():
     pct = overlap_pct({"de": sub, "en": big})
     assert pct.loc["de", "en"] == 100 and pct.loc["en", "de"] == 50
     assert shared_heads({"de": sub, "en": big}).loc["de", "en"] == 2
-    fig = figures.pair_overlap({"xnli": {"de": sub, "en": big}}, "xnli")
+    fig = figures.pair_overlap({"xnli": [{"de": sub, "en": big}]}, "xnli")
     left = cell_text(panels(fig)[0])
     assert left[0, 1] == "100" and left[1, 0] == "50"
+    small = np.zeros((2, 4), int)
+    small[0, :1] = 1
+    fig = figures.pair_overlap({"xnli": [{"de": sub, "en": big}, {"de": small, "en": big}]}, "xnli")
+    right = cell_text(panels(fig)[1])
+    assert right[0, 1] == "1.5", "mean of 2 and 1 shared heads"
 
 
-def test_head_counts_per_layer_and_head():
-    fig = figures.fig12(MASKS)
+def test_head_counts_are_means_over_replicates():
+    fig = figures.fig12(DATA["masks"])
     ax = panels(fig)[0]
-    counts = sum(MASKS["pawsx"].values())
+    counts = np.mean([sum(m.values()) for m in DATA["masks"]["pawsx"]], axis=0)
     texts = cell_text(ax)
-    assert all(int(texts[layer, head]) == counts[layer, head] for layer in range(LAYERS) for head in range(HEADS))
+    assert all(float(texts[layer, head]) == pytest.approx(counts[layer, head], abs=0.051)
+               for layer in range(LAYERS) for head in range(HEADS))
+    single = cell_text(panels(figures.fig12({"pawsx": DATA["masks"]["pawsx"][:1]}))[0])
+    assert single[0, 0] == "5", "one replicate: whole numbers"
 
 
-def test_similarity_scatter_reports_pearson_over_pairs():
-    fig = figures.fig8(MASKS, TABLES)
-    share = TABLES["pawsx"].query("sign == 'pos'").pivot(index="test_lang", columns="train_lang", values="share_pct")
-    similarity = cosines(MASKS["pawsx"])
-    x = [similarity.loc[t, s] for t in LANGS for s in LANGS if t != s]
-    y = [share.loc[t, s] for t in LANGS for s in LANGS if t != s]
+def test_similarity_scatter_shows_every_replicate_and_pools_r():
+    fig = figures.fig8(DATA["masks"], DATA["reps"])
+    rs, ns = [], []
+    for masks, table in zip(DATA["masks"]["pawsx"], DATA["reps"]["pawsx"]):
+        share = table.query("sign == 'pos'").pivot(index="test_lang", columns="train_lang", values="share_pct")
+        similarity = cosines(masks)
+        x = [similarity.loc[t, s] for t in LANGS for s in LANGS if t != s]
+        y = [share.loc[t, s] for t in LANGS for s in LANGS if t != s]
+        rs.append(np.corrcoef(x, y)[0, 1])
+        ns.append(len(x))
+    pooled = correlation(rs, ns)
     titles = [ax.get_title() for ax in panels(fig)]
-    assert f"r = {np.corrcoef(x, y)[0, 1]:.2f} (n = 20)" in titles[1]
-    assert "(n = 16)" in titles[3]  # marc: test language ru has no example
-    assert similarity.loc["en", "en"] == pytest.approx(1.0)
+    assert f"r = {pooled['r']:.2f}, 95% CI [{pooled['ci_low']:.2f}, {pooled['ci_high']:.2f}]" in titles[1]
+    assert "3 replicates × 20 pairs" in titles[1]
+    assert "3 replicates × 12–16 pairs" in titles[3]  # marc: ru never has examples, es not in one replicate
+    scatter = panels(fig)[1]
+    assert len(scatter.collections) == R and sum(len(c.get_offsets()) for c in scatter.collections) == R * 20
+    markers = {c.get_paths()[0].vertices.shape for c in scatter.collections}
+    assert len(markers) == R, "a marker shape per replicate"
 
 
-def test_layer_correlations_use_each_layer_alone():
-    share = TABLES["pawsx"].query("sign == 'pos'").pivot(index="test_lang", columns="train_lang", values="share_pct")
-    share = share.loc[LANGS, LANGS]
-    r = layer_correlations(MASKS["pawsx"], share)
-    assert r.shape == (LAYERS,)
-    x = pairs(cosines({lang: m[2:3] for lang, m in MASKS["pawsx"].items()}))
+def test_layer_correlations_use_each_layer_alone_and_pool_over_replicates():
+    masks, table = DATA["masks"]["pawsx"][0], DATA["reps"]["pawsx"][0]
+    share = table.query("sign == 'pos'").pivot(index="test_lang", columns="train_lang", values="share_pct").loc[LANGS, LANGS]
+    r, n = layer_correlations(masks, share)
+    assert r.shape == (LAYERS,) and n == 20
+    x = pairs(cosines({lang: m[2:3] for lang, m in masks.items()}))
     assert r[2] == pytest.approx(pearson(x.to_numpy(), pairs(share).to_numpy()))
-    shared_layer = {lang: np.vstack([np.ones((1, HEADS), int), m[1:]]) for lang, m in MASKS["pawsx"].items()}
-    assert np.isnan(layer_correlations(shared_layer, share)[0])
+    shared_layer = {lang: np.vstack([np.ones((1, HEADS), int), m[1:]]) for lang, m in masks.items()}
+    assert np.isnan(layer_correlations(shared_layer, share)[0][0])
+    fig = figures.fig9(DATA["masks"], DATA["reps"])
+    ax = panels(fig)[0]
+    per = [layer_correlations(m, t.query("sign == 'pos'").pivot(index="test_lang", columns="train_lang", values="share_pct")
+                              .loc[LANGS, LANGS]) for m, t in zip(DATA["masks"]["pawsx"], DATA["reps"]["pawsx"])]
+    pooled = [correlation([rr[layer] for rr, _ in per], [nn for _, nn in per]) for layer in range(LAYERS)]
+    assert [bar.get_height() for bar in ax.patches] == pytest.approx([p["r"] for p in pooled])
+    assert [bool(bar.get_hatch()) for bar in ax.patches] == [not (p["ci_low"] > 0 or p["ci_high"] < 0) for p in pooled]
 
 
 def test_specialization_is_the_in_language_positive_share():
-    table = EPOCH_TABLES["pawsx"]
+    table = DATA["epochs"]["pawsx"][0]
     spec = specialization(table, "epochs")
     assert len(spec) == EPOCHS * len(LANGS)
     row = table.query("epoch == 2 and sign == 'pos' and test_lang == 'fr' and train_lang == 'fr'").iloc[0]
     got = spec.query("epoch == 2 and test_lang == 'fr'").iloc[0]
     assert got["specialization_pct"] == row["share_pct"] and got["accuracy_pct"] == pytest.approx(row["accuracy"] * 100)
-    titles = [ax.get_title() for ax in panels(figures.fig7(EPOCH_TABLES))]
-    assert all(f"(n = {EPOCHS * len(LANGS)})" in title and "r = " in title for title in titles)
+    fig = figures.fig7(DATA["epochs"])
+    for ax in panels(fig):
+        assert f"3 replicates × {EPOCHS * len(LANGS)} points" in ax.get_title() and "95% CI" in ax.get_title()
+        assert len(ax.collections) == R
 
 
-def test_over_epoch_panels_have_a_line_per_language_or_regime():
-    fig10 = panels(figures.fig10(BY_REGIME, "pawsx"))
+def test_over_epoch_panels_have_a_mean_line_and_band_per_language_or_regime():
+    fig10 = panels(figures.fig10(DATA["regimes"], "pawsx"))
     assert [len(ax.lines) for ax in fig10] == [len(LANGS)] * len(REGIMES)
+    assert [len(ax.collections) for ax in fig10] == [len(LANGS)] * len(REGIMES), "a 95% band per line"
     assert all(len(line.get_xdata()) == EPOCHS for ax in fig10 for line in ax.lines)
-    fig17 = panels(figures.fig17(BY_REGIME, "marc"))
+    summary = specialization_summary(DATA["regimes"]["SFT"], "SFT").query("test_lang == 'de'").sort_values("epoch")
+    assert list(fig10[1].lines[1].get_ydata()) == pytest.approx(summary["mean"].tolist())
+    fig17 = panels(figures.fig17(DATA["regimes"], "marc"))
     assert [ax.get_title() for ax in fig17] == [f"test language {lang}" for lang in LANGS]
     assert all(len(ax.lines) == len(REGIMES) for ax in fig17)
+    note = [t.get_text() for t in figures.fig18(DATA["regimes"], "pawsx").legends[-1].get_texts()]
+    assert note == ["line: mean; band: 95% interval over 3 replicates (t-interval)"]
 
 
-@pytest.mark.parametrize("draw, message", [
+def test_draw_reads_the_spec_files(tmp_path):
+    """The workflow's spec: aggregated CSVs as written by the aggregate rule, replicate lists, mask files."""
+    spec_tables = {}
+    for task, table in DATA["agg"].items():
+        path = tmp_path / f"{task}.csv"
+        table.to_csv(path, index=False, float_format="%.6g")
+        spec_tables[task] = str(path)
+    masks = {}
+    for task, reps in DATA["masks"].items():
+        masks[task] = []
+        for r, replicate in enumerate(reps):
+            paths = {}
+            for lang, mask in replicate.items():
+                paths[lang] = str(tmp_path / f"{task}-{r}-{lang}.json")
+                save_mask(paths[lang], torch.as_tensor(mask), lang, "pruned")
+            masks[task].append(paths)
+    replicate_tables = {}
+    for task, reps in DATA["reps"].items():
+        replicate_tables[task] = []
+        for r, table in enumerate(reps):
+            table.to_csv(tmp_path / f"{task}-rep{r}.csv", index=False)
+            replicate_tables[task].append(str(tmp_path / f"{task}-rep{r}.csv"))
+    epochs = tmp_path / "epochs.csv"
+    DATA["regimes"]["SFT"].to_csv(epochs, index=False)
+    draw(2, {"tables": spec_tables}, tmp_path / "fig2")
+    draw(8, {"masks": masks, "replicate_tables": replicate_tables}, tmp_path / "fig8")
+    draw(13, {"masks": masks, "task": "pawsx"}, tmp_path / "fig13")
+    draw(10, {"epochs": {"SFT": str(epochs)}, "task": "pawsx"}, tmp_path / "fig10")
+    for n in (2, 8, 13, 10):
+        assert not is_blank(tmp_path / f"fig{n}.png")
+    expected = _shares_blocks(DATA["agg"], "change_pct")
+    assert all((found == (np.isfinite(m) & ~r)).all() for found, (m, r) in zip(hatched_grids(tmp_path / "fig2.png"), expected))
+    with pytest.raises(LangspecError, match="one entry per replicate"):
+        draw(12, {"masks": {"pawsx": masks["pawsx"][0]}}, tmp_path / "bad")
+    with pytest.raises(LangspecError, match="lacks the role"):
+        draw(3, {"tables": spec_tables}, tmp_path / "bad")
+
+
+def test_robust_read_back_as_text_is_understood():
+    table = DATA["agg"]["pawsx"].assign(robust=DATA["agg"]["pawsx"]["robust"].map({True: "True", False: "False"}))
+    fig = figures.fig2({"pawsx": table})
+    assert len(panels(fig)) == 2
+
+
+@pytest.mark.parametrize("make, message", [
     (lambda: figures.fig2({}), "no tables given"),
-    (lambda: figures.fig2({"pawsx": TABLES["pawsx"].drop(columns="change_pct")}), "change_pct"),
-    (lambda: figures.fig2({"pawsx": TABLES["pawsx"].query("sign == 'pos'")}), "sign 'neg'"),
-    (lambda: figures.fig2({"pawsx": TABLES["pawsx"].query("test_lang != 'fr'")}), "test language 'fr'"),
-    (lambda: figures.fig3(SUBOPTIMAL, "ko", "pawsx"), "test language 'ko'"),
-    (lambda: figures.fig8({"pawsx": MASKS["pawsx"]}, TABLES), "task 'marc'"),
-    (lambda: figures.fig16({t: {g: m for g, m in MASKS[t].items() if g != "es"} for t in TASKS}, TABLES), "language 'es'"),
-    (lambda: figures.fig12({"pawsx": {"en": np.full((2, 2), 2)}}), "0/1"),
-    (lambda: figures.fig13(MASKS, "xnli"), "task 'xnli'"),
-    (lambda: figures.fig17({"SFT": BY_REGIME["SFT"], "full": BY_REGIME["SFT"].query("test_lang != 'de'")}, "marc"), "'de'"),
-    (lambda: figures.fig7({"pawsx": EPOCH_TABLES["pawsx"].assign(accuracy=70.0)}), "accuracy"),
+    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].drop(columns="robust")}), "robust"),
+    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].query("measure != 'change_pct'")}), "no measure 'change_pct'"),
+    (lambda: figures.fig2({"pawsx": DATA["reps"]["pawsx"][0]}), "lacks the column(s) measure"),
+    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].query("sign == 'pos'")}), "sign 'neg'"),
+    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].query("test_lang != 'fr'")}), "test language 'fr'"),
+    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].assign(robust="maybe")}), "'maybe' in column robust"),
+    (lambda: figures.fig3(DATA["suboptimal"], "ko", "pawsx"), "test language 'ko'"),
+    (lambda: figures.fig5({"pawsx": DATA["agg"]["pawsx"].query("measure != 'share_pct'")}), "no measure 'share_pct'"),
+    (lambda: figures.fig8({"pawsx": DATA["masks"]["pawsx"]}, DATA["reps"]), "task 'marc'"),
+    (lambda: figures.fig8(DATA["masks"], {t: r[:2] for t, r in DATA["reps"].items()}), "3 replicate(s) of masks but 2"),
+    (lambda: figures.fig9({t: m[0] for t, m in DATA["masks"].items()}, DATA["reps"]), "one language -> mask dict per replicate"),
+    (lambda: figures.fig16({t: [{g: m for g, m in rep.items() if g != "es"} for rep in reps] for t, reps in DATA["masks"].items()},
+                           DATA["reps"]), "language 'es'"),
+    (lambda: figures.fig12({"pawsx": [{"en": np.full((2, 2), 2)}]}), "0/1"),
+    (lambda: figures.fig12({"pawsx": [{"en": np.ones((2, 2))}, {"de": np.ones((2, 2))}]}), "differ in language"),
+    (lambda: figures.fig13(DATA["masks"], "xnli"), "task 'xnli'"),
+    (lambda: figures.fig17({"SFT": DATA["regimes"]["SFT"], "full": DATA["regimes"]["SFT"].query("test_lang != 'de'")}, "marc"), "'de'"),
+    (lambda: figures.fig10({"SFT": DATA["agg"]["pawsx"]}, "pawsx"), "lacks the column(s) epoch"),
+    (lambda: figures.fig7({"pawsx": [DATA["epochs"]["pawsx"][0].assign(accuracy=70.0)]}), "accuracy"),
+    (lambda: figures.fig7({"pawsx": DATA["epochs"]["pawsx"][0]}), "one entry per replicate"),
 ])
-def test_missing_or_bad_input_is_one_line_error(draw, message):
+def test_missing_or_bad_input_is_one_line_error(make, message):
     with pytest.raises(LangspecError, match=re.escape(message)) as error:
-        draw()
+        make()
     assert "\n" not in str(error.value)
+
+
+# -- the picture readers themselves ------------------------------------------------------
 
 
 def _bfs_count(mask: np.ndarray) -> int:
@@ -287,3 +672,19 @@ def test_pictures_count_cells_parted_by_white_lines_and_frames(tmp_path):
     assert not is_blank(png)
     imsave(tmp_path / "blank.png", np.full((50, 80, 3), 0.9))
     assert is_blank(tmp_path / "blank.png")
+
+
+def test_pictures_find_hatched_cells_in_their_grid(tmp_path):
+    image = np.ones((120, 200, 3))
+    for i in range(2):
+        for j in range(3):
+            top, left = 10 + 50 * i, 10 + 50 * j
+            image[top:top + 46, left:left + 46] = (0.85, 0.85, 0.86)  # the light grey centre of the diverging map
+            if (i + j) % 2:
+                y, x = np.mgrid[0:46, 0:46]
+                image[top:top + 46, left:left + 46][(x + y) % 8 < 2] = 0.6  # diagonal grey lines
+    png = tmp_path / "hatched.png"
+    imsave(png, image)
+    grids = cell_grids(png)
+    assert len(grids) == 1 and grids[0].shape == (2, 3)
+    assert hatched_grids(png)[0].tolist() == [[False, True, False], [True, False, True]]

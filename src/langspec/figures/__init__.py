@@ -1,10 +1,16 @@
 """Paper figures 2-19 as matplotlib Figures, and ``save`` to write them as PDF and PNG.
 
 Each ``figN`` returns a :class:`matplotlib.figure.Figure` built without pyplot
-(Agg canvas); nothing is shown. Modules by figure type: ``heatmaps`` (2-4, 6,
-11, 19), ``bars`` (5), ``epochs`` (7, 10, 17, 18), ``similarity`` (8, 9),
-``overlap`` (12-16); ``cells`` and ``scatter`` draw the shared primitives,
-``style`` holds the look and ``checks`` the input checks.
+(Agg canvas); nothing is shown. Every figure shows what the replicates support:
+heatmaps and bars give means and hatch (and wash out) what their 95% interval
+does not tell apart from its reference, lines carry a shaded 95% band, scatter
+plots draw every replicate's points and give r with its interval; a legend under
+the panels says what the marks mean and over how many replicates. Modules by
+figure type: ``heatmaps`` (2-4, 6, 11, 19), ``bars`` (5), ``epochs`` (7, 10,
+17, 18), ``similarity`` (8, 9), ``overlap`` (12-16); ``cells`` and ``scatter``
+draw the shared primitives, ``marks`` the uncertainty marks and their legend,
+``style`` holds the look (and fits text to the canvas) and ``checks`` the input
+checks.
 """
 
 from .bars import fig5

@@ -1,43 +1,77 @@
-"""Grouped bars of absolute positive shares after SFT (paper figure 5)."""
+"""Grouped bars of absolute positive shares after SFT (paper figure 5), mean over replicates with 95% intervals."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .checks import SHARES, columns, nonempty, sign_matrix
-from .style import PANEL, drop_unused, new_figure, palette, styled, wrap
+from .checks import aggregated, nonempty, sign_cells, sign_matrix
+from .marks import TOO_FEW, explain, table_label
+from .style import GUIDE, HATCH, HATCH_COLOUR, PANEL, drop_unused, faded, new_figure, palette, styled, wrap
+
+SHARE = "share of top-k positive (%)"
 
 
 @styled
 def fig5(tables: dict[str, pd.DataFrame]) -> Figure:
     """Share (%) of each training language in each test language's top-k positive examples.
 
-    ``tables``: task -> shares or comparison table of the own-language
-    subnetworks after SFT (``share_pct`` of sign pos is used). One panel per task,
-    each with its own y scale; groups = test languages, bars = training languages.
-    A test language without test examples gets "n/a" instead of bars.
+    ``tables``: task -> aggregated shares (or comparison) table of the
+    own-language subnetworks after SFT (measure ``share_pct``, sign pos). One
+    panel per task, each with its own y scale; groups = test languages, bars =
+    training languages: the mean over replicates with its 95% interval as an
+    error bar, hatched and washed out where the interval includes the equal
+    share 100 / L (dashed line). A test language without enough test examples
+    gets "n < min" instead of bars.
     """
     nonempty(tables, "tables")
-    matrices = {task: sign_matrix(columns(t, SHARES, f"table '{task}'"), "pos", "share_pct", f"table '{task}'")
-                for task, t in tables.items()}
-    colours = palette(lang for values in matrices.values() for lang in values.columns)
-    rows, cols = wrap(len(matrices))
-    fig, axes = new_figure(rows, cols, PANEL, (1.0, 0.3))
-    for ax, (task, values) in zip(drop_unused(axes, len(matrices)), matrices.items()):
-        width = 0.8 / len(values.columns)
-        positions = np.arange(len(values.index))
-        for j, train_lang in enumerate(values.columns):
-            ax.bar(positions - 0.4 + (j + 0.5) * width, values[train_lang].fillna(0.0), width, color=colours[train_lang])
-        for i in np.flatnonzero(values.isna().all(axis=1).to_numpy()):
-            ax.text(positions[i], 0, "n/a", ha="center", va="bottom")
-        ax.set_xticks(positions, list(values.index))
+    parts = {task: aggregated(t, "share_pct", f"table '{task}'") for task, t in tables.items()}
+    panels = {}
+    for task, part in parts.items():
+        what = f"table '{task}'"
+        mean, robust = sign_cells(part, "pos", what)
+        low = sign_matrix(part, "pos", "ci_low", what).loc[mean.index, mean.columns]
+        high = sign_matrix(part, "pos", "ci_high", what).loc[mean.index, mean.columns]
+        reference = part["reference"].dropna()
+        panels[task] = (mean, robust, low, high, float(reference.iloc[0]) if len(reference) else np.nan)
+    colours = palette(lang for mean, *_ in panels.values() for lang in mean.columns)
+    rows, cols = wrap(len(panels))
+    fig, axes = new_figure(rows, cols, (PANEL[0] + 0.4, PANEL[1]), (1.0, 0.75))
+    missing = False
+    for ax, (task, (mean, robust, low, high, equal)) in zip(drop_unused(axes, len(panels)), panels.items()):
+        width = 0.8 / len(mean.columns)
+        positions = np.arange(len(mean.index))
+        for j, train_lang in enumerate(mean.columns):
+            x = positions - 0.4 + (j + 0.5) * width
+            values = mean[train_lang].to_numpy(float)
+            good = robust[train_lang].to_numpy(bool)
+            face = [colours[train_lang] if ok else faded(colours[train_lang]) for ok in good]
+            bars = ax.bar(x, np.nan_to_num(values), width, color=face, linewidth=0)
+            for bar, ok in zip(bars, good):
+                if not ok:
+                    bar.set_hatch(HATCH)
+                    bar.set_hatchcolor(HATCH_COLOUR)
+            error = np.array([values - low[train_lang].to_numpy(float), high[train_lang].to_numpy(float) - values])
+            shown = np.isfinite(values) & np.isfinite(error).all(axis=0)
+            ax.errorbar(x[shown], values[shown], yerr=error[:, shown], fmt="none", ecolor="0.15", elinewidth=0.7,
+                        capsize=1.5, capthick=0.7)
+        for i in np.flatnonzero(mean.isna().all(axis=1).to_numpy()):
+            missing = True
+            ax.text(positions[i], 0, TOO_FEW, ha="center", va="bottom", fontsize=6.5)
+        if np.isfinite(equal):
+            ax.axhline(equal, color=GUIDE, linewidth=0.8, linestyle="--", zorder=0.5)
+        ax.set_ylim(bottom=0)
+        ax.set_xticks(positions, list(mean.index))
         ax.set_xlabel("test language")
-        ax.set_ylabel("share of top-k positive (%)")
+        ax.set_ylabel(SHARE)
         ax.set_title(task)
     fig.legend(handles=[Patch(color=c, label=lang) for lang, c in colours.items()], title="training language",
                loc="outside right upper", frameon=False)
-    fig.suptitle("After SFT: positive share of each training language (absolute)")
+    reference = Line2D([], [], color=GUIDE, linewidth=0.8, linestyle="--")
+    explain(fig, table_label([p[p["sign"] == "pos"] for p in parts.values()], "the equal share 100/L"), missing=missing,
+            extra=[(reference, "equal share 100/L"), (Line2D([], [], color="0.15", marker="|", linestyle=""), "95% interval")])
+    fig.suptitle("After SFT: absolute positive share of each training language")
     return fig

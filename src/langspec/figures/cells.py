@@ -1,4 +1,4 @@
-"""The heatmap primitive: one value per cell, written in it, cells parted by white lines."""
+"""The heatmap primitive: one value per cell, written in it, cells parted by white lines, unsupported cells hatched."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import Colormap, Normalize
+from matplotlib.patches import Rectangle
 
-from .style import CELL_LINE, MISSING, text_colour
+from .marks import TOO_FEW
+from .style import CELL_LINE, HATCH, HATCH_COLOUR, MISSING, MUTED, faded, text_colour
 
 
 def signed(value: float) -> str:
@@ -26,6 +28,18 @@ def one_decimal(value: float) -> str:
 def whole(value: float) -> str:
     """A count or a rounded percentage, without decimals."""
     return f"{value:.0f}"
+
+
+def two_decimals(value: float) -> str:
+    """A cosine or a correlation."""
+    return f"{value:.2f}"
+
+
+def count(values: np.ndarray):
+    """:func:`whole` for whole numbers (one replicate), else :func:`one_decimal` (means over replicates)."""
+    finite = np.asarray(values, float)
+    finite = finite[np.isfinite(finite)]
+    return whole if np.allclose(finite, np.round(finite)) else one_decimal
 
 
 def symmetric_norm(values: pd.DataFrame) -> Normalize:
@@ -55,29 +69,44 @@ def draw_cells(
     title: str,
     colorbar: str | None,
     fontsize: float = 7.0,
+    supported: pd.DataFrame | np.ndarray | None = None,
+    missing: str = TOO_FEW,
 ) -> None:
     """Draw ``values`` (rows top to bottom, columns left to right, in their order) on ``ax``.
 
-    Each cell shows ``fmt(value)``; NaN cells are grey with "–". White lines of
-    ``CELL_LINE`` points part the cells, axes spines are hidden, and a colour bar
-    labelled ``colorbar`` is added unless it is None.
+    Each cell shows ``fmt(value)``. ``supported`` (bool, same shape; None = all)
+    says which cells their interval supports: the others are hatched over their
+    colour washed out, their value in grey (:mod:`langspec.figures.marks`). NaN
+    cells are grey with ``missing`` (by default "n < min": too few test examples).
+    White lines of ``CELL_LINE`` points part the cells, axes spines are hidden,
+    and a colour bar labelled ``colorbar`` is added unless it is None.
     """
     data = values.to_numpy(float)
     rows, cols = data.shape
+    good = np.ones(data.shape, bool) if supported is None else np.asarray(supported, bool)
+    if good.shape != data.shape:
+        raise ValueError(f"supported {good.shape} and values {data.shape} differ in shape")
     cmap = cmap.with_extremes(bad=MISSING)
     mesh = ax.pcolormesh(np.ma.masked_invalid(data), cmap=cmap, norm=norm)
+    for i in range(rows):
+        for j in range(cols):
+            value = data[i, j]
+            if not np.isfinite(value):
+                ax.text(j + 0.5, i + 0.5, missing, ha="center", va="center", fontsize=fontsize * 0.8, color="black")
+                continue
+            colour = cmap(norm(value))
+            if good[i, j]:
+                ax.text(j + 0.5, i + 0.5, fmt(value), ha="center", va="center", fontsize=fontsize, color=text_colour(colour))
+                continue
+            washed = faded(colour)
+            ax.add_patch(Rectangle((j, i), 1, 1, facecolor=washed, hatch=HATCH, hatchcolor=HATCH_COLOUR,
+                                   edgecolor="none", linewidth=0))
+            ax.text(j + 0.5, i + 0.5, fmt(value), ha="center", va="center", fontsize=fontsize, color=MUTED,
+                    bbox={"boxstyle": "square,pad=0.12", "facecolor": washed, "edgecolor": "none"})
     for x in range(cols + 1):
         ax.axvline(x, color="white", linewidth=CELL_LINE)
     for y in range(rows + 1):
         ax.axhline(y, color="white", linewidth=CELL_LINE)
-    for i in range(rows):
-        for j in range(cols):
-            value = data[i, j]
-            if np.isfinite(value):
-                text, colour = fmt(value), text_colour(cmap(norm(value)))
-            else:
-                text, colour = "–", "black"
-            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=fontsize, color=colour)
     ax.set_xlim(0, cols)
     ax.set_ylim(rows, 0)
     ax.set_aspect("equal")

@@ -3,21 +3,24 @@
 The language specialization of a test language at a checkpoint is its
 in-language positive share: the percentage of its top-k most positively
 influential training examples, ranked with that checkpoint alone, that are in
-the test language itself.
+the test language itself. Over epochs it is drawn as the mean over replicates
+with a shaded 95% interval; against accuracy, every replicate's points are drawn.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from ..errors import LangspecError
-from .checks import EPOCHS, columns, languages_present, nonempty
-from .scatter import scatter_with_r
+from .checks import AGGREGATED_EPOCHS, EPOCHS, aggregated, columns, languages_present, nonempty, replicate_lists
+from .marks import method, replicates
+from .scatter import replicate_legend, scatter_replicates
 from .style import (
     PANEL,
     REGIME_COLOURS,
@@ -30,12 +33,15 @@ from .style import (
 )
 
 SPECIALIZATION = "in-language positive share (%)"
+#: Opacity of the 95% band around a mean line.
+BAND = 0.14
 
 
 def specialization(table: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Columns epoch, test_lang, specialization_pct, accuracy_pct: one row per (epoch, test language).
+    """One replicate's epoch table -> columns epoch, test_lang, specialization_pct, accuracy_pct.
 
-    ``accuracy`` in the epoch table is a fraction in [0, 1]; it is returned in percent.
+    One row per (epoch, test language); ``accuracy`` in the epoch table is a
+    fraction in [0, 1] and is returned in percent.
     """
     columns(table, EPOCHS, what)
     if not table["accuracy"].dropna().between(0, 1).all():
@@ -51,6 +57,20 @@ def specialization(table: pd.DataFrame, what: str) -> pd.DataFrame:
     })
 
 
+def specialization_summary(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """An aggregated epoch table -> the in-language positive share per (epoch, test language) over replicates.
+
+    Columns: epoch, test_lang, mean, ci_low, ci_high, n_replicates, method.
+    """
+    part = aggregated(table, "share_pct", what, AGGREGATED_EPOCHS)
+    own = part[(part["sign"] == "pos") & (part["train_lang"] == part["test_lang"])]
+    if own.empty:
+        raise LangspecError(f"{what} has no in-language positive rows (sign pos, train_lang == test_lang)")
+    out = own[["epoch", "test_lang", "mean", "ci_low", "ci_high", "n_replicates", "method"]].copy()
+    out["epoch"] = out["epoch"].astype(int)
+    return out.reset_index(drop=True)
+
+
 def _epoch_axis(ax: Axes, epochs: np.ndarray, title: str) -> None:
     """Integer epoch ticks, labels (y label in the first column only) and title of one over-epochs panel."""
     ax.set_xticks(np.unique(epochs))
@@ -60,22 +80,45 @@ def _epoch_axis(ax: Axes, epochs: np.ndarray, title: str) -> None:
     ax.set_title(title)
 
 
+def _line(ax: Axes, part: pd.DataFrame, colour: tuple) -> None:
+    """One mean line over epochs with its shaded 95% interval (where the interval is defined)."""
+    part = part.sort_values("epoch")
+    ax.fill_between(part["epoch"], part["ci_low"], part["ci_high"], color=colour, alpha=BAND, linewidth=0)
+    ax.plot(part["epoch"], part["mean"], marker="o", markersize=3.5, color=colour)
+
+
+def _band_note(fig: Figure, curves: Sequence[pd.DataFrame]) -> None:
+    """The legend under the panels: what the shaded band is, over how many replicates, by which interval."""
+    present = pd.concat([c[np.isfinite(c["mean"].to_numpy(float))] for c in curves])
+    if present.empty or present["n_replicates"].max() <= 1:
+        label = "line: value; band: 95% interval over the test examples of 1 replicate (no seed spread)"
+    else:
+        label = (f"line: mean; band: 95% interval over {replicates(present['n_replicates'])} "
+                 f"({method(present['method'])})")
+    fig.legend(handles=[Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0)], labels=[label],
+               loc="outside lower center", frameon=False)
+
+
 @styled
-def fig7(epoch_tables: dict[str, pd.DataFrame]) -> Figure:
+def fig7(epoch_tables: dict[str, list[pd.DataFrame]]) -> Figure:
     """Language specialization (%) against accuracy (%) over all languages and checkpoints, per task.
 
-    ``epoch_tables``: task -> epoch table. One scatter panel per task, coloured
-    by test language, with Pearson r and the number of points.
+    ``epoch_tables``: task -> one epoch table per replicate. One scatter panel
+    per task: every replicate's points (marker per replicate, colour per test
+    language), a fitted line per replicate, and Pearson r pooled over replicates
+    with its 95% interval.
     """
-    nonempty(epoch_tables, "epoch tables")
-    points = {task: specialization(t, f"epoch table '{task}'") for task, t in epoch_tables.items()}
-    colours = palette(lang for p in points.values() for lang in p["test_lang"])
+    replicate_lists(epoch_tables, "epoch tables")
+    points = {task: [specialization(t, f"epoch table '{task}' (replicate {r})") for r, t in enumerate(tables)]
+              for task, tables in epoch_tables.items()}
+    colours = palette(lang for reps in points.values() for p in reps for lang in p["test_lang"])
     rows, cols = wrap(len(points))
-    fig, axes = new_figure(rows, cols, PANEL, (0.8, 0.3))
-    for ax, (task, p) in zip(drop_unused(axes, len(points)), points.items()):
-        scatter_with_r(ax, p["specialization_pct"], p["accuracy_pct"], [colours[lang] for lang in p["test_lang"]],
-                       SPECIALIZATION, "accuracy (%)", task)
+    fig, axes = new_figure(rows, cols, PANEL, (0.9, 0.6))
+    for ax, (task, reps) in zip(drop_unused(axes, len(points)), points.items()):
+        scatter_replicates(ax, [(p["specialization_pct"], p["accuracy_pct"], [colours[lang] for lang in p["test_lang"]])
+                                for p in reps], SPECIALIZATION, "accuracy (%)", task, "points")
     legend(fig, colours, "test language")
+    replicate_legend(fig, max(len(reps) for reps in points.values()))
     fig.suptitle("Language specialization vs accuracy, all languages and checkpoints")
     return fig
 
@@ -89,20 +132,20 @@ def _share_y(axes: list[Axes]) -> None:
 
 
 def _by_regime(epoch_tables: Mapping[str, pd.DataFrame], task: str, title: str) -> Figure:
-    """One panel per regime, one line per test language: specialization (%) per epoch."""
+    """One panel per regime, one mean line (with 95% band) per test language: specialization (%) per epoch."""
     nonempty(epoch_tables, f"epoch tables for {task}")
-    curves = {regime: specialization(t, f"epoch table '{regime}' of {task}") for regime, t in epoch_tables.items()}
+    curves = {regime: specialization_summary(t, f"epoch table '{regime}' of {task}") for regime, t in epoch_tables.items()}
     colours = palette(lang for c in curves.values() for lang in c["test_lang"])
     rows, cols = wrap(len(curves))
-    fig, axes = new_figure(rows, cols, PANEL, (0.8, 0.3))
+    fig, axes = new_figure(rows, cols, PANEL, (0.8, 0.6))
     used = drop_unused(axes, len(curves))
     for ax, (regime, curve) in zip(used, curves.items()):
         for lang, part in curve.groupby("test_lang", sort=False):
-            part = part.sort_values("epoch")
-            ax.plot(part["epoch"], part["specialization_pct"], marker="o", markersize=3.5, color=colours[lang])
+            _line(ax, part, colours[lang])
         _epoch_axis(ax, curve["epoch"].to_numpy(), f"{task}: {regime}")
     _share_y(used)
     legend(fig, colours, "test language", lines=True)
+    _band_note(fig, list(curves.values()))
     fig.suptitle(title)
     return fig
 
@@ -111,7 +154,7 @@ def _by_regime(epoch_tables: Mapping[str, pd.DataFrame], task: str, title: str) 
 def fig10(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
     """Language specialization (%) over epochs of one task, one panel per regime (e.g. full fine-tuning, SFT).
 
-    ``epoch_tables``: regime label -> epoch table of that regime's own-language subnetworks.
+    ``epoch_tables``: regime label -> aggregated epoch table of that regime's own-language subnetworks.
     """
     return _by_regime(epoch_tables, task, f"Language specialization over epochs: {task}")
 
@@ -120,25 +163,26 @@ def fig10(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
 def fig17(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
     """Language specialization (%) over epochs of one task: one panel per test language, one line per regime.
 
-    ``epoch_tables``: regime label -> epoch table. Test languages in the order of
-    the first table; every regime must have each of them.
+    ``epoch_tables``: regime label -> aggregated epoch table. Test languages in
+    the order of the first table; every regime must have each of them. Lines are
+    means over replicates with a shaded 95% interval.
     """
     nonempty(epoch_tables, f"epoch tables for {task}")
-    curves = {regime: specialization(t, f"epoch table '{regime}' of {task}") for regime, t in epoch_tables.items()}
+    curves = {regime: specialization_summary(t, f"epoch table '{regime}' of {task}") for regime, t in epoch_tables.items()}
     languages = list(dict.fromkeys(next(iter(curves.values()))["test_lang"]))
     for regime, curve in curves.items():
         languages_present(languages, curve["test_lang"], f"epoch table '{regime}' of {task}", "test language")
     colours = palette(curves, REGIME_COLOURS)
     rows, cols = wrap(len(languages))
-    fig, axes = new_figure(rows, cols, (2.6, 2.1), (1.2, 0.3))
+    fig, axes = new_figure(rows, cols, (2.6, 2.1), (1.2, 0.6))
     used = drop_unused(axes, len(languages))
     for ax, lang in zip(used, languages):
         for regime, curve in curves.items():
-            part = curve[curve["test_lang"] == lang].sort_values("epoch")
-            ax.plot(part["epoch"], part["specialization_pct"], marker="o", markersize=3.5, color=colours[regime])
+            _line(ax, curve[curve["test_lang"] == lang], colours[regime])
         _epoch_axis(ax, np.concatenate([c["epoch"].to_numpy() for c in curves.values()]), f"test language {lang}")
     _share_y(used)
     legend(fig, colours, "regime", lines=True)
+    _band_note(fig, list(curves.values()))
     fig.suptitle(f"Language specialization over epochs per test language: {task}")
     return fig
 
@@ -147,6 +191,6 @@ def fig17(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
 def fig18(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
     """SFT with random subnetworks: language specialization (%) over epochs, drawn like :func:`fig10`.
 
-    ``epoch_tables``: regime label (e.g. "SFT, random subnetworks") -> epoch table.
+    ``epoch_tables``: regime label (e.g. "SFT, random subnetworks") -> aggregated epoch table.
     """
     return _by_regime(epoch_tables, task, f"Language specialization over epochs with random subnetworks: {task}")

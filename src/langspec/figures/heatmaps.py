@@ -3,25 +3,24 @@
 A share is the percentage of a test language's top-k most positively (or
 negatively) influential training examples that come from a training language;
 a change is the condition's share minus the baseline's, in percentage points (pp).
+Every heatmap draws the mean over replicates of an aggregated table
+(``langspec.replicates.aggregate_shares``) and hatches the cells that are not
+``robust``: whose 95% interval includes 0 (changes) or the equal share 100 / L
+(shares); a cell without a value says "n < min" (too few test examples).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import LangspecError
 from .cells import draw_cells, one_decimal, range_norm, signed, symmetric_norm
-from .checks import (
-    COMPARISON,
-    SHARES,
-    columns,
-    languages_present,
-    nonempty,
-    sign_matrix,
-)
+from .checks import aggregated, languages_present, nonempty, sign_cells
+from .marks import explain, table_label
 from .style import (
     CELL,
     DIVERGING,
@@ -36,6 +35,8 @@ from .style import (
 CHANGE = "change in share of top-k (pp)"
 SHARE = "share of top-k (%)"
 TRAIN, TEST = "training language", "test language"
+#: Height (inches) added under the panels for the legend that explains the marks.
+NOTE = 0.35
 
 
 def _panel_size(rows: int, cols: int) -> tuple[float, float]:
@@ -43,26 +44,41 @@ def _panel_size(rows: int, cols: int) -> tuple[float, float]:
     return cols * CELL + 1.5, rows * CELL + 0.9
 
 
-#: How each value column is drawn: colour map, colour limits, cell text, colour bar label.
+#: How each measure is drawn: colour map, colour limits, cell text, colour bar label.
 _DRAW = {
     "change_pct": (DIVERGING, symmetric_norm, signed, CHANGE),
     "share_pct": (SEQUENTIAL, range_norm, one_decimal, SHARE),
 }
 
 
-def _sign_grid(tables: Mapping[str, pd.DataFrame], value: str, needed: tuple[str, ...], title: str) -> Figure:
-    """Rows = tables (tasks), columns = positive / negative: one heatmap of ``value`` each."""
+def reference_text(parts: list[pd.DataFrame], measure: str) -> str:
+    """What an unsupported cell's interval includes: 0, or the equal share 100 / L."""
+    if measure == "change_pct":
+        return "0"
+    equal = sorted({round(float(r), 1) for part in parts for r in part["reference"] if np.isfinite(r)})
+    value = f" = {equal[0]:.1f}%" if len(equal) == 1 else ""
+    return f"the equal share 100/L{value}"
+
+
+def _note(fig: Figure, parts: list[pd.DataFrame], measure: str, means: list[pd.DataFrame]) -> None:
+    """The legend under the panels: hatching, replicates, method; "n < min" when a cell has no value."""
+    missing = any(m.isna().to_numpy().any() for m in means)
+    explain(fig, table_label(parts, reference_text(parts, measure)), missing=missing)
+
+
+def _sign_grid(tables: Mapping[str, pd.DataFrame], measure: str, title: str) -> Figure:
+    """Rows = tables (tasks), columns = positive / negative: one heatmap of ``measure``'s mean each, unsupported cells hatched."""
     nonempty(tables, "tables")
-    grid = [
-        [sign_matrix(columns(table, needed, f"table '{task}'"), sign, value, f"table '{task}'") for sign in SIGN_NAMES]
-        for task, table in tables.items()
-    ]
-    n = max(len(values) for row in grid for values in row)
-    cmap, norm, fmt, label = _DRAW[value]
-    fig, axes = new_figure(len(tables), 2, _panel_size(n, n), (0.0, 0.3))
+    parts = {task: aggregated(table, measure, f"table '{task}'") for task, table in tables.items()}
+    grid = [[sign_cells(part, sign, f"table '{task}'") for sign in SIGN_NAMES] for task, part in parts.items()]
+    n = max(len(mean) for row in grid for mean, _ in row)
+    cmap, norm, fmt, label = _DRAW[measure]
+    fig, axes = new_figure(len(tables), 2, _panel_size(n, n), (0.0, 0.3 + NOTE))
     for task, row, panels in zip(tables, grid, axes):
-        for sign, values, ax in zip(SIGN_NAMES, row, panels):
-            draw_cells(ax, values, cmap, norm(values), fmt, TRAIN, TEST, f"{task}: {SIGN_NAMES[sign]} influence", label)
+        for sign, (mean, robust), ax in zip(SIGN_NAMES, row, panels):
+            draw_cells(ax, mean, cmap, norm(mean), fmt, TRAIN, TEST, f"{task}: {SIGN_NAMES[sign]} influence", label,
+                       supported=robust)
+    _note(fig, list(parts.values()), measure, [mean for row in grid for mean, _ in row])
     fig.suptitle(title)
     return fig
 
@@ -71,39 +87,43 @@ def _sign_grid(tables: Mapping[str, pd.DataFrame], value: str, needed: tuple[str
 def fig2(tables: dict[str, pd.DataFrame]) -> Figure:
     """After full fine-tuning: each task's own-language subnetwork vs the full model.
 
-    ``tables``: task -> comparison table of condition ``own`` against ``full``
-    (regime full). Cells: change_pct (pp); one row of panels per task, columns
+    ``tables``: task -> aggregated comparison table of condition ``own`` against
+    ``full`` (regime full). Cells: mean change_pct (pp) over replicates, hatched
+    where its 95% interval includes 0; one row of panels per task, columns
     positive and negative influence.
     """
-    return _sign_grid(tables, "change_pct", COMPARISON,
-                      "After full fine-tuning: own-language subnetwork vs full model")
+    return _sign_grid(tables, "change_pct", "After full fine-tuning: own-language subnetwork vs full model")
 
 
 @styled
 def fig3(tables: dict[str, pd.DataFrame], test_lang: str, task: str) -> Figure:
     """Random and suboptimal subnetworks for one test language (after full fine-tuning).
 
-    ``tables``: condition label (e.g. "R1", "en mask") -> comparison table against
-    the full model. Rows = conditions, columns = training languages (order of the
-    first table), value = change_pct (pp) of ``test_lang``; positive and negative panels.
+    ``tables``: condition label (e.g. "R1", "en mask") -> aggregated comparison
+    table against the full model. Rows = conditions, columns = training languages
+    (order of the first table), value = mean change_pct (pp) of ``test_lang``,
+    hatched where its interval includes 0; positive and negative panels.
     """
     nonempty(tables, f"conditions for {task}/{test_lang}")
-    first = columns(next(iter(tables.values())), COMPARISON, f"table '{next(iter(tables))}'")
-    train = list(dict.fromkeys(first["train_lang"]))
-    fig, axes = new_figure(1, 2, _panel_size(len(tables), len(train)), (0.0, 0.3))
+    parts = {condition: aggregated(table, "change_pct", f"table '{condition}'") for condition, table in tables.items()}
+    train = list(dict.fromkeys(next(iter(parts.values()))["train_lang"]))
+    fig, axes = new_figure(1, 2, _panel_size(len(tables), len(train)), (0.0, 0.3 + NOTE))
+    means = []
     for ax, sign in zip(axes[0], SIGN_NAMES):
-        rows = {}
-        for condition, table in tables.items():
+        rows, robust = {}, {}
+        for condition, part in parts.items():
             what = f"table '{condition}'"
-            part = columns(table, COMPARISON, what)
             part = part[(part["sign"] == sign) & (part["test_lang"] == test_lang)]
             if part.empty:
                 raise LangspecError(f"{what} has no rows for test language '{test_lang}' with sign '{sign}'")
             languages_present(train, part["train_lang"], what, "training language")
-            rows[condition] = part.set_index("train_lang")["change_pct"].reindex(train)
+            indexed = part.set_index("train_lang").reindex(train)
+            rows[condition], robust[condition] = indexed["mean"], indexed["robust"]
         values = pd.DataFrame(rows).T.astype(float)
+        means.append(values)
         draw_cells(ax, values, DIVERGING, symmetric_norm(values), signed, TRAIN, "subnetwork",
-                   f"{SIGN_NAMES[sign]} influence", CHANGE)
+                   f"{SIGN_NAMES[sign]} influence", CHANGE, supported=pd.DataFrame(robust).T.astype(bool))
+    _note(fig, [p[p["test_lang"] == test_lang] for p in parts.values()], "change_pct", means)
     fig.suptitle(f"{task}, test language {test_lang}: random (R) and suboptimal subnetworks vs full model")
     return fig
 
@@ -112,21 +132,22 @@ def fig3(tables: dict[str, pd.DataFrame], test_lang: str, task: str) -> Figure:
 def fig4(tables: dict[str, pd.DataFrame]) -> Figure:
     """After SFT: each task's own-language subnetwork (trained with SFT) vs the full model after full fine-tuning.
 
-    ``tables``: task -> comparison table (regime sft, condition own, baseline full/full).
-    Cells: change_pct (pp); rows = tasks, columns = positive / negative.
+    ``tables``: task -> aggregated comparison table (regime sft, condition own,
+    baseline full/full). Cells: mean change_pct (pp), hatched where its interval
+    includes 0; rows = tasks, columns = positive / negative.
     """
-    return _sign_grid(tables, "change_pct", COMPARISON,
-                      "After SFT: own-language subnetwork vs full model after full fine-tuning")
+    return _sign_grid(tables, "change_pct", "After SFT: own-language subnetwork vs full model after full fine-tuning")
 
 
 @styled
 def fig6(tables: dict[str, pd.DataFrame]) -> Figure:
     """SFT with random subnetworks vs full fine-tuning.
 
-    ``tables``: task -> comparison table (regime sft-random, condition random<s>,
-    baseline full/full). Cells: change_pct (pp); rows = tasks, columns = positive / negative.
+    ``tables``: task -> aggregated comparison table (regime sft-random, condition
+    random<s>, baseline full/full). Cells: mean change_pct (pp), hatched where its
+    interval includes 0; rows = tasks, columns = positive / negative.
     """
-    return _sign_grid(tables, "change_pct", COMPARISON,
+    return _sign_grid(tables, "change_pct",
                       "After SFT with random subnetworks: random subnetwork vs full model after full fine-tuning")
 
 
@@ -134,28 +155,32 @@ def fig6(tables: dict[str, pd.DataFrame]) -> Figure:
 def fig11(tables: dict[str, pd.DataFrame]) -> Figure:
     """Baseline: share (%) of each training language in each test language's top-k, full model.
 
-    ``tables``: task -> shares table of the full model (regime full, condition full).
-    Cells: share_pct (%); rows = tasks, columns = positive / negative.
+    ``tables``: task -> aggregated shares table of the full model (regime full,
+    condition full). Cells: mean share_pct (%), hatched where its interval
+    includes the equal share 100 / L (the table's ``reference``); rows = tasks,
+    columns = positive / negative.
     """
-    return _sign_grid(tables, "share_pct", SHARES, "Full model after full fine-tuning: share of top-k per training language")
+    return _sign_grid(tables, "share_pct", "Full model after full fine-tuning: share of top-k per training language")
 
 
 @styled
 def fig19(tables: dict[str, pd.DataFrame]) -> Figure:
     """Composed subnetworks at test time after SFT vs the full model after full fine-tuning.
 
-    ``tables``: label (e.g. "pawsx: es∩fr") -> comparison table (regime sft,
-    condition intersection-a-b or union-a-b, baseline full/full). One panel per
-    label: positive change_pct (pp).
+    ``tables``: label (e.g. "pawsx: es∩fr") -> aggregated comparison table
+    (regime sft, condition intersection-a-b or union-a-b, baseline full/full).
+    One panel per label: mean positive change_pct (pp), hatched where its
+    interval includes 0.
     """
     nonempty(tables, "composed-subnetwork tables")
-    matrices = {key: sign_matrix(columns(t, COMPARISON, f"table '{key}'"), "pos", "change_pct", f"table '{key}'")
-                for key, t in tables.items()}
-    rows, cols = wrap(len(matrices))
-    n = max(len(m) for m in matrices.values())
-    fig, axes = new_figure(rows, cols, _panel_size(n, n), (0.0, 0.3))
-    for ax, (key, values) in zip(drop_unused(axes, len(matrices)), matrices.items()):
-        draw_cells(ax, values, DIVERGING, symmetric_norm(values), signed, TRAIN, TEST,
-                   f"{key}: positive influence", CHANGE)
+    parts = {key: aggregated(t, "change_pct", f"table '{key}'") for key, t in tables.items()}
+    cells = {key: sign_cells(part, "pos", f"table '{key}'") for key, part in parts.items()}
+    rows, cols = wrap(len(cells))
+    n = max(len(mean) for mean, _ in cells.values())
+    fig, axes = new_figure(rows, cols, _panel_size(n, n), (0.0, 0.3 + NOTE))
+    for ax, (key, (mean, robust)) in zip(drop_unused(axes, len(cells)), cells.items()):
+        draw_cells(ax, mean, DIVERGING, symmetric_norm(mean), signed, TRAIN, TEST, f"{key}: positive influence", CHANGE,
+                   supported=robust)
+    _note(fig, [p[p["sign"] == "pos"] for p in parts.values()], "change_pct", [mean for mean, _ in cells.values()])
     fig.suptitle("Composed subnetworks after SFT vs full model after full fine-tuning")
     return fig

@@ -9,8 +9,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ..atomic import atomic_path
-
-DPI = 150
+from .style import DPI
 #: No creation date, so that the same figure gives the same bytes.
 METADATA = {".pdf": {"CreationDate": None}, ".png": {}}
 

@@ -1,4 +1,4 @@
-"""The scatter primitive: points coloured by a group, a least-squares line and Pearson r."""
+"""The scatter primitive: every replicate's points (a marker per replicate), a fitted line each, r with its interval."""
 
 from __future__ import annotations
 
@@ -6,27 +6,48 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
+from ..replicates import correlation
 from .stats import describe, pearson
 from .style import GUIDE
 
+#: Marker of each replicate's points (cycled beyond eight replicates).
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
-def scatter_with_r(ax: Axes, x: np.ndarray, y: np.ndarray, colours: Sequence[tuple],
-                   xlabel: str, ylabel: str, title: str) -> float:
-    """Scatter ``y`` against ``x`` (one colour per point), fit a line, and give r and n under the title.
 
-    Returns Pearson r over the finite pairs (NaN when undefined).
+def scatter_replicates(ax: Axes, replicates: Sequence[tuple[np.ndarray, np.ndarray, Sequence[tuple]]],
+                       xlabel: str, ylabel: str, title: str, unit: str) -> dict:
+    """Scatter every replicate's (x, y, colour per point), fit a line per replicate, and put r under the title.
+
+    Replicate r's points use marker ``MARKERS[r]``. Pearson r is taken per
+    replicate over its finite pairs and pooled with
+    :func:`langspec.replicates.correlation` (Fisher z; 95% interval), whose
+    result is returned.
     """
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = np.isfinite(x) & np.isfinite(y)
-    r = pearson(x, y)
-    ax.scatter(x[keep], y[keep], c=[colours[i] for i in np.flatnonzero(keep)], s=22, alpha=0.85, linewidths=0)
-    if np.isfinite(r):
-        slope, intercept = np.polyfit(x[keep], y[keep], 1)
-        line = np.linspace(x[keep].min(), x[keep].max(), 2)
-        ax.plot(line, slope * line + intercept, color=GUIDE, linewidth=1, linestyle="--")
+    rs, counts = [], []
+    for r, (x, y, colours) in enumerate(replicates):
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        keep = np.isfinite(x) & np.isfinite(y)
+        ax.scatter(x[keep], y[keep], c=[colours[i] for i in np.flatnonzero(keep)], marker=MARKERS[r % len(MARKERS)],
+                   s=18, alpha=0.8, linewidths=0)
+        rs.append(pearson(x, y))
+        counts.append(int(keep.sum()))
+        if np.isfinite(rs[-1]):
+            slope, intercept = np.polyfit(x[keep], y[keep], 1)
+            line = np.linspace(x[keep].min(), x[keep].max(), 2)
+            ax.plot(line, slope * line + intercept, color=GUIDE, linewidth=0.8, linestyle="--")
+    summary = correlation(rs, counts)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{title}\n{describe(r, int(keep.sum()))}")
+    ax.set_title(f"{title}\n{describe(summary, counts, unit)}")
     ax.margins(0.08)
-    return r
+    return summary
+
+
+def replicate_legend(fig: Figure, replicates: int) -> None:
+    """A legend right of the panels, under the colour legend: the marker of each replicate."""
+    handles = [Line2D([], [], color="0.35", marker=MARKERS[r % len(MARKERS)], markersize=4, linestyle="", label=f"rep{r}")
+               for r in range(replicates)]
+    fig.legend(handles=handles, title="replicate", loc="outside right lower", frameon=False)

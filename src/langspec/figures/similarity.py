@@ -3,30 +3,39 @@
 Similarity of two languages' subnetworks is the cosine of their flattened
 binary head masks (``langspec.masks.cosine``); cross-language influence of a
 pair is the share (%) of the test language's top-k positive training examples
-that come from the other (training) language.
+that come from the other (training) language. Every replicate has its own masks
+and shares: similarities are averaged over replicates (and tested against the
+cosine of independent masks of the same densities), correlations are taken per
+replicate and pooled with an interval.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
+from ..replicates import correlation, summarize
 from ..masks import cosine
-from .cells import draw_cells, range_norm
+from .cells import draw_cells, range_norm, two_decimals
 from .checks import masks_and_shares
-from .scatter import scatter_with_r
+from .marks import explain, interval_label, replicates
+from .scatter import replicate_legend, scatter_replicates
 from .stats import pearson
 from .style import (
     CELL,
     GUIDE,
+    HATCH,
+    HATCH_COLOUR,
     LANGUAGE_COLOURS,
     PANEL,
     SEQUENTIAL,
     drop_unused,
+    faded,
     legend,
     new_figure,
     palette,
@@ -34,11 +43,35 @@ from .style import (
     wrap,
 )
 
+SIMILARITY = "subnetwork cosine similarity"
+
 
 def cosines(masks: Mapping[str, np.ndarray], layer: int | None = None) -> pd.DataFrame:
     """Language x language cosine similarity of the masks (of one ``layer`` when given)."""
     part = {lang: torch.as_tensor(m if layer is None else m[layer]) for lang, m in masks.items()}
     return pd.DataFrame([[cosine(part[a], part[b]) for b in part] for a in part], index=list(part), columns=list(part))
+
+
+def chance_cosines(masks: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Language x language cosine expected of independent masks with the same densities: √(p_a · p_b)."""
+    density = np.array([np.asarray(m, float).mean() for m in masks.values()])
+    return pd.DataFrame(np.sqrt(np.outer(density, density)), index=list(masks), columns=list(masks))
+
+
+def mean_cosines(replicates_: Sequence[Mapping[str, np.ndarray]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean cosine similarity over replicates, and whether its 95% interval excludes the chance cosine.
+
+    Each replicate's cosine minus its own chance cosine (:func:`chance_cosines`)
+    is summarized with :func:`langspec.replicates.summarize` against 0; one
+    replicate gives no interval (nothing is marked as supported).
+    """
+    observed = [cosines(m) for m in replicates_]
+    index = observed[0].index
+    values = np.stack([o.loc[index, index].to_numpy() for o in observed])
+    chance = np.stack([chance_cosines(m).loc[index, index].to_numpy() for m in replicates_])
+    summary = summarize(values - chance)
+    return (pd.DataFrame(values.mean(axis=0), index=index, columns=index),
+            pd.DataFrame(summary["robust"], index=index, columns=index))
 
 
 def pairs(values: pd.DataFrame) -> pd.Series:
@@ -50,52 +83,84 @@ def pairs(values: pd.DataFrame) -> pd.Series:
 
 
 @styled
-def fig8(masks: dict[str, dict[str, np.ndarray]], tables: dict[str, pd.DataFrame]) -> Figure:
+def fig8(masks: dict[str, list[dict[str, np.ndarray]]], tables: dict[str, list[pd.DataFrame]]) -> Figure:
     """Per task: mask cosine similarity per language pair (left) and positive influence against it (right).
 
-    ``masks``: task -> language -> [layers, heads] 0/1; ``tables``: task -> shares
-    table of the own-language subnetworks after SFT. Right: one point per
-    ordered pair test != train, x = cosine similarity, y = share_pct (sign pos, %).
+    ``masks``: task -> one language -> [layers, heads] 0/1 dict per replicate;
+    ``tables``: task -> one shares table per replicate (own-language subnetworks
+    after SFT), replicate i with masks i. Left: mean cosine over replicates,
+    hatched where its 95% interval includes the cosine of independent masks of
+    the same densities. Right: every replicate's ordered pairs test != train,
+    x = cosine similarity, y = share_pct (sign pos, %), with r pooled over replicates.
     """
     inputs = masks_and_shares(masks, tables, "pos")
-    n = max(len(shares) for _, shares in inputs.values())
-    fig, axes = new_figure(len(inputs), 2, (max(n * CELL + 1.6, PANEL[0]), max(n * CELL + 1.0, PANEL[1])), (0.8, 0.3))
-    colours = palette(lang for _, shares in inputs.values() for lang in shares.index)
-    for (task, (task_masks, shares)), (left, right) in zip(inputs.items(), axes):
-        similarity = cosines(task_masks)
-        draw_cells(left, similarity, SEQUENTIAL, range_norm(similarity), lambda v: f"{v:.2f}", "language", "language",
-                   f"{task}: subnetwork cosine similarity", "cosine similarity")
-        influence = pairs(shares)
-        scatter_with_r(right, pairs(similarity).loc[influence.index].to_numpy(), influence.to_numpy(),
-                       [colours[test] for test, _ in influence.index], "subnetwork cosine similarity",
-                       "positive share of training language (%)", f"{task}: pairs test ≠ train")
+    n = max(len(shares) for reps in inputs.values() for _, shares in reps)
+    fig, axes = new_figure(len(inputs), 2, (max(n * CELL + 1.6, PANEL[0]), max(n * CELL + 1.2, PANEL[1] + 0.3)), (0.9, 0.65))
+    colours = palette(lang for reps in inputs.values() for _, shares in reps for lang in shares.index)
+    for (task, reps), (left, right) in zip(inputs.items(), axes):
+        mean, supported = mean_cosines([m for m, _ in reps])
+        draw_cells(left, mean, SEQUENTIAL, range_norm(mean), two_decimals, "language", "language",
+                   f"{task}: {SIMILARITY}", "cosine similarity", supported=supported)
+        points = []
+        for task_masks, shares in reps:
+            influence = pairs(shares)
+            points.append((pairs(cosines(task_masks)).loc[influence.index].to_numpy(), influence.to_numpy(),
+                           [colours[test] for test, _ in influence.index]))
+        scatter_replicates(right, points, SIMILARITY, "positive share of training language (%)",
+                           f"{task}: pairs test ≠ train", "pairs")
     legend(fig, colours, "test language")
+    replicate_legend(fig, max(len(reps) for reps in inputs.values()))
+    counts = [len(reps) for reps in inputs.values()]
+    explain(fig, interval_label(counts, None, "the cosine of independent masks √(p_a·p_b)"))
     fig.suptitle("Subnetwork similarity and positive cross-language influence (after SFT)")
     return fig
 
 
-def layer_correlations(task_masks: Mapping[str, np.ndarray], shares: pd.DataFrame) -> np.ndarray:
-    """Per layer: Pearson r over pairs test != train of that layer's mask cosine and positive share (%)."""
+def layer_correlations(task_masks: Mapping[str, np.ndarray], shares: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Per layer: Pearson r over pairs test != train of that layer's mask cosine and positive share (%); and the number of pairs."""
     influence = pairs(shares).dropna()
     layers = next(iter(task_masks.values())).shape[0]
-    return np.array([pearson(pairs(cosines(task_masks, layer)).loc[influence.index].to_numpy(), influence.to_numpy())
-                     for layer in range(layers)])
+    r = np.array([pearson(pairs(cosines(task_masks, layer)).loc[influence.index].to_numpy(), influence.to_numpy())
+                  for layer in range(layers)])
+    return r, len(influence)
+
+
+def pooled_layer_correlations(reps: Sequence[tuple[Mapping[str, np.ndarray], pd.DataFrame]]) -> pd.DataFrame:
+    """Per layer (1-based index): r pooled over replicates with its 95% interval (:func:`langspec.replicates.correlation`)."""
+    per = [layer_correlations(task_masks, shares) for task_masks, shares in reps]
+    layers = len(per[0][0])
+    rows = [correlation([r[layer] for r, _ in per], [n for _, n in per]) for layer in range(layers)]
+    return pd.DataFrame(rows, index=pd.RangeIndex(1, layers + 1, name="layer"))
 
 
 @styled
-def fig9(masks: dict[str, dict[str, np.ndarray]], tables: dict[str, pd.DataFrame]) -> Figure:
+def fig9(masks: dict[str, list[dict[str, np.ndarray]]], tables: dict[str, list[pd.DataFrame]]) -> Figure:
     """Per task: Pearson r between each layer's mask cosine similarity and positive cross-language influence.
 
-    Same inputs as :func:`fig8`. One bar per layer (1-based, x); a layer whose
-    similarity is the same for every pair has no r and is marked "n/a".
+    Same inputs as :func:`fig8`. One bar per layer (1-based, x): r pooled over
+    replicates, with its 95% interval as an error bar; hatched and washed out
+    where the interval includes 0. A layer whose similarity is the same for
+    every pair in every replicate has no r and is marked "n/a".
     """
     inputs = masks_and_shares(masks, tables, "pos")
     rows, cols = wrap(len(inputs))
-    fig, axes = new_figure(rows, cols, PANEL, (0.0, 0.3))
-    for ax, (task, (task_masks, shares)) in zip(drop_unused(axes, len(inputs)), inputs.items()):
-        r = layer_correlations(task_masks, shares)
-        layers = np.arange(1, len(r) + 1)
-        ax.bar(layers, np.nan_to_num(r), color=LANGUAGE_COLOURS[0])
+    fig, axes = new_figure(rows, cols, PANEL, (0.0, 0.75))
+    colour = LANGUAGE_COLOURS[0]
+    counts = []
+    for ax, (task, reps) in zip(drop_unused(axes, len(inputs)), inputs.items()):
+        pooled = pooled_layer_correlations(reps)
+        r = pooled["r"].to_numpy(float)
+        low, high = pooled["ci_low"].to_numpy(float), pooled["ci_high"].to_numpy(float)
+        layers = pooled.index.to_numpy()
+        supported = np.isfinite(low) & np.isfinite(high) & ((low > 0) | (high < 0))
+        bars = ax.bar(layers, np.nan_to_num(r), color=[colour if ok else faded(colour) for ok in supported], linewidth=0)
+        for bar, ok in zip(bars, supported):
+            if not ok:
+                bar.set_hatch(HATCH)
+                bar.set_hatchcolor(HATCH_COLOUR)
+        shown = np.isfinite(r) & np.isfinite(low) & np.isfinite(high)
+        ax.errorbar(layers[shown], r[shown], yerr=[r[shown] - low[shown], high[shown] - r[shown]], fmt="none",
+                    ecolor="0.15", elinewidth=0.7, capsize=2, capthick=0.7)
         for layer in layers[~np.isfinite(r)]:
             ax.text(layer, 0, "n/a", ha="center", va="bottom")
         ax.axhline(0, color=GUIDE, linewidth=0.8)
@@ -104,5 +169,9 @@ def fig9(masks: dict[str, dict[str, np.ndarray]], tables: dict[str, pd.DataFrame
         ax.set_xlabel("layer")
         ax.set_ylabel("Pearson r")
         ax.set_title(f"{task}: layer similarity vs positive influence")
+        counts += pooled["n_replicates"].tolist()
+    how = "t-interval over replicates' Fisher z" if max(counts, default=0) > 1 else "Fisher interval of 1 replicate's pairs"
+    label = f"hatched: 95% interval of r over {replicates(counts)} includes 0 ({how})"
+    explain(fig, label, extra=[(Patch(color=colour), "r pooled over replicates (Fisher z), with its 95% interval")])
     fig.suptitle("Correlation of per-layer subnetwork similarity with positive cross-language influence")
     return fig

@@ -1,0 +1,106 @@
+"""How a figure shows uncertainty: the mark on what an interval does not support, and the line that explains it.
+
+A cell, bar or point estimate is *supported* when its 95% interval over the
+replicates excludes its reference (0 for a change, the equal share 100 / L for a
+share, the value expected by chance for head overlaps; see
+:mod:`langspec.replicates`). What is not supported is hatched and washed out
+(:data:`~langspec.figures.style.HATCH`), and a legend under the panels says in one
+line what the hatching means, over how many replicates, and by which interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.patches import Patch
+
+from ..replicates import NORMAL_METHOD, T_METHOD
+from .style import EDGE, HATCH, HATCH_COLOUR, MISSING, faded
+
+#: Text of a cell whose value is missing because too few test examples scored it.
+TOO_FEW = "n < min"
+#: What ``TOO_FEW`` means, in the legend.
+TOO_FEW_MEANS = "n < min: too few test examples in every replicate"
+
+
+def replicates(counts: Iterable[int]) -> str:
+    """ "3 replicates", "1 replicate", or "2–3 replicates" when cells differ."""
+    counts = [int(c) for c in counts if int(c) > 0]
+    if not counts:
+        return "no replicate"
+    low, high = min(counts), max(counts)
+    if low == high:
+        return f"{low} replicate" + ("s" if low != 1 else "")
+    return f"{low}–{high} replicates"
+
+
+def method(methods: Iterable[str]) -> str:
+    """The interval method of the cells with a value, in a few words."""
+    kinds = {m for m in methods if m in (T_METHOD, NORMAL_METHOD)}
+    if kinds == {T_METHOD}:
+        return "t-interval"
+    if kinds == {NORMAL_METHOD}:
+        return "over 1 replicate's test examples, no seed spread"
+    if kinds:
+        return "t-interval; cells with 1 replicate: its test examples only"
+    return "no interval"
+
+
+def interval_label(counts: Iterable[int], methods: Iterable[str] | None, reference: str) -> str:
+    """One legend line: what the hatching means, over how many replicates, by which interval.
+
+    ``methods`` None means the values have no standard error of their own (mask
+    statistics), so a single replicate gives no interval at all.
+    """
+    counts = [int(c) for c in counts if int(c) > 0]
+    if counts and max(counts) == 1:
+        if methods is None:
+            return f"hatched: 1 replicate, so no interval: nothing is told apart from {reference}"
+        return f"hatched: 95% interval over the test examples of 1 replicate includes {reference} (no seed spread)"
+    how = method(methods) if methods is not None else "t-interval"
+    return f"hatched: 95% interval over {replicates(counts)} includes {reference} ({how})"
+
+
+def table_label(tables: Iterable[pd.DataFrame], reference: str) -> str:
+    """:func:`interval_label` of aggregated tables (cells with a value only)."""
+    counts, methods = [], []
+    for table in tables:
+        present = table[np.isfinite(table["mean"].to_numpy(float))]
+        counts += present["n_replicates"].astype(int).tolist()
+        methods += present["method"].astype(str).tolist()
+    return interval_label(counts, methods, reference)
+
+
+def hatch_handle(colour: tuple = (0.75, 0.75, 0.75, 1.0)) -> Patch:
+    """A legend patch drawn like an unsupported cell."""
+    return Patch(facecolor=faded(colour), hatch=HATCH, hatchcolor=HATCH_COLOUR, edgecolor="none", linewidth=0)
+
+
+def missing_handle() -> Patch:
+    """A legend patch drawn like a cell without enough test examples."""
+    return Patch(facecolor=MISSING, edgecolor="none")
+
+
+def explain(fig: Figure, label: str, missing: bool = False, extra: Iterable[tuple] = ()) -> Legend:
+    """The legend under the panels: the hatch and ``label``, the "n < min" patch when ``missing``, then ``extra``.
+
+    ``extra`` holds further (handle, label) entries. The entries stand in as
+    many columns as fit the canvas, down to one column (whose labels
+    :func:`~langspec.figures.style.fit` wraps when they are still too wide).
+    """
+    entries = [(hatch_handle(), label)]
+    if missing:
+        entries.append((missing_handle(), TOO_FEW_MEANS))
+    entries += list(extra)
+    handles, labels = zip(*entries)
+    options = {"loc": "outside lower center", "frameon": False, "handlelength": 2.2, "columnspacing": 1.5}
+    for columns in range(len(entries), 0, -1):
+        legend = fig.legend(handles, labels, ncols=columns, **options)
+        if columns == 1 or legend.get_window_extent(fig.canvas.get_renderer()).width <= fig.bbox.width - 2 * EDGE * fig.dpi:
+            return legend
+        legend.remove()
+    raise AssertionError("unreachable")
