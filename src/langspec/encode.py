@@ -41,6 +41,12 @@ class Encoded:
         ids = self.features["input_ids"]
         return int(sum(len(ids[i]) for i in rows))
 
+    def subset(self, rows: Sequence[int] | np.ndarray) -> Encoded:
+        """The given rows, in that order, as a split of their own."""
+        rows = np.asarray(rows, dtype=np.int64)
+        features = {name: [values[i] for i in rows] for name, values in self.features.items()}
+        return Encoded(self.uid[rows], self.lang[rows], self.label[torch.from_numpy(rows)], features, self.pad_id)
+
     def batch(self, rows: Sequence[int] | np.ndarray, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
         """Pad the given rows to their longest example: tensors [B, T] plus ``labels`` [B]."""
         rows = list(rows)

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from .encode import Encoded, by_length, chunks
 from .gates import HeadGates
+from .subnetwork import HeadSubnetworks, Subnetworks
 
 
 @torch.no_grad()
@@ -20,32 +21,39 @@ def predict(
     gates: HeadGates | None = None,
     masks: Mapping[str, torch.Tensor] | None = None,
     rows: np.ndarray | None = None,
+    subnetworks: Subnetworks | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cross-entropy loss [N] (nats) and predicted label [N] for ``rows`` (default: all).
 
-    With ``masks`` (language -> [layers, heads]) each example is scored under its
-    language's mask through ``gates``; languages without a mask use the whole model.
+    With ``subnetworks`` each example is scored under its language's subnetwork
+    (a shared one scores every language); languages without one use the whole
+    model. ``gates`` with ``masks`` (language -> [layers, heads]) is the same for
+    head masks. The subnetworks are left at the whole model afterwards.
     """
     model.eval()
+    if subnetworks is None and gates is not None and masks:
+        subnetworks = HeadSubnetworks(model, masks, gates=gates)
+    elif gates is not None:
+        gates.reset()
     rows = np.arange(len(data)) if rows is None else np.asarray(rows)
     device = next(model.parameters()).device
     loss = np.zeros(len(data), dtype=np.float64)
     pred = np.zeros(len(data), dtype=np.int64)
-    groups = {None: rows} if not masks else {lang: rows[data.lang[rows] == lang] for lang in np.unique(data.lang[rows])}
+    if subnetworks is None:
+        groups = {None: rows}
+    else:
+        groups = {lang: rows[data.lang[rows] == lang] for lang in np.unique(data.lang[rows])}
     for lang, group in groups.items():
-        if gates is not None:
-            if masks and lang in masks:
-                gates.set(masks[lang])
-            else:
-                gates.reset()
+        if subnetworks is not None:
+            subnetworks.use(lang if subnetworks.has(lang) else None)
         for batch_rows in chunks(by_length(data, group), batch_size):
             batch = data.batch(batch_rows, device)
             labels = batch.pop("labels")
             logits = model(**batch).logits.float()
             loss[batch_rows] = F.cross_entropy(logits, labels, reduction="none").cpu().numpy()
             pred[batch_rows] = logits.argmax(-1).cpu().numpy()
-    if gates is not None:
-        gates.reset()
+    if subnetworks is not None:
+        subnetworks.use(None)
     return loss[rows], pred[rows]
 
 

@@ -1,10 +1,13 @@
 """Fine-tuning: the whole model (regime ``full``) or language subnetworks (SFT).
 
 Full fine-tuning shuffles all languages together. Sparse fine-tuning (paper
-section 4.2) draws language-specific batches in random order, each language
-equally often; the batch language's mask gates the forward pass and multiplies
-the gradients before the optimizer step. After every epoch a self-contained
-checkpoint is saved: these are TracIn's checkpoints.
+000, section 4.2) draws language-specific batches in random order, each
+language equally often; the batch language's subnetwork restricts the forward
+pass and multiplies the gradients before the optimizer step. Subnetworks are
+head masks or lottery-ticket weight masks behind one interface
+(:mod:`langspec.subnetwork`); a single shared ticket (paper 003) trains on
+mixed batches with its pruned weights held at zero. After every epoch a
+self-contained checkpoint is saved: these are TracIn's checkpoints.
 """
 
 from __future__ import annotations
@@ -23,8 +26,7 @@ from .atomic import atomic_dir, write_json
 from .encode import Encoded, by_length, chunks
 from .errors import LangspecError
 from .evaluate import language_metrics, predict
-from .gates import HeadGates
-from .sparse import frozen_heads, mask_gradients
+from .subnetwork import HeadSubnetworks, Subnetworks
 
 
 @dataclass(frozen=True)
@@ -80,26 +82,40 @@ def train(
     train_data: Encoded,
     dev_data: Encoded,
     hp: Hyperparameters,
-    out_dir: Path,
+    out_dir: Path | None,
     masks: Mapping[str, torch.Tensor] | None = None,
     strict: bool = False,
+    subnetworks: Subnetworks | None = None,
 ) -> list[dict]:
-    """Fine-tune ``model`` and save ``out_dir/epoch{e}`` after every epoch.
+    """Fine-tune ``model`` and save ``out_dir/epoch{e}`` after every epoch (``out_dir=None``: save nothing).
 
-    With ``masks`` (language -> [layers, heads] 0/1) this is sparse fine-tuning;
-    ``strict`` additionally keeps masked heads' parameters and AdamW state
-    exactly unchanged in each step. Returns the metrics of every epoch.
+    With ``subnetworks`` (head masks, :class:`~langspec.subnetwork.HeadSubnetworks`,
+    or weight masks, :class:`~langspec.weightmask.WeightSubnetworks`) this is
+    sparse fine-tuning: each batch's language selects the subnetwork of the
+    forward pass, the gradients outside it are zeroed before the optimizer
+    step, and ``strict`` additionally keeps the parameters outside it and their
+    AdamW state exactly unchanged in each step. Per-language subnetworks draw
+    single-language batches (each language equally often); a shared one (a
+    lottery ticket) mixes languages as full fine-tuning does. ``masks``
+    (language -> [layers, heads] 0/1) is shorthand for head subnetworks that
+    train creates and removes; the caller owns ``subnetworks`` (left at the
+    whole model). Returns the metrics of every epoch: ``dev`` of the whole
+    model and, with subnetworks, ``dev_subnetwork`` (each language under its own).
     """
     torch.manual_seed(hp.seed)
     rng = np.random.default_rng(hp.seed)
     device = next(model.parameters()).device
-    gates = HeadGates(model) if masks else None
-    make_plan = language_batches if masks else mixed_batches
+    if masks and subnetworks is not None:
+        raise ValueError("train takes head masks or subnetworks, not both")
+    owned = bool(masks)
     if masks:
         missing = sorted(set(train_data.languages) - set(masks))
-        if missing:
+        if missing:  # before any hook is attached
             raise LangspecError(f"sparse fine-tuning has no mask for training language(s) {', '.join(missing)}")
-        masks = {lang: torch.as_tensor(mask, dtype=torch.float32, device=device) for lang, mask in masks.items()}
+        subnetworks = HeadSubnetworks(model, masks)
+    if subnetworks is not None:
+        subnetworks.check_covers(train_data.languages)
+    make_plan = language_batches if subnetworks is not None and not subnetworks.shared else mixed_batches
 
     steps_per_epoch = len(make_plan(train_data, hp.batch_size, np.random.default_rng(0), hp.group_by_length))
     total = steps_per_epoch * hp.epochs
@@ -112,53 +128,60 @@ def train(
     schedule = get_linear_schedule_with_warmup(optimizer, int(hp.warmup_ratio * total), total)
 
     history = []
-    progress = tqdm(total=total, desc=f"train {out_dir.name}", unit="step")
+    progress = tqdm(total=total, desc=f"train {out_dir.name if out_dir is not None else ''}".rstrip(), unit="step")
     step = 0
-    for epoch in range(1, hp.epochs + 1):
-        started = time.perf_counter()
-        model.train()
-        losses = []
-        for lang, rows in make_plan(train_data, hp.batch_size, rng, hp.group_by_length):
-            batch = train_data.batch(rows, device)
-            if gates is not None:
-                gates.set(masks[lang])
-            loss = model(**batch).loss
-            loss.backward()
-            if gates is not None:
-                mask_gradients(gates.layout, masks[lang])
-            torch.nn.utils.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
-            if strict and gates is not None:
-                with frozen_heads(gates.layout, masks[lang], optimizer):
+    try:
+        for epoch in range(1, hp.epochs + 1):
+            started = time.perf_counter()
+            model.train()
+            losses = []
+            for lang, rows in make_plan(train_data, hp.batch_size, rng, hp.group_by_length):
+                batch = train_data.batch(rows, device)
+                if subnetworks is not None:
+                    lang = lang if lang is not None else "*"
+                    subnetworks.use(lang)
+                loss = model(**batch).loss
+                loss.backward()
+                if subnetworks is not None:
+                    subnetworks.mask_gradients(lang)
+                torch.nn.utils.clip_grad_norm_(model.parameters(), hp.max_grad_norm)
+                if subnetworks is not None:
+                    with subnetworks.step_guard(lang, optimizer, strict):
+                        optimizer.step()
+                else:
                     optimizer.step()
-            else:
-                optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item())
-            step += 1
-            progress.update()
-            progress.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
-        if gates is not None:
-            gates.reset()
-        metrics = {
-            "epoch": epoch,
-            "step": step,
-            "learning_rate": schedule.get_last_lr()[0],
-            "train_loss": float(np.mean(losses)),
-            "train_seconds": time.perf_counter() - started,
-            "hyperparameters": asdict(hp),
-            "sparse": None if not masks else ("strict" if strict else "paper"),
-            "dev": language_metrics(dev_data, *predict(model, dev_data, hp.eval_batch_size)),
-        }
-        if masks:
-            metrics["dev_subnetwork"] = language_metrics(
-                dev_data, *predict(model, dev_data, hp.eval_batch_size, gates=gates, masks=masks)
-            )
-        save_checkpoint(model, tokenizer, out_dir / f"epoch{epoch}", metrics)
-        history.append(metrics)
-    progress.close()
-    if gates is not None:
-        gates.remove()
+                schedule.step()
+                optimizer.zero_grad(set_to_none=True)
+                losses.append(loss.item())
+                step += 1
+                progress.update()
+                progress.set_postfix(epoch=epoch, loss=f"{loss.item():.3f}")
+            if subnetworks is not None:
+                subnetworks.use(None)
+            metrics = {
+                "epoch": epoch,
+                "step": step,
+                "learning_rate": schedule.get_last_lr()[0],
+                "train_loss": float(np.mean(losses)),
+                "train_seconds": time.perf_counter() - started,
+                "hyperparameters": asdict(hp),
+                "sparse": None if subnetworks is None else ("strict" if strict else "paper"),
+                "dev": language_metrics(dev_data, *predict(model, dev_data, hp.eval_batch_size)),
+            }
+            if subnetworks is not None:
+                metrics["subnetwork"] = subnetworks.kind
+                metrics["dev_subnetwork"] = language_metrics(
+                    dev_data, *predict(model, dev_data, hp.eval_batch_size, subnetworks=subnetworks)
+                )
+            if out_dir is not None:
+                save_checkpoint(model, tokenizer, out_dir / f"epoch{epoch}", metrics)
+            history.append(metrics)
+    finally:
+        progress.close()
+        if subnetworks is not None:
+            subnetworks.use(None)
+            if owned:
+                subnetworks.remove()
     return history
 
 
