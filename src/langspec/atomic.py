@@ -1,12 +1,16 @@
 """Write outputs under a temporary name and rename them when complete.
 
 A crashed or interrupted job therefore never leaves a file or directory that
-looks finished, and an existing output is only replaced by a complete one.
+looks finished, and an existing output is only replaced by a complete one. The
+temporary names are hidden siblings (``.name.<random>.tmp``); a killed job can
+leave one behind, and the next write of the same output removes it (the
+workflow's lock ensures no other job writes that output at the same time).
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -22,9 +26,22 @@ def _umask() -> int:
     return mask
 
 
+def remove_stale(path: Path) -> None:
+    """Remove temporary siblings of ``path`` left by an earlier, killed write."""
+    if not path.parent.is_dir():
+        return
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        if stale.name.endswith(".old") or ".tmp" in stale.name[len(path.name) + 2 :]:
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+
+
 def _temp_sibling(path: Path, suffix: str = "") -> Path:
     """A new empty file next to ``path`` with the usual permissions (tempfile makes them private)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(path)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
     os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
@@ -56,6 +73,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(path)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     tmp.chmod(0o777 & ~_umask())
     try:

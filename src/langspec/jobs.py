@@ -1,10 +1,11 @@
-"""Run one workflow step: output into its log, bad input as one clear line.
+"""Run one workflow step: progress and errors into its log, one clear line on the console.
 
 Scripts call :func:`run` with the step's log file and a function doing the
-work. Progress and warnings go to the log; a :class:`LangspecError` is written
-as a single line to the log and to the console, and the step fails without a
-traceback. Outputs are written atomically by the library, so a failed step
-leaves nothing that looks finished.
+work. Progress, warnings and, whatever the exception, the full traceback go to
+the log; the console gets one line: the message of a :class:`LangspecError`
+(bad input), or the exception's type and message with a pointer to the log.
+Warnings also reach the console as one line each. Outputs are written
+atomically by the library, so a failed step leaves nothing that looks finished.
 """
 
 from __future__ import annotations
@@ -12,26 +13,40 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 from .errors import LangspecError
 
 
+class _ConsoleWarnings(logging.Handler):
+    """Warnings of the library, one line each on the console (the log keeps them too)."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(logging.WARNING)
+        self.stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"langspec: warning: {' '.join(record.getMessage().split())}", file=self.stream, flush=True)
+
+
 def run(log: str | os.PathLike | None, main: Callable[[], None], threads: int = 1) -> None:
-    """Call ``main`` with stdout and stderr appended to ``log``; exit 1 on a LangspecError."""
+    """Call ``main`` with stdout and stderr going to ``log``; exit 1 on any exception, with its traceback in the log."""
     console = sys.__stderr__
     handle = None
     if log:
         Path(log).parent.mkdir(parents=True, exist_ok=True)
-        handle = open(log, "w", encoding="utf-8")
+        handle = open(log, "w", encoding="utf-8", buffering=1)
         sys.stdout = sys.stderr = handle
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s", force=True)
+    if handle is not None:
+        logging.getLogger("langspec").addHandler(_ConsoleWarnings(console))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import torch
-
-    torch.set_num_threads(max(1, threads))
     try:
+        import torch
+
+        torch.set_num_threads(max(1, threads))
         main()
     except LangspecError as error:
         line = f"langspec: error: {error}"
@@ -39,8 +54,20 @@ def run(log: str | os.PathLike | None, main: Callable[[], None], threads: int = 
         if handle is not None:
             print(line, file=console, flush=True)
         raise SystemExit(1) from None
+    except BaseException as error:  # noqa: BLE001 - every failure leaves its traceback in the log
+        traceback.print_exc(file=sys.stderr)
+        sys.stderr.flush()
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        where = f" (traceback in {log})" if handle is not None else ""
+        message = " ".join(str(error).split()) or "no message"
+        print(f"langspec: error: {error.__class__.__name__}: {message}{where}", file=console, flush=True)
+        raise SystemExit(1) from None
     finally:
         if handle is not None:
+            logging.getLogger("langspec").handlers = [
+                h for h in logging.getLogger("langspec").handlers if not isinstance(h, _ConsoleWarnings)
+            ]
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
             handle.close()
 
@@ -50,5 +77,5 @@ def device(choice: str) -> "torch.device":  # noqa: F821
     import torch
 
     if choice == "cuda" and not torch.cuda.is_available():
-        raise LangspecError("compute.device is 'cuda' but no GPU is visible")
+        raise LangspecError("compute.device is 'cuda' but no GPU is visible on this node (torch.cuda.is_available() is False)")
     return torch.device("cuda" if choice == "cuda" or (choice == "auto" and torch.cuda.is_available()) else "cpu")
