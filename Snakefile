@@ -30,10 +30,12 @@ report: "workflow/report/workflow.rst"
 
 
 rule all:
-    """Every figure the config can draw, tables 1 and 2, and the shares of the standard conditions."""
+    """Every figure the config can draw, tables 1 and 2, the shares of the standard conditions and the sketch error."""
     default_target: True
     input:
         rules.shares_all.input,
+        rules.examples_all.input,
+        [f"{R}/sketch_error/{t}.csv" for t in config["tasks"] if config["influence"]["exact_sample"] > 0],
         [f"{R}/figures/fig{n}.pdf" for n in drawable_figures()],
         f"{R}/tables/table1.csv",
         f"{R}/tables/table2.csv",

@@ -20,6 +20,8 @@ def workdir(tmp_path_factory):
         task["hub_id"] = HUB[name]
         task["size"] = {"train": 6, "dev": 4, "test": 4}
     config["model"] = {"name": "tiny"}
+    config["influence"]["k"] = 5  # at most the 6 x 5 training examples of the fixtures
+    config["examples"] = {"k": 5}
     config["compute"] = {"device": "cpu", "gpus": 0}
     (workdir / "paper-fixtures.yaml").write_text(yaml.safe_dump(config))
     return workdir
@@ -33,12 +35,12 @@ def test_paper_config_draws_every_figure(workdir):
 
 
 def test_paper_tasks_load_from_fixtures_in_the_hub_schemas(workdir):
-    targets = [f"results/data/{name}/train.parquet" for name in HUB]
+    targets = [f"results/data/{name}/rep0/train.parquet" for name in HUB]
     result = snakemake(workdir, "--cores", "2", *targets, "--configfile", "paper-fixtures.yaml", timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     languages = {"xnli": {"en", "de", "fr", "es", "ru"}, "pawsx": {"en", "de", "fr", "es", "ko"}, "marc": {"en", "de", "fr", "es", "zh"}}
     for name, langs in languages.items():
-        frame = pd.read_parquet(workdir / f"results/data/{name}/train.parquet")
+        frame = pd.read_parquet(workdir / f"results/data/{name}/rep0/train.parquet")
         assert set(frame["lang"]) == langs and frame.groupby("lang").size().eq(6).all()
         assert set(frame["label"]) == {0, 1}, "binary, as in the paper"
         assert frame["text_b"].notna().all() == (name != "marc")

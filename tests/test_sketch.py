@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pytest
 import torch
@@ -11,6 +12,7 @@ from langspec.encode import Encoded
 from langspec.errors import LangspecError
 from langspec.gates import HeadGates
 from langspec.sketch import Sketcher
+from langspec.shards import WINDOW_BATCHES, shard_rows
 from langspec.sketchfile import check_counterparts, read_sketches, write_sketches
 
 from .conftest import random_batch, tiny_classifier
@@ -124,7 +126,7 @@ def test_sketch_file_contract_and_mismatch_refusal(tmp_path):
     write_sketches(tmp_path / "b.h5", Sketcher(model, 16, ["*"], seed=1), data, 3, attrs)
     write_sketches(tmp_path / "c.h5", Sketcher(model, 16, ["*"], seed=0), data, 2, {**attrs, "checkpoint": "models/t/full/epoch2"})
     a, b, c = (read_sketches(tmp_path / f"{x}.h5") for x in "abc")
-    assert a.sketch.shape == (7, 14 * 16)
+    assert len(a) == 7 and a.rows(0, 7).shape == (7, 14 * 16) and a.width == 14 * 16
     assert list(a.uid) == [f"u{i}" for i in range(7)]
     assert np.array_equal(a.label, data.label.numpy())
     # the same rows regardless of batching and length sorting
@@ -157,3 +159,48 @@ def test_interrupted_sketch_run_leaves_no_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(LangspecError, match="train.h5 cannot be read"):
         read_sketches(tmp_path / "train.h5")
+
+
+def test_shards_are_bit_identical_to_one_file(tmp_path):
+    model = tiny_classifier("bert")
+    data = _encoded(random_batch(batch=40, length=9))
+    attrs = {"checkpoint": "c", "mask": "full", "split": "train"}
+    sketcher = Sketcher(model, 16, ["*"], seed=0)
+    write_sketches(tmp_path / "train.h5", sketcher, data, 2, attrs)  # windows of 2 x WINDOW_BATCHES rows
+    whole = read_sketches(tmp_path / "train.h5")
+    for shards in (2, 3):
+        paths = []
+        for shard in range(shards):
+            rows = shard_rows(len(data), 2, shards, shard)
+            assert len(rows) % (2 * WINDOW_BATCHES) == 0 or shard == shards - 1
+            paths.append(tmp_path / f"train.{shards}.shard{shard}.h5")
+            write_sketches(paths[-1], sketcher, data, 2, {**attrs, "shard": shard, "shards": shards}, rows=rows)
+        joined = read_sketches(paths)
+        assert np.array_equal(joined.uid, whole.uid) and np.array_equal(joined.loss, whole.loss)
+        for start, stop in ((0, 40), (3, 37), (15, 17)):
+            assert torch.equal(joined.rows(start, stop), whole.rows(start, stop)), (shards, start, stop)
+        with pytest.raises(LangspecError, match="shard"):
+            read_sketches(paths[::-1])
+    with pytest.raises(LangspecError, match="sketch.shards is 5 but the training split has 40 examples, 3 window"):
+        shard_rows(40, 2, 5, 0)
+
+
+def test_corrupted_or_non_finite_sketch_files_are_refused(tmp_path):
+    model = tiny_classifier("bert")
+    data = _encoded(random_batch(batch=8, length=9))
+    path = tmp_path / "train.h5"
+    write_sketches(path, Sketcher(model, 16, ["*"], seed=0), data, 2, {"checkpoint": "x", "mask": "full"})
+    with h5py.File(path, "r+") as file:  # overwrite values in place: the file still opens
+        values = file["sketch"][:]
+        values[3, :5] = np.nan
+        file["sketch"][:] = values
+    with pytest.raises(LangspecError, match=r"train.h5 is corrupted: its arrays do not match the checksum"):
+        read_sketches(path)
+    write_sketches(path, Sketcher(model, 16, ["*"], seed=0), data, 2, {"checkpoint": "x", "mask": "full"})
+    raw = bytearray(path.read_bytes())
+    rng = np.random.default_rng(0)
+    middle = len(raw) // 2
+    raw[middle:middle + 2000] = rng.integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(raw))
+    with pytest.raises(LangspecError, match=r"train.h5 (is corrupted|cannot be read)"):
+        read_sketches(path)

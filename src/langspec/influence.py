@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from .atomic import atomic_path
 from .errors import LangspecError
+from .integrity import check_digest, check_finite, digest
 from .sketchfile import Sketches, check_counterparts, read_sketches
 
 
@@ -100,8 +101,10 @@ def tracin(
     """Score every test example against every training example.
 
     ``test`` and ``train`` map a single-mask name to its sketch files, one per
-    epoch checkpoint (same order); ``assignment`` maps each test language to the
-    single-mask name it is scored under.
+    epoch checkpoint (same order); a training entry may be a list of shard files
+    of that checkpoint, read as one in order (scores do not depend on the number
+    of shards: blocks are cut at the same rows). ``assignment`` maps each test
+    language to the single-mask name it is scored under.
     """
     if similarity not in ("cosine", "dot"):
         raise LangspecError(f"influence similarity '{similarity}' is not 'cosine' or 'dot'")
@@ -123,8 +126,8 @@ def tracin(
                 opened["train", name, e] = read_sketches(train[name][e])
                 check_counterparts(opened["test", name, e], opened["train", name, e])
                 check_counterparts(opened["train", name, e], opened["train", masks[0], 0], ("layers", "dim", "seed"))
-                if opened["test", name, e].file.attrs["mask"] != name:
-                    raise LangspecError(f"sketch file {test[name][e]} was made under mask '{opened['test', name, e].file.attrs['mask']}', not '{name}'")
+                if opened["test", name, e].attrs["mask"] != name:
+                    raise LangspecError(f"sketch file {test[name][e]} was made under mask '{opened['test', name, e].attrs['mask']}', not '{name}'")
         reference_test, reference_train = opened["test", masks[0], 0], opened["train", masks[0], 0]
         for key, sketches in opened.items():
             reference = reference_test if key[0] == "test" else reference_train
@@ -147,7 +150,7 @@ def tracin(
         for name, rows in groups.items():
             for e in range(epochs):
                 sketches = opened["test", name, e]
-                queries[name, e] = _prepare(torch.from_numpy(sketches.sketch[:][rows].astype(np.float32)), similarity)
+                queries[name, e] = _prepare(sketches.rows(0, len(sketches))[rows], similarity)
                 epoch_correct[e, rows] = sketches.pred[rows] == sketches.label[rows]
             test_pred[rows] = opened["test", name, epochs - 1].pred[rows]
 
@@ -195,10 +198,10 @@ def tracin(
                 "similarity": similarity,
                 "weights": json.dumps(weights),
                 "assignment": json.dumps(dict(assignment)),
-                "layers": reference_train.file.attrs["layers"],
-                "dim": int(reference_train.file.attrs["dim"]),
-                "seed": int(reference_train.file.attrs["seed"]),
-                "checkpoints": json.dumps([str(opened["train", masks[0], e].file.attrs["checkpoint"]) for e in range(epochs)]),
+                "layers": reference_train.attrs["layers"],
+                "dim": int(reference_train.attrs["dim"]),
+                "seed": int(reference_train.attrs["seed"]),
+                "checkpoints": json.dumps([str(opened["train", masks[0], e].attrs["checkpoint"]) for e in range(epochs)]),
             },
         )
     finally:
@@ -206,28 +209,51 @@ def tracin(
             sketches.close()
 
 
+STRINGS = ("test_uid", "test_lang", "train_uid", "train_lang")
+
+
+def _ordered(influence: Influence) -> list[np.ndarray]:
+    """Every array of an influence file in a fixed order (what its checksum covers)."""
+    return ([getattr(influence, name).astype(object) for name in STRINGS] + [getattr(influence, name) for name in ARRAYS]
+            + [influence.epoch[name] for name in sorted(influence.epoch)])
+
+
 def write_influence(path: str | os.PathLike, influence: Influence) -> None:
-    """Write an influence file atomically (datasets per the artifact contract, plus languages)."""
+    """Write an influence file atomically (datasets per the artifact contract, plus languages), checksum last."""
     strings = h5py.string_dtype()
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as out:
-        for name in ("test_uid", "test_lang", "train_uid", "train_lang"):
+        for name in STRINGS:
             out.create_dataset(name, data=getattr(influence, name).astype(object), dtype=strings)
         for name in ARRAYS:
             out[name] = getattr(influence, name)
         for name, values in influence.epoch.items():
             out[f"epoch_{name}"] = values
         out.attrs.update(influence.attrs)
+        out.attrs["checksum"] = digest(_ordered(influence))
 
 
 def read_influence(path: str | os.PathLike) -> Influence:
-    """Read an influence file back."""
+    """Read an influence file back, checked: checksum, shapes, finite scores, indices in range, order of scores."""
     path = Path(path)
     try:
         with h5py.File(path, "r") as file:
-            strings = {name: file[name].asstr()[:].astype(str) for name in ("test_uid", "test_lang", "train_uid", "train_lang")}
+            strings = {name: file[name].asstr()[:].astype(str) for name in STRINGS}
             arrays = {name: file[name][:] for name in ARRAYS}
             epoch = {name[len("epoch_"):]: file[name][:] for name in file if name.startswith("epoch_") and name != "epoch_correct"}
             attrs = dict(file.attrs)
-    except (FileNotFoundError, OSError, KeyError) as error:
+    except (FileNotFoundError, OSError, KeyError, ValueError, UnicodeDecodeError) as error:
         raise LangspecError(f"influence file {path} cannot be read ({error.__class__.__name__}: {error})") from None
-    return Influence(**strings, **arrays, epoch=epoch, attrs=attrs)
+    checksum = attrs.pop("checksum", None)
+    influence = Influence(**strings, **arrays, epoch=epoch, attrs=attrs)
+    check_digest(path, checksum, _ordered(influence))
+    t, n = len(influence.test_uid), len(influence.train_uid)
+    for name in ("pos", "neg"):
+        idx, score = getattr(influence, f"{name}_idx"), getattr(influence, f"{name}_score")
+        if idx.shape != score.shape or idx.shape[0] != t:
+            raise LangspecError(f"influence file {path}: {name}_idx {idx.shape} and {name}_score {score.shape} do not match {t} test examples")
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise LangspecError(f"influence file {path}: {name}_idx points outside the {n} training examples")
+        check_finite(score, f"influence file {path} ({name}_score)")
+    if len(influence.test_lang) != t or len(influence.correct) != t or len(influence.train_lang) != n:
+        raise LangspecError(f"influence file {path}: per-example arrays do not match {t} test and {n} training examples")
+    return influence

@@ -4,7 +4,10 @@
 state and gradients of the weights stay float32; matmuls and their activation
 gradients run in bfloat16); ``tf32`` keeps float32 tensors but lets CUDA matmuls
 use TensorFloat-32. Gradient sketches always project in float32
-(:mod:`langspec.sketch`).
+(:mod:`langspec.sketch`). On a CPU, bfloat16 runs attention in transformers'
+eager implementation: PyTorch's fused CPU attention backward in bfloat16 took
+45% of a sketch pass, and eager attention made the pass 1.8x faster
+(benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-
-import torch
 
 from .errors import LangspecError
 
@@ -31,8 +32,14 @@ def cpu_has_native_bfloat16() -> bool:
 
 
 @contextlib.contextmanager
-def autocast(precision: str, device: torch.device | str) -> Iterator[None]:
-    """Run the block in ``precision`` on ``device`` (one-line error for an unknown or unsupported choice)."""
+def autocast(precision: str, device: "torch.device | str", model: "torch.nn.Module | None" = None) -> Iterator[None]:  # noqa: F821
+    """Run the block in ``precision`` on ``device`` (one-line error for an unknown or unsupported choice).
+
+    With ``model`` (a transformers model), bfloat16 on a CPU also switches it to
+    eager attention for the block.
+    """
+    import torch
+
     device = torch.device(device)
     if precision not in PRECISIONS:
         raise LangspecError(f"compute.precision is '{precision}'; choose one of {', '.join(PRECISIONS)}")
@@ -51,5 +58,12 @@ def autocast(precision: str, device: torch.device | str) -> Iterator[None]:
         return
     if device.type == "cpu" and not cpu_has_native_bfloat16():
         log.warning("compute.precision is bfloat16 but this CPU has no native bfloat16: expect it to be slower than float32")
-    with torch.autocast(device.type, dtype=torch.bfloat16):
-        yield
+    previous = getattr(getattr(model, "config", None), "_attn_implementation", None)
+    if device.type == "cpu" and previous not in (None, "eager"):
+        model.set_attn_implementation("eager")
+    try:
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            yield
+    finally:
+        if device.type == "cpu" and previous not in (None, "eager"):
+            model.set_attn_implementation(previous)

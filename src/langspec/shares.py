@@ -9,6 +9,8 @@ both models classify correctly (the paper's rule).
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,8 @@ from .errors import LangspecError
 from .influence import Influence
 
 SIGNS = {"pos": "pos_idx", "neg": "neg_idx"}
+VALUES = ("share_pct", "share_se", "baseline_pct", "baseline_se", "change_pct", "change_se", "accuracy", "accuracy_se")
+log = logging.getLogger(__name__)
 
 
 def _per_example(idx: np.ndarray, train_codes: np.ndarray, n_langs: int) -> np.ndarray:
@@ -118,3 +122,28 @@ def matrix(table: pd.DataFrame, sign: str, value: str = "change_pct") -> pd.Data
     part = table[table["sign"] == sign]
     order = list(dict.fromkeys(part["test_lang"]))
     return part.pivot(index="test_lang", columns="train_lang", values=value).loc[order, order]
+
+
+def require_test_examples(table: pd.DataFrame, min_test: int, what: str) -> pd.DataFrame:
+    """Blank (NaN) the values of cells scored on fewer than ``min_test`` test examples, with a warning.
+
+    A cell's share is a mean over the test examples of its test language (those
+    both models classify correctly, for a comparison); below ``min_test`` it is
+    too noisy to report. Raises when no cell has enough test examples.
+    """
+    few = table["n_test"] < min_test
+    if few.all():
+        raise LangspecError(
+            f"{what}: no test language has at least shares.min_test = {min_test} scored test examples "
+            f"(at most {int(table['n_test'].max())}); the models may be at chance or the test split too small"
+        )
+    if few.any():
+        groups = table[few].drop_duplicates(["test_lang", *(["epoch"] if "epoch" in table else [])])
+        where = ", ".join(
+            f"{row.test_lang}{f' (epoch {row.epoch})' if 'epoch' in table else ''}: n = {row.n_test}" for row in groups.itertuples()
+        )
+        log.warning("%s: cells of %s have fewer than shares.min_test = %d test examples and are left blank", what, where, min_test)
+    table = table.copy()
+    columns = [c for c in VALUES if c in table.columns]
+    table.loc[few, columns] = np.nan
+    return table

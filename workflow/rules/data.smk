@@ -1,14 +1,14 @@
 rule data:
-    """Build a task's train/dev/test splits in the data contract, with a manifest of sources."""
+    """Build one replicate's train/dev/test splits in the data contract, with a manifest of sources."""
     input:
         data_inputs,
     output:
-        splits=[f"{R}/data/{{task}}/{split}.parquet" for split in SPLITS],
-        manifest=f"{R}/data/{{task}}/manifest.json",
+        splits=[f"{R}/data/{{task}}/rep{{rep}}/{split}.parquet" for split in SPLITS],
+        manifest=f"{R}/data/{{task}}/rep{{rep}}/manifest.json",
     log:
-        f"{R}/logs/data/{{task}}.log",
+        f"{R}/logs/data/{{task}}/rep{{rep}}.log",
     benchmark:
-        f"{R}/benchmarks/data/{{task}}.tsv",
+        f"{R}/benchmarks/data/{{task}}/rep{{rep}}.tsv"
     params:
         data=data_params,
     script:

@@ -26,14 +26,23 @@ def figure_task(n):
     return name
 
 
-def masks_of(name):
-    return {lang: mask_file(name, lang) for lang in languages(name)}
+def masks_of(name, rep):
+    """Language -> mask file of one replicate's pruned masks."""
+    return {lang: mask_file(name, rep, lang) for lang in languages(name)}
+
+
+def replicate_masks(name):
+    """Per replicate: language -> mask file."""
+    return [masks_of(name, r) for r in reps(name)]
 
 
 def figure_spec(n):
-    """What figure n draws: paths by role, and the labels the plot uses."""
+    """What figure n draws: paths by role (aggregated tables, or one entry per replicate), and labels."""
     shares_for = lambda regime, condition: {t: shares_file(t, regime, condition) for t in figure_tasks()}
     epochs_for = lambda t, pairs: {label: shares_file(t, regime, condition, per_epoch=True) for label, (regime, condition) in pairs.items()}
+    per_replicate = lambda regime, condition, per_epoch=False: {
+        t: [shares_file(t, regime, condition, r, per_epoch) for r in reps(t)] for t in figure_tasks()
+    }
     random_seed = config["sft"]["random_seed"]
     if n in (2, 4, 5, 11):
         regime, condition = {2: ("full", "own"), 4: ("sft", "own"), 5: ("sft", "own"), 11: ("full", "full")}[n]
@@ -49,9 +58,9 @@ def figure_spec(n):
         t = figure_task(6)
         return {"tables": {t: shares_file(t, "sft-random", f"random{random_seed}")}}
     if n == 7:
-        return {"epochs": {t: shares_file(t, "sft", "own", per_epoch=True) for t in figure_tasks()}}
+        return {"replicate_epochs": per_replicate("sft", "own", per_epoch=True)}
     if n in (8, 9, 16):
-        return {"masks": {t: masks_of(t) for t in figure_tasks()}, "tables": shares_for("sft", "own")}
+        return {"masks": {t: replicate_masks(t) for t in figure_tasks()}, "replicate_tables": per_replicate("sft", "own")}
     if n in (10, 17):
         t = figure_task(n)
         return {"epochs": epochs_for(t, {"full fine-tuning": ("full", "own"), "SFT": ("sft", "own")}), "task": t}
@@ -60,10 +69,10 @@ def figure_spec(n):
         pairs = {"full fine-tuning": ("full", "own"), "SFT, random subnetworks": ("sft-random", f"random{random_seed}")}
         return {"epochs": epochs_for(t, pairs), "task": t}
     if n == 12:
-        return {"masks": {t: masks_of(t) for t in figure_tasks()}}
+        return {"masks": {t: replicate_masks(t) for t in figure_tasks()}}
     if n in (13, 14, 15):
         t = figure_task(n)
-        return {"masks": {t: masks_of(t)}, "task": t}
+        return {"masks": {t: replicate_masks(t)}, "task": t}
     if n == 19:
         spec = config["figures"]["fig19"]
         tables = {}
@@ -87,8 +96,12 @@ def spec_paths(spec):
     paths = []
     for key in ("tables", "epochs"):
         paths += list(spec.get(key, {}).values())
+    for key in ("replicate_tables", "replicate_epochs"):
+        for per_task in spec.get(key, {}).values():
+            paths += per_task
     for per_task in spec.get("masks", {}).values():
-        paths += list(per_task.values())
+        for per_replicate in per_task:
+            paths += list(per_replicate.values())
     return paths
 
 
@@ -125,32 +138,36 @@ for n in FIGURES:
             "../scripts/figure.py"
 
 
+def accuracy_file(name, rep, regime):
+    return f"{rep_dir('accuracy', name, rep)}/{regime}.json"
+
+
 rule subnetwork_accuracy:
-    """Dev accuracy of each language's subnetwork at the last checkpoint of a regime."""
+    """Dev accuracy of each language's subnetwork at the last checkpoint of a regime, in one replicate."""
     input:
-        model=f"{R}/models/{{task}}/{{regime}}",
-        masks=lambda w: list(masks_of(w.task).values()),
-        dev=f"{R}/data/{{task}}/dev.parquet",
+        model=model_dir("{task}", "{rep}", "{regime}"),
+        masks=lambda w: list(masks_of(w.task, w.rep).values()),
+        dev=f"{R}/data/{{task}}/rep{{rep}}/dev.parquet",
     output:
-        f"{R}/accuracy/{{task}}/{{regime}}.json",
+        accuracy_file("{task}", "{rep}", "{regime}"),
     log:
-        f"{R}/logs/accuracy/{{task}}/{{regime}}.log",
+        f"{R}/logs/accuracy/{{task}}/rep{{rep}}/{{regime}}.log",
     benchmark:
-        f"{R}/benchmarks/accuracy/{{task}}/{{regime}}.tsv",
+        f"{R}/benchmarks/accuracy/{{task}}/rep{{rep}}/{{regime}}.tsv"
     params:
         epoch=lambda w: epochs(w.task),
         max_length=lambda w: task(w.task)["finetune"]["max_length"],
         batch_size=lambda w: task(w.task)["finetune"]["eval_batch_size"],
-        device=config["compute"]["device"],
+        compute=COMPUTE,
     threads: config["compute"]["threads"]
     script:
         "../scripts/subnetwork_accuracy.py"
 
 
 rule table1:
-    """Disabled heads per language and task."""
+    """Disabled heads per language and task, mean and spread over replicates."""
     input:
-        [path for t in figure_tasks() for path in masks_of(t).values()],
+        [path for t in figure_tasks() for per_replicate in replicate_masks(t) for path in per_replicate.values()],
     output:
         csv=report(f"{R}/tables/table1.csv", caption="../report/table1.rst", category="Tables"),
         md=f"{R}/tables/table1.md",
@@ -159,15 +176,15 @@ rule table1:
     benchmark:
         f"{R}/benchmarks/tables/table1.tsv",
     params:
-        masks={t: masks_of(t) for t in figure_tasks()},
+        masks={t: replicate_masks(t) for t in figure_tasks()},
     script:
         "../scripts/table1.py"
 
 
 rule table2:
-    """Dev accuracy of each language's subnetwork after full fine-tuning and after SFT."""
+    """Dev accuracy of each language's subnetwork after full fine-tuning and after SFT, mean and spread over replicates."""
     input:
-        [f"{R}/accuracy/{t}/{regime}.json" for t in figure_tasks() for regime in ("full", "sft")],
+        [accuracy_file(t, r, regime) for t in figure_tasks() for regime in ("full", "sft") for r in reps(t)],
     output:
         csv=report(f"{R}/tables/table2.csv", caption="../report/table2.rst", category="Tables"),
         md=f"{R}/tables/table2.md",
@@ -176,6 +193,6 @@ rule table2:
     benchmark:
         f"{R}/benchmarks/tables/table2.tsv",
     params:
-        accuracy={t: {regime: f"{R}/accuracy/{t}/{regime}.json" for regime in ("full", "sft")} for t in figure_tasks()},
+        accuracy={t: {regime: [accuracy_file(t, r, regime) for r in reps(t)] for regime in ("full", "sft")} for t in figure_tasks()},
     script:
         "../scripts/table2.py"

@@ -1,17 +1,17 @@
 rule finetune:
-    """Multilingual full fine-tuning (regime full), a checkpoint after every epoch."""
+    """Multilingual full fine-tuning of one replicate (regime full), a checkpoint after every epoch."""
     input:
-        init=f"{R}/models/{{task}}/init",
-        data=data_files("{task}", ["train", "dev"]),
+        init=model_dir("{task}", "{rep}", "init"),
+        data=data_files("{task}", "{rep}", ["train", "dev"]),
     output:
-        directory(f"{R}/models/{{task}}/full"),
+        directory(model_dir("{task}", "{rep}", "full")),
     log:
-        f"{R}/logs/models/{{task}}/full.log",
+        f"{R}/logs/models/{{task}}/rep{{rep}}/full.log",
     benchmark:
-        f"{R}/benchmarks/models/{{task}}/full.tsv",
+        f"{R}/benchmarks/models/{{task}}/rep{{rep}}/full.tsv"
     params:
         hp=finetune_params,
-        device=config["compute"]["device"],
+        compute=TRAIN_COMPUTE,
     threads: config["compute"]["train_threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),

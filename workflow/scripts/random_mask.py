@@ -4,8 +4,9 @@ from langspec.masks import read_mask, save_mask, shuffled
 
 def main():
     source = read_mask(snakemake.input[0])
-    seed = int(snakemake.wildcards.seed)
-    save_mask(snakemake.output[0], shuffled(source["mask"], seed), source["lang"], "random", seed=seed, source=snakemake.input[0])
+    seed = snakemake.params.seed
+    save_mask(snakemake.output[0], shuffled(source["mask"], seed), source["lang"], "random", seed=seed,
+              name_seed=int(snakemake.wildcards.seed), source=snakemake.input[0])
 
 
 run(snakemake.log[0], main)

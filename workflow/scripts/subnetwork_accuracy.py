@@ -5,12 +5,14 @@ from langspec.evaluate import language_metrics, predict
 from langspec.gates import HeadGates
 from langspec.jobs import device, run
 from langspec.masks import read_mask
+from langspec.precision import autocast
 
 
 def main():
+    where = device(snakemake.params.compute["device"])
     checkpoint = epoch_path(snakemake.input.model, snakemake.params.epoch)
-    model, tokenizer = load_classifier(checkpoint, device(snakemake.params.device))
-    with HeadGates(model) as gates:
+    model, tokenizer = load_classifier(checkpoint, where)
+    with HeadGates(model) as gates, autocast(snakemake.params.compute["precision"], where, model):
         masks = {}
         for path in snakemake.input.masks:
             body = read_mask(path, gates.layout.shape)

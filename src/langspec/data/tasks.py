@@ -44,11 +44,12 @@ def build(task: str, spec: dict, languages: list[str], seed: int) -> tuple[dict[
     if not languages or len(set(languages)) != len(languages):
         raise LangspecError(f"task {task!r}: languages must be distinct and at least one, got {list(languages)}")
     loaded = load(task, spec, languages, seed)
-    frames, dropped, unbalanced = {}, {}, []
+    frames, dropped, unbalanced, available = {}, {}, [], {}
     for split in SPLITS:
         frame = loaded.frames[split]
         if loaded.parallel:
             frame, dropped[split] = complete_items(frame, languages)
+        available[split] = {lang: int(frame.loc[frame["lang"] == lang, "item"].nunique()) for lang in languages}
         frame, notes = subsample(
             frame,
             spec["size"][split],
@@ -71,6 +72,8 @@ def build(task: str, spec: dict, languages: list[str], seed: int) -> tuple[dict[
         "languages": list(languages),
         "seed": seed,
         "size": dict(spec["size"]),
+        "options": {key: value for key, value in spec.items() if key != "size"},
+        "available": available,
         "label_names": loaded.label_names,
         "parallel": loaded.parallel,
         "counts": label_counts(frames, languages, loaded.label_names),

@@ -1,0 +1,16 @@
+import pandas as pd
+
+from langspec.atomic import atomic_path, write_json
+from langspec.jobs import run
+from langspec.replicates import aggregate_epochs, aggregate_shares, method_note
+
+
+def main():
+    tables = [pd.read_csv(path) for path in snakemake.input]
+    table = (aggregate_shares if snakemake.params.kind == "comparison" else aggregate_epochs)(tables)
+    with atomic_path(snakemake.output.table) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+    write_json(snakemake.output.method, {**method_note(len(tables)), "replicate_tables": list(snakemake.input)})
+
+
+run(snakemake.log[0], main)
