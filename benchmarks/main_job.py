@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 STAGES = {  # first part of a benchmark record's path under results/benchmarks -> stage
     "data": "data", "pretrained": "convert model", "masks": "prune", "sketches": "sketch",
     "influence": "influence", "shares": "shares", "figures": "figure", "accuracy": "accuracy", "tables": "tables",
+    "sketch_error": "exact TracIn", "examples": "influence browser",
 }
 MODELS = {"init": "prepare model", "full": "finetune", "sft": "sft", "sft-random": "sft"}  # models/{task}/<regime>
 
@@ -40,12 +41,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keep", help="run in this directory and keep it")
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--target", default="results/figures/fig4.pdf")
     args = parser.parse_args()
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="langspec-main-"))
     subprocess.run(["git", "clone", "-q", str(REPO), str(workdir)], check=True)
     started = time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "results/figures/fig4.pdf"],
+        [sys.executable, "-m", "snakemake", "--cores", str(args.cores), args.target],
         cwd=workdir, capture_output=True, text=True,
     )
     wall = time.perf_counter() - started

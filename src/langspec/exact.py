@@ -3,7 +3,7 @@
 For a linear layer y = W x + b the per-example gradient is G = Σ_t g_t [x_t; 1]ᵀ
 (g_t = ∂L/∂y_t). The inner product of two examples' gradients is then
 
-    ⟨G_i, G_j⟩ = Σ_t Σ_s (g_it · g_js) ([x_it; 1] · [x_js; 1]),
+    ⟨G_i, G_j⟩ = Σ_t Σ_s (g_it · g_js) (x_it · x_js + 1),
 
 so exact cosines between full per-example gradients of every sketched layer
 come from two Gram matrices per layer, without ever forming G (m × n floats
@@ -49,8 +49,6 @@ class _Factors:
 
     def _forward(self, index: int, module: nn.Linear, args: tuple, output: torch.Tensor) -> None:
         x = args[0].detach().float()
-        if module.bias is not None:  # the bias is a weight on a constant input 1
-            x = torch.cat([x, torch.ones_like(x[..., :1])], dim=-1)
         self.inputs[index] = x.reshape(x.shape[0], -1, x.shape[-1])
         if not output.requires_grad:
             output.requires_grad_(True)
@@ -59,8 +57,13 @@ class _Factors:
     def _backward(self, index: int, grad: torch.Tensor) -> None:
         self.grads[index] = grad.detach().float().reshape(grad.shape[0], -1, grad.shape[-1])
 
+    @property
+    def biases(self) -> list[bool]:
+        """Per layer: whether it has a bias (a weight on a constant input 1, added to its input Gram)."""
+        return [linear.bias is not None for _, linear in self.layers]
+
     def __call__(self, batch: dict[str, torch.Tensor]) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """(inputs [B, T, n(+1)], output gradients [B, T, m]) per layer, for the summed per-example losses."""
+        """(inputs [B, T, n], output gradients [B, T, m]) per layer, for the summed per-example losses."""
         batch = dict(batch)
         labels = batch.pop("labels")
         self.inputs = [None] * len(self.layers)
@@ -72,22 +75,42 @@ class _Factors:
         return list(zip(self.inputs, self.grads))
 
 
-def _gram(a: list[tuple[torch.Tensor, torch.Tensor]], b: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-    """[A, B] inner products of per-example gradients over all layers, from their factors."""
-    total = None
-    for (xa, ga), (xb, gb) in zip(a, b):
-        grads = torch.einsum("atm,bsm->atbs", ga, gb)
-        inputs = torch.einsum("atn,bsn->atbs", xa, xb)
-        part = (grads * inputs).sum(dim=(1, 3))
-        total = part if total is None else total + part
-    return total
+class _Queries:
+    """The test examples' factors, their tokens concatenated (no padding): per layer x [Σt, n(+1)], g [Σt, m]."""
+
+    def __init__(self, per_example: list[list[tuple[torch.Tensor, torch.Tensor]]], biases: list[bool]) -> None:
+        lengths = [[x.shape[1] for x, _ in example] for example in per_example]  # per example, per layer
+        self.count = len(per_example)
+        self.biases = biases
+        self.layers = []
+        for layer in range(len(per_example[0])):
+            xs = torch.cat([example[layer][0][0] for example in per_example])
+            gs = torch.cat([example[layer][1][0] for example in per_example])
+            owner = torch.repeat_interleave(torch.arange(self.count), torch.tensor([length[layer] for length in lengths]))
+            sums = torch.zeros(len(owner), self.count).index_put_((torch.arange(len(owner)), owner), torch.tensor(1.0))
+            self.layers.append((xs, gs, sums))  # sums: [Σt, S] one-hot token -> example
+        self.norms = torch.stack([_self_gram(example, biases) for example in per_example]).squeeze(1).clamp_min(1e-30).sqrt()
+
+    def dots(self, keys: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+        """[S, B] inner products of the queries' full gradients with a batch's, from the factors."""
+        total = None
+        inputs_seen: dict[int, torch.Tensor] = {}
+        for (xq, gq, sums), (xb, gb), bias in zip(self.layers, keys, self.biases):
+            b, t = xb.shape[:2]
+            key = (xb.data_ptr(), bias)  # q, k and v read the same input: one Gram of it serves all three
+            if key not in inputs_seen:
+                inputs_seen[key] = xb.reshape(b * t, -1) @ xq.T + float(bias)  # [B·T, Σt]
+            product = (gb.reshape(b * t, -1) @ gq.T) * inputs_seen[key]
+            part = product.view(b, t, -1).sum(1) @ sums  # [B, S]
+            total = part if total is None else total + part
+        return total.T
 
 
-def _self_gram(factors: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+def _self_gram(factors: list[tuple[torch.Tensor, torch.Tensor]], biases: list[bool]) -> torch.Tensor:
     """[B] squared norms of each example's full gradient over all layers."""
     total = None
-    for x, g in factors:
-        part = (torch.einsum("btm,bsm->bts", g, g) * torch.einsum("btn,bsn->bts", x, x)).sum(dim=(1, 2))
+    for (x, g), bias in zip(factors, biases):
+        part = (torch.einsum("btm,bsm->bts", g, g) * (torch.einsum("btn,bsn->bts", x, x) + float(bias))).sum(dim=(1, 2))
         total = part if total is None else total + part
     return total
 
@@ -105,16 +128,7 @@ def exact_cosines(model: nn.Module, train: Encoded, test: Encoded, test_rows: Se
     device = next(model.parameters()).device
     test_rows = np.asarray(test_rows)
     with _Factors(model, patterns) as factors:
-        queries = [factors(test.batch(np.array([row]), device)) for row in test_rows]
-        # one factor set per test example (no padding across test examples): stack per layer, padding to the longest
-        stacked = []
-        for layer in range(len(factors.layers)):
-            xs = [q[layer][0][0] for q in queries]
-            gs = [q[layer][1][0] for q in queries]
-            length = max(x.shape[0] for x in xs)
-            pad = lambda t: F.pad(t, (0, 0, 0, length - t.shape[0]))  # zero rows add nothing to a Gram
-            stacked.append((torch.stack([pad(x) for x in xs]), torch.stack([pad(g) for g in gs])))
-        query_norms = _self_gram(stacked).clamp_min(1e-30).sqrt()
+        queries = _Queries([factors(test.batch(np.array([row]), device)) for row in test_rows], factors.biases)
         scores = np.zeros((len(test_rows), len(train)), dtype=np.float64)
         progress = tqdm(total=len(train), desc="exact TracIn", unit="train ex")
         for rows in _batches(train, np.arange(len(train)), batch_size):
@@ -122,9 +136,8 @@ def exact_cosines(model: nn.Module, train: Encoded, test: Encoded, test_rows: Se
             keys = factors(batch)
             mask = batch["attention_mask"].float()
             keys = [(x, g * mask[:, :, None]) if g.shape[1] == mask.shape[1] else (x, g) for x, g in keys]
-            dots = _gram(stacked, keys)  # [S, B]
-            norms = _self_gram(keys).clamp_min(1e-30).sqrt()
-            scores[:, rows] = (dots / (query_norms[:, None] * norms[None, :])).double().cpu().numpy()
+            norms = _self_gram(keys, factors.biases).clamp_min(1e-30).sqrt()
+            scores[:, rows] = (queries.dots(keys) / (queries.norms[:, None] * norms[None, :])).double().cpu().numpy()
             progress.update(len(rows))
         progress.close()
     return scores

@@ -12,8 +12,9 @@ self-contained checkpoint is saved: these are TracIn's checkpoints.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -86,6 +87,7 @@ def train(
     masks: Mapping[str, torch.Tensor] | None = None,
     strict: bool = False,
     subnetworks: Subnetworks | None = None,
+    evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
 ) -> list[dict]:
     """Fine-tune ``model`` and save ``out_dir/epoch{e}`` after every epoch (``out_dir=None``: save nothing).
 
@@ -99,8 +101,10 @@ def train(
     lottery ticket) mixes languages as full fine-tuning does. ``masks``
     (language -> [layers, heads] 0/1) is shorthand for head subnetworks that
     train creates and removes; the caller owns ``subnetworks`` (left at the
-    whole model). Returns the metrics of every epoch: ``dev`` of the whole
-    model and, with subnetworks, ``dev_subnetwork`` (each language under its own).
+    whole model). ``evaluation`` makes the context of the dev evaluation after
+    each epoch (e.g. the workflow's evaluation precision). Returns the metrics
+    of every epoch: ``dev`` of the whole model and, with subnetworks,
+    ``dev_subnetwork`` (each language under its own).
     """
     torch.manual_seed(hp.seed)
     rng = np.random.default_rng(hp.seed)
@@ -166,13 +170,14 @@ def train(
                 "train_seconds": time.perf_counter() - started,
                 "hyperparameters": asdict(hp),
                 "sparse": None if subnetworks is None else ("strict" if strict else "paper"),
-                "dev": language_metrics(dev_data, *predict(model, dev_data, hp.eval_batch_size)),
             }
-            if subnetworks is not None:
-                metrics["subnetwork"] = subnetworks.kind
-                metrics["dev_subnetwork"] = language_metrics(
-                    dev_data, *predict(model, dev_data, hp.eval_batch_size, subnetworks=subnetworks)
-                )
+            with evaluation():
+                metrics["dev"] = language_metrics(dev_data, *predict(model, dev_data, hp.eval_batch_size))
+                if subnetworks is not None:
+                    metrics["subnetwork"] = subnetworks.kind
+                    metrics["dev_subnetwork"] = language_metrics(
+                        dev_data, *predict(model, dev_data, hp.eval_batch_size, subnetworks=subnetworks)
+                    )
             if out_dir is not None:
                 save_checkpoint(model, tokenizer, out_dir / f"epoch{epoch}", metrics)
             history.append(metrics)

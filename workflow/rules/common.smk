@@ -275,9 +275,11 @@ def train_sketch_names():
 
 
 def sketch_files(wildcards):
-    """Every sketch file of every single mask the condition scores under, all checkpoints and shards."""
+    """The sketches of every single mask the condition scores under: each mask's directory, or (sharded) every file."""
     masks = sorted(set(assignment(wildcards).values()))
     base = f"{rep_dir('sketches', wildcards.task, wildcards.rep)}/{wildcards.regime}"
+    if SHARDS == 1:
+        return [f"{base}/{mask}" for mask in masks]
     return [
         f"{base}/{mask}/epoch{e}/{name}"
         for mask in masks

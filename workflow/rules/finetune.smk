@@ -12,6 +12,7 @@ rule finetune:
     params:
         hp=finetune_params,
         compute=TRAIN_COMPUTE,
+        evaluation=COMPUTE,
     threads: config["compute"]["train_threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),

@@ -13,6 +13,7 @@ rule sft:
     params:
         sft=sft_params,
         compute=TRAIN_COMPUTE,
+        evaluation=COMPUTE,
     threads: config["compute"]["train_threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),

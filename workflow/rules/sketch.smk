@@ -1,4 +1,5 @@
-SKETCH_DIR = f"{R}/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}"
+MASK_DIR = f"{R}/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}"
+SKETCH_DIR = f"{MASK_DIR}/epoch{{epoch}}"
 
 
 def checked_epoch(wildcards):
@@ -6,57 +7,84 @@ def checked_epoch(wildcards):
     e = int(wildcards.epoch)
     if not 1 <= e <= epochs(wildcards.task):
         raise LangspecError(f"epoch {e} is not a checkpoint of task '{wildcards.task}' (it trains {epochs(wildcards.task)} epochs)")
-    return e
+    return [e]
 
 
-rule sketch:
-    """Per-example gradient sketches of one checkpoint under one single mask: the test split and the first training shard."""
-    input:
-        model=model_dir("{task}", "{rep}", "{regime}"),
-        data=data_files("{task}", "{rep}", ["train", "test"]),
-        mask=sketch_mask,
-    output:
-        test=f"{SKETCH_DIR}/test.h5",
-        train=f"{SKETCH_DIR}/{train_sketch_names()[0]}",
-    log:
-        f"{R}/logs/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.log",
-    benchmark:
-        f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.tsv"
-    params:
-        sketch=sketch_params,
-        epoch=checked_epoch,
-        shard=0,
-        shards=SHARDS,
-        compute=COMPUTE,
-    threads: config["compute"]["threads"]
-    resources:
-        gpu=int(config["compute"]["gpus"]),
-    script:
-        "../scripts/sketch.py"
+if SHARDS == 1:
 
+    rule sketch:
+        """Per-example gradient sketches under one single mask: every checkpoint, train and test (epoch{e}/{split}.h5)."""
+        input:
+            model=model_dir("{task}", "{rep}", "{regime}"),
+            data=data_files("{task}", "{rep}", ["train", "test"]),
+            mask=sketch_mask,
+        output:
+            directory(MASK_DIR),
+        log:
+            f"{R}/logs/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}.log",
+        benchmark:
+            f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}.tsv"
+        params:
+            sketch=sketch_params,
+            epochs=lambda w: list(range(1, epochs(w.task) + 1)),
+            shard=0,
+            shards=1,
+            compute=COMPUTE,
+        threads: config["compute"]["threads"]
+        resources:
+            gpu=int(config["compute"]["gpus"]),
+        script:
+            "../scripts/sketch.py"
 
-rule sketch_shard:
-    """Sketches of one further shard of the training split (sketch.shards > 1)."""
-    input:
-        model=model_dir("{task}", "{rep}", "{regime}"),
-        data=data_files("{task}", "{rep}", ["train", "test"]),
-        mask=sketch_mask,
-    output:
-        train=f"{SKETCH_DIR}/train.shard{{shard}}.h5",
-    log:
-        f"{R}/logs/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.shard{{shard}}.log",
-    benchmark:
-        f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.shard{{shard}}.tsv"
-    wildcard_constraints:
-        shard=r"[1-9]\d*",
-    params:
-        sketch=sketch_params,
-        epoch=checked_epoch,
-        shard=lambda w: int(w.shard),
-        shards=SHARDS,
-        compute=COMPUTE,
-    threads: config["compute"]["threads"]
-    resources:
-        gpu=int(config["compute"]["gpus"]),
-    script:
-        "../scripts/sketch.py"
+else:
+
+    rule sketch:
+        """Sketches of one checkpoint under one single mask: the test split and the first training shard."""
+        input:
+            model=model_dir("{task}", "{rep}", "{regime}"),
+            data=data_files("{task}", "{rep}", ["train", "test"]),
+            mask=sketch_mask,
+        output:
+            test=f"{SKETCH_DIR}/test.h5",
+            train=f"{SKETCH_DIR}/train.shard0.h5",
+        log:
+            f"{R}/logs/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.log",
+        benchmark:
+            f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.tsv"
+        params:
+            sketch=sketch_params,
+            epochs=checked_epoch,
+            shard=0,
+            shards=SHARDS,
+            compute=COMPUTE,
+        threads: config["compute"]["threads"]
+        resources:
+            gpu=int(config["compute"]["gpus"]),
+        script:
+            "../scripts/sketch.py"
+
+    rule sketch_shard:
+        """Sketches of one checkpoint under one single mask: a further shard of the training split."""
+        input:
+            model=model_dir("{task}", "{rep}", "{regime}"),
+            data=data_files("{task}", "{rep}", ["train", "test"]),
+            mask=sketch_mask,
+        output:
+            train=f"{SKETCH_DIR}/train.shard{{shard}}.h5",
+        log:
+            f"{R}/logs/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.shard{{shard}}.log",
+        benchmark:
+            f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.shard{{shard}}.tsv"
+        wildcard_constraints:
+            shard=r"[1-9]\d*",
+        params:
+            sketch=sketch_params,
+            epochs=checked_epoch,
+            shard=lambda w: int(w.shard),
+            shards=SHARDS,
+            compute=COMPUTE,
+        threads: config["compute"]["threads"]
+        resources:
+            gpu=int(config["compute"]["gpus"]),
+        script:
+            "../scripts/sketch.py"

@@ -1,3 +1,4 @@
+from functools import partial
 from pathlib import Path
 
 from langspec.atomic import atomic_dir
@@ -13,8 +14,9 @@ def main():
     where = device(snakemake.params.compute["device"])
     model, tokenizer = load_classifier(snakemake.input.init, where)
     train_data, dev_data = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)
+    evaluation = partial(autocast, snakemake.params.evaluation["precision"], where, model)
     with atomic_dir(snakemake.output[0]) as out, autocast(snakemake.params.compute["precision"], where, model):
-        train(model, tokenizer, train_data, dev_data, hp, Path(out))
+        train(model, tokenizer, train_data, dev_data, hp, Path(out), evaluation=evaluation)
 
 
 run(snakemake.log[0], main, snakemake.threads)

@@ -10,8 +10,9 @@ def main():
     epochs = range(1, snakemake.params.epochs + 1)
     shards = snakemake.params.shards
     train_names = ["train.h5"] if shards == 1 else [f"train.shard{s}.h5" for s in range(shards)]
-    masks = sorted({Path(path).parent.parent.name for path in snakemake.input.sketches})
-    base = Path(snakemake.input.sketches[0]).parent.parent.parent
+    mask_dirs = sorted({Path(path) if shards == 1 else Path(path).parent.parent for path in snakemake.input.sketches})
+    masks = [d.name for d in mask_dirs]
+    base = mask_dirs[0].parent
     test = {mask: [base / mask / f"epoch{e}" / "test.h5" for e in epochs] for mask in masks}
     train = {mask: [[base / mask / f"epoch{e}" / name for name in train_names] for e in epochs] for mask in masks}
     weights = learning_rates(snakemake.input.model, len(epochs)) if p["lr_weighting"] else None

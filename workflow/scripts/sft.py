@@ -1,3 +1,4 @@
+from functools import partial
 from pathlib import Path
 
 from langspec.atomic import atomic_dir
@@ -21,8 +22,10 @@ def main():
         body = read_mask(path, shape)
         masks[body["lang"]] = body["mask"]
     train_data, dev_data = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)
+    evaluation = partial(autocast, snakemake.params.evaluation["precision"], where, model)
     with atomic_dir(snakemake.output[0]) as out, autocast(snakemake.params.compute["precision"], where, model):
-        train(model, tokenizer, train_data, dev_data, hp, Path(out), masks=masks, strict=p["mode"] == "strict")
+        train(model, tokenizer, train_data, dev_data, hp, Path(out), masks=masks, strict=p["mode"] == "strict",
+              evaluation=evaluation)
 
 
 run(snakemake.log[0], main, snakemake.threads)

@@ -1,33 +1,49 @@
+from pathlib import Path
+
+from langspec.atomic import atomic_dir
 from langspec.checkpoints import epoch_path, load_classifier, read_split
 from langspec.encode import encode
 from langspec.gates import HeadGates
 from langspec.jobs import device, run
 from langspec.masks import read_mask
 from langspec.precision import autocast
-from langspec.sketch import Sketcher
 from langspec.shards import shard_rows
+from langspec.sketch import Sketcher
 from langspec.sketchfile import write_sketches
 
 
-def main():
+def sketch_checkpoint(epoch, test_out, train_out):
+    """Sketch one checkpoint: the test split (when ``test_out``) and this job's shard of the training split."""
     p = snakemake.params.sketch
+    precision = snakemake.params.compute["precision"]
     where = device(snakemake.params.compute["device"])
-    checkpoint = epoch_path(snakemake.input.model, snakemake.params.epoch)
+    checkpoint = epoch_path(snakemake.input.model, epoch)
     model, tokenizer = load_classifier(checkpoint, where)
     train_path, test_path = snakemake.input.data
-    with HeadGates(model) as gates, autocast(snakemake.params.compute["precision"], where, model):
+    with HeadGates(model) as gates, autocast(precision, where, model):
         if snakemake.input.mask:
             gates.set(read_mask(snakemake.input.mask[0], gates.layout.shape)["mask"])
         sketcher = Sketcher(model, p["dim"], p["layers"], p["seed"])
-        attrs = {"checkpoint": str(checkpoint), "mask": snakemake.wildcards.mask, "precision": snakemake.params.compute["precision"]}
-        if "test" in snakemake.output.keys():
+        attrs = {"checkpoint": str(checkpoint), "mask": snakemake.wildcards.mask, "precision": precision}
+        if test_out is not None:
             test = encode(read_split(test_path), tokenizer, p["max_length"])
-            write_sketches(snakemake.output.test, sketcher, test, p["batch_size"], {**attrs, "split": "test"}, p["dtype"])
+            write_sketches(test_out, sketcher, test, p["batch_size"], {**attrs, "split": "test"}, p["dtype"])
         train = encode(read_split(train_path), tokenizer, p["max_length"])
         shard, shards = snakemake.params.shard, snakemake.params.shards
         rows = shard_rows(len(train), p["batch_size"], shards, shard, train_path)
-        write_sketches(snakemake.output.train, sketcher, train, p["batch_size"],
-                       {**attrs, "split": "train", "shard": shard, "shards": shards}, p["dtype"], rows)
+        write_sketches(train_out, sketcher, train, p["batch_size"], {**attrs, "split": "train", "shard": shard, "shards": shards},
+                       p["dtype"], rows)
+
+
+def main():
+    if snakemake.params.shards == 1:  # one job per mask: every checkpoint into the mask's directory
+        with atomic_dir(snakemake.output[0]) as out:
+            for epoch in snakemake.params.epochs:
+                where = Path(out) / f"epoch{epoch}"
+                sketch_checkpoint(epoch, where / "test.h5", where / "train.h5")
+    else:
+        (epoch,) = snakemake.params.epochs
+        sketch_checkpoint(epoch, snakemake.output.get("test"), snakemake.output.train)
 
 
 run(snakemake.log[0], main, snakemake.threads)
