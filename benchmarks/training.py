@@ -1,11 +1,14 @@
-"""Time per training example (full fine-tuning and SFT) and per pruning step, and where it goes.
+"""Time per training example (full fine-tuning and SFT) and per pruning step, per precision, and where it goes.
 
-Runs on the default config's prepared model and data (after the main job):
-    python benchmarks/training.py --threads 2
+Runs on the default config's prepared model and data of replicate 0 (after the main job):
+    python benchmarks/training.py --threads 1
 
 Training steps are timed part by part (batch assembly, forward, backward,
-gradient masking, clipping, optimizer step, strict-mode restore); a pruning
-step is one importance pass plus one evaluation on a language's dev examples.
+gradient masking, clipping, optimizer step, strict-mode restore), in float32
+and, for full fine-tuning, under bfloat16 autocast too (for the record: the
+workflow trains in float32 on CPUs, see the README); a pruning step is one
+forward and activation-only backward on a language's dev examples, giving its
+accuracy and the head importance, in float32 and bfloat16.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ import torch
 
 from langspec.checkpoints import load_classifier, read_split
 from langspec.encode import encode
-from langspec.evaluate import predict
 from langspec.gates import HeadGates
 from langspec.masks import read_mask
-from langspec.prune import head_importance
+from langspec.precision import autocast
+from langspec.prune import head_scores
 from langspec.sparse import frozen_heads, mask_gradients
 from langspec.train import language_batches, mixed_batches
 
@@ -34,13 +37,13 @@ def timed(parts: dict, name: str, started: float) -> float:
     return now
 
 
-def training(args: argparse.Namespace, mode: str) -> dict:
-    model, tokenizer = load_classifier(f"{args.results}/models/{args.task}/init")
-    data = encode(read_split(f"{args.results}/data/{args.task}/train.parquet"), tokenizer, args.max_length)
+def training(args: argparse.Namespace, mode: str, precision: str = "float32") -> dict:
+    model, tokenizer = load_classifier(f"{args.results}/models/{args.task}/rep0/init")
+    data = encode(read_split(f"{args.results}/data/{args.task}/rep0/train.parquet"), tokenizer, args.max_length)
     masks = None
     if mode != "full":
         gates = HeadGates(model)
-        masks = {lang: read_mask(f"{args.results}/masks/{args.task}/{lang}.json", gates.layout.shape)["mask"] for lang in data.languages}
+        masks = {lang: read_mask(f"{args.results}/masks/{args.task}/rep0/{lang}.json", gates.layout.shape)["mask"] for lang in data.languages}
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
     plan = (mixed_batches if masks is None else language_batches)(data, args.batch_size, np.random.default_rng(0), True)
     plan = plan[: args.steps + 2]
@@ -56,7 +59,8 @@ def training(args: argparse.Namespace, mode: str) -> dict:
         if masks is not None:
             gates.set(masks[lang])
         t = timed(parts, "batch", t)
-        loss = model(**batch).loss
+        with autocast(precision, "cpu", model):
+            loss = model(**batch).loss
         t = timed(parts, "forward", t)
         loss.backward()
         t = timed(parts, "backward", t)
@@ -81,27 +85,20 @@ def training(args: argparse.Namespace, mode: str) -> dict:
     }
 
 
-def pruning_step(args: argparse.Namespace) -> dict:
-    model, tokenizer = load_classifier(f"{args.results}/models/{args.task}/full/epoch{args.epoch}")
-    data = encode(read_split(f"{args.results}/data/{args.task}/dev.parquet"), tokenizer, args.max_length)
+def pruning_step(args: argparse.Namespace, precision: str) -> dict:
+    model, tokenizer = load_classifier(f"{args.results}/models/{args.task}/rep0/full/epoch{args.epoch}")
+    data = encode(read_split(f"{args.results}/data/{args.task}/rep0/dev.parquet"), tokenizer, args.max_length)
     rows = data.indices(data.languages[0])
     gates = HeadGates(model)
     mask = torch.ones(gates.layout.shape)
-    parts: dict[str, float] = defaultdict(float)
-    for repeat in range(args.repeats + 1):
-        if repeat == 1:
-            parts.clear()
-        t = time.perf_counter()
-        head_importance(model, gates, data, rows, mask, args.prune_batch_size)
-        t = timed(parts, "importance", t)
-        predict(model, data, args.prune_batch_size, gates=gates, masks={data.languages[0]: mask}, rows=rows)
-        timed(parts, "evaluation", t)
-    total = sum(parts.values()) / args.repeats
-    return {
-        "seconds_per_step": total,
-        "share": {name: value / args.repeats / total for name, value in parts.items()},
-        "dev_examples": len(rows),
-    }
+    seconds = []
+    with autocast(precision, "cpu", model):
+        for _ in range(args.repeats + 1):  # the first warms up
+            t = time.perf_counter()
+            importance, pred = head_scores(model, gates, data, rows, mask, args.prune_batch_size)
+            seconds.append(time.perf_counter() - t)
+    return {"seconds_per_step": float(np.median(seconds[1:])), "dev_examples": len(rows),
+            "accuracy": float((pred == data.label.numpy()[rows]).mean()), "importance": importance}
 
 
 def main() -> None:
@@ -120,7 +117,16 @@ def main() -> None:
     result = {"threads": args.threads}
     for mode in ("full", "sft-paper", "sft-strict"):
         result[mode] = training(args, mode)
-    result["pruning step"] = pruning_step(args)
+    result["full, bfloat16 autocast"] = training(args, "full", "bfloat16")
+    steps = {precision: pruning_step(args, precision) for precision in ("float32", "bfloat16")}
+    reference = steps["float32"].pop("importance")
+    other = steps["bfloat16"].pop("importance")
+    order = lambda x: torch.argsort(x.flatten(), stable=True)
+    result["pruning step"] = steps
+    result["pruning step"]["bfloat16_over_float32"] = steps["bfloat16"]["seconds_per_step"] / steps["float32"]["seconds_per_step"]
+    result["pruning step"]["importance_rank_agreement_of_least_10pct"] = len(
+        set(order(reference)[: reference.numel() // 10].tolist()) & set(order(other)[: other.numel() // 10].tolist())
+    ) / (reference.numel() // 10)
     print(json.dumps(result, indent=1))
 
 

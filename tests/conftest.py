@@ -98,3 +98,14 @@ def toy_task(per_language: int = 24, languages=("aa", "bb", "cc"), seed: int = 0
             text = " ".join(f"{lang}{w}" for w in words)
             rows.append({"uid": f"t{item}-{lang}", "lang": lang, "text_a": text, "text_b": None, "label": label})
     return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """The repository copied and `snakemake all` run once on tests/config/tiny.yaml (the end-to-end run, shared)."""
+    from .workspace import copy_repo, snakemake
+
+    workdir = copy_repo(tmp_path_factory.mktemp("e2e"))
+    result = snakemake(workdir, "all", "--cores", "2", "--configfile", "tests/config/tiny.yaml", timeout=1500)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    return workdir

@@ -149,7 +149,7 @@ def test_rounds_and_cumulative_counts():
     assert rounds(0.1, 0.9) == 9 and rounds(0.1, 0.5) == 5
     with pytest.raises(LangspecError, match="not a multiple"):
         rounds(0.1, 0.55)
-    with pytest.raises(LangspecError, match="rate 1.5"):
+    with pytest.raises(LangspecError, match="lth.rate. is 1.5"):
         rounds(1.5, 0.5)
     assert [pruned_after(4352, 0.1, k) for k in (1, 2, 3)] == [435, 870, 1306], "rounding never accumulates"
 

@@ -8,7 +8,8 @@ import yaml
 
 from .workspace import REPO, copy_repo, snakemake
 
-HUB = {"xnli": "tests/fixtures/hub/xnli", "pawsx": "tests/fixtures/hub/pawsx", "marc": "tests/fixtures/hub/marc"}
+HUB = {"xnli": "tests/fixtures/hub/xnli", "xnli-lth": "tests/fixtures/hub/xnli", "pawsx": "tests/fixtures/hub/pawsx",
+       "marc": "tests/fixtures/hub/marc"}
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,11 @@ def workdir(tmp_path_factory):
     for name, task in config["tasks"].items():
         task["hub_id"] = HUB[name]
         task["size"] = {"train": 6, "dev": 4, "test": 4}
+        task.pop("model", None)
+    config["tasks"]["xnli-lth"]["languages"] = ["en", "de", "fr", "es", "ru"]  # the languages the fixtures have
+    config["lth"]["multilingual"] = ["en", "fr"]
     config["model"] = {"name": "tiny"}
+    config["sketch"]["batch_size"] = 1  # windows of 8 examples: the fixtures' 30 training examples make 4 shards
     config["influence"]["k"] = 5  # at most the 6 x 5 training examples of the fixtures
     config["examples"] = {"k": 5}
     config["compute"] = {"device": "cpu", "gpus": 0}
@@ -27,11 +32,23 @@ def workdir(tmp_path_factory):
     return workdir
 
 
-def test_paper_config_draws_every_figure(workdir):
+def test_paper_config_draws_every_figure_with_sharded_sketch_jobs(workdir):
     result = snakemake(workdir, "-n", "all", "--configfile", "paper-fixtures.yaml", timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     for n in range(2, 20):
         assert f"results/figures/fig{n}.pdf" in result.stdout, n
+    # one sketch job per (mask, checkpoint) with the test split and shard 0, one per further shard
+    for shard in range(4):
+        assert "results/sketches/xnli/rep0/full/full/epoch4/train.shard{}.h5".format(shard) in result.stdout, shard
+    assert "results/sketches/pawsx/rep2/sft/de/epoch5/test.h5" in result.stdout
+    assert "xnli-lth" not in result.stdout, "paper 003's task is not in paper 000's figures"
+
+
+def test_paper_config_draws_paper_003(workdir):
+    result = snakemake(workdir, "-n", "lth", "--configfile", "paper-fixtures.yaml", timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "results/lth/xnli-lth/rep0/de/round9.npz" in result.stdout, "rounds to 90% sparsity"
+    assert "results/figures/lth/fig2.pdf" in result.stdout
 
 
 def test_paper_tasks_load_from_fixtures_in_the_hub_schemas(workdir):
@@ -39,6 +56,8 @@ def test_paper_tasks_load_from_fixtures_in_the_hub_schemas(workdir):
     result = snakemake(workdir, "--cores", "2", *targets, "--configfile", "paper-fixtures.yaml", timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     languages = {"xnli": {"en", "de", "fr", "es", "ru"}, "pawsx": {"en", "de", "fr", "es", "ko"}, "marc": {"en", "de", "fr", "es", "zh"}}
+    three = pd.read_parquet(workdir / "results/data/xnli-lth/rep0/train.parquet")
+    assert set(three["label"]) == {0, 1, 2}, "xnli3 keeps XNLI's three labels, as paper 003"
     for name, langs in languages.items():
         frame = pd.read_parquet(workdir / f"results/data/{name}/rep0/train.parquet")
         assert set(frame["lang"]) == langs and frame.groupby("lang").size().eq(6).all()

@@ -171,3 +171,17 @@ def test_epoch_tables_aggregate():
     accuracy = wide(table, "accuracy")
     assert accuracy["mean"].between(0, 1).all() and not accuracy["robust"].any()
     assert set(table["epoch"]) == {1, 2}
+
+
+def test_a_a_helper_on_synthetic_random_conditions():
+    from langspec.replicates import a_a
+
+    rng = np.random.default_rng(11)
+    first, second = [], []
+    for _ in range(3):
+        probs = model_probs(rng, base_probs())
+        baseline = synthetic_influence(rng, probs)
+        first.append(compare(synthetic_influence(rng, probs), baseline, LANGS))
+        second.append(compare(synthetic_influence(rng, probs), baseline, LANGS))
+    table, rate = a_a(first, second)
+    assert len(table) == 32 and 0 <= rate <= 0.25

@@ -16,7 +16,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 from langspec.replicates import wide
 
 from .pictures import count_cells, count_panels, edge_ink, hatched_grids, is_blank
-from .workspace import copy_repo, snakemake
+from .workspace import snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -36,12 +36,9 @@ PICTURES = {
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """The repository copied and `snakemake all` run on the tiny config."""
-    workdir = copy_repo(tmp_path_factory.mktemp("e2e"))
-    result = snakemake(workdir, "all", "--cores", "2", "--configfile", CONFIG, timeout=1500)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
-    return workdir
+def run(tiny_run):
+    """The repository copied and `snakemake all` run on the tiny config (shared with the SLURM test)."""
+    return tiny_run
 
 
 def _jobs(workdir, *args: str, target: str = "all") -> dict[str, int]:

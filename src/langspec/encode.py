@@ -48,18 +48,25 @@ class Encoded:
         return Encoded(self.uid[rows], self.lang[rows], self.label[torch.from_numpy(rows)], features, self.pad_id)
 
     def batch(self, rows: Sequence[int] | np.ndarray, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-        """Pad the given rows to their longest example: tensors [B, T] plus ``labels`` [B]."""
+        """Pad the given rows to their longest example: tensors [B, T] plus ``labels`` [B].
+
+        The batch is assembled on the host and moved in one copy per tensor; for a
+        GPU from pinned memory, asynchronously.
+        """
         rows = list(rows)
+        device = torch.device(device)
         length = max(len(self.features["input_ids"][i]) for i in rows)
         out = {}
         for name, values in self.features.items():
             pad = self.pad_id if name == "input_ids" else 0
-            tensor = torch.full((len(rows), length), pad, dtype=torch.long)
+            padded = np.full((len(rows), length), pad, dtype=np.int64)
             for r, i in enumerate(rows):
-                tensor[r, : len(values[i])] = torch.tensor(values[i])
-            out[name] = tensor.to(device)
-        out["labels"] = self.label[rows].to(device)
-        return out
+                padded[r, : len(values[i])] = values[i]
+            out[name] = torch.from_numpy(padded)
+        out["labels"] = self.label[rows]
+        if device.type == "cuda":
+            return {name: tensor.pin_memory().to(device, non_blocking=True) for name, tensor in out.items()}
+        return {name: tensor.to(device) for name, tensor in out.items()}
 
 
 def encode(frame: pd.DataFrame, tokenizer, max_length: int) -> Encoded:

@@ -70,3 +70,16 @@ def language_metrics(data: Encoded, loss: np.ndarray, pred: np.ndarray, rows: np
         }
         for lang in dict.fromkeys(langs.tolist())
     }
+
+
+def at_chance(metrics: dict[str, dict], num_labels: int) -> list[str]:
+    """Languages whose accuracy is within two binomial standard errors of chance (1 / num_labels).
+
+    ``metrics`` is :func:`language_metrics`'s output. A model at chance has learned
+    nothing; every result computed from it (masks, influence, shares) is noise.
+    """
+    chance = 1.0 / num_labels
+    return [
+        lang for lang, m in metrics.items()
+        if m["accuracy"] <= chance + 2 * np.sqrt(chance * (1 - chance) / max(m["n"], 1))
+    ]

@@ -13,6 +13,7 @@ from files made under that mask, and the files are checked to agree.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,9 @@ from .sketchfile import Sketches, check_counterparts, read_sketches
 
 
 ARRAYS = ("test_label", "test_pred", "correct", "pos_idx", "pos_score", "neg_idx", "neg_score", "epoch_correct")
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -138,7 +142,10 @@ def tracin(
         if unassigned:
             raise LangspecError(f"test language(s) {', '.join(unassigned)} have no mask in this condition")
         n_test, n_train = len(reference_test.uid), len(reference_train.uid)
-        k = min(k, n_train)
+        if k > n_train:
+            log.warning("influence.k is %d but there are only %d training examples: the top-k is every training example, "
+                        "so every share is the training set's language mix", k, n_train)
+            k = n_train
         total = _TopK(n_test, k)
         per_epoch = [_TopK(n_test, k) for _ in range(epochs)] if per_checkpoint else []
         epoch_correct = np.zeros((epochs, n_test), dtype=bool)

@@ -43,6 +43,8 @@ def run(log: str | os.PathLike | None, main: Callable[[], None], threads: int = 
     if handle is not None:
         logging.getLogger("langspec").addHandler(_ConsoleWarnings(console))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if handle is not None:  # progress bars in a log file: a line every 10 s, not every step
+        os.environ.setdefault("TQDM_MININTERVAL", "10")
     try:
         import torch
 

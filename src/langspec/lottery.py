@@ -22,8 +22,9 @@ zero through every optimizer step.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from tqdm.auto import tqdm
 
 from .encode import Encoded
 from .errors import LangspecError
+from .preflight import lottery_rounds as rounds
 from .train import Hyperparameters, train
 from .weightfile import round_path, save_weight_mask, write_trajectory
 from .weightmask import (
@@ -44,18 +46,6 @@ from .weightmask import (
     rewind,
     sparsity,
 )
-
-
-def rounds(rate: float, max_sparsity: float) -> int:
-    """Number of pruning rounds to reach ``max_sparsity`` at ``rate`` of the original weights per round."""
-    if not 0 < rate < 1:
-        raise LangspecError(f"lottery pruning rate {rate} is outside (0, 1)")
-    if not 0 < max_sparsity < 1:
-        raise LangspecError(f"lottery max_sparsity {max_sparsity} is outside (0, 1)")
-    n = max_sparsity / rate
-    if abs(n - round(n)) > 1e-6:
-        raise LangspecError(f"lottery max_sparsity {max_sparsity} is not a multiple of the pruning rate {rate}")
-    return round(n)
 
 
 def pruned_after(total: int, rate: float, round_: int) -> int:
@@ -89,6 +79,7 @@ def imp(
     rate: float = 0.1,
     max_sparsity: float = 0.9,
     languages: Sequence[str] | None = None,
+    evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
 ) -> list[dict]:
     """Iterative magnitude pruning with rewinding; writes ``out_dir/round{k}.npz`` and ``trajectory.json``.
 
@@ -106,7 +97,8 @@ def imp(
     and count per dev language, last epoch) of the model trained in round k,
     and the ``trained_sparsity`` it was trained at ((k − 1) · rate).
     The masks of 10%, 20%, ..., max are thus all saved by one run; their own
-    accuracy comes from retraining each with :func:`train_ticket`.
+    accuracy comes from retraining each with :func:`train_ticket`. ``evaluation``
+    makes the context of the dev evaluations (see :func:`~langspec.train.train`).
     """
     out_dir = Path(out_dir)
     n = rounds(rate, max_sparsity)
@@ -121,7 +113,8 @@ def imp(
         trained_sparsity = sparsity(mask)
         subnetworks = None if k == 1 else WeightSubnetworks.ticket(model, mask)
         try:
-            history = train(model, tokenizer, train_data, dev_data, hp, None, subnetworks=subnetworks, strict=True)
+            history = train(model, tokenizer, train_data, dev_data, hp, None, subnetworks=subnetworks, strict=True,
+                            evaluation=evaluation)
         finally:
             if subnetworks is not None:
                 subnetworks.remove()
@@ -162,6 +155,7 @@ def train_ticket(
     out_dir: str | Path | None = None,
     languages: Sequence[str] | None = None,
     head: Mapping[str, torch.Tensor] | None = None,
+    evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
 ) -> dict:
     """Train the ticket ``mask`` on ``train_data`` from θ0 and score it on ``dev_data``'s ``languages``.
 
@@ -189,7 +183,7 @@ def train_ticket(
                 parameters[name].copy_(value)
     with WeightSubnetworks.ticket(model, mask) as subnetworks:
         history = train(model, tokenizer, train_data, dev_data, hp, None if out_dir is None else Path(out_dir),
-                        subnetworks=subnetworks, strict=True)
+                        subnetworks=subnetworks, strict=True, evaluation=evaluation)
     return {**_scores(history, languages), "sparsity": sparsity(mask), "languages": languages, "history": history}
 
 

@@ -194,3 +194,24 @@ def method_note(n_replicates: int, confidence: float = CONFIDENCE) -> dict:
             "se_test is the test-sample part alone"
         ),
     }
+
+
+def a_a(first: Sequence[pd.DataFrame], second: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, float]:
+    """A calibration check from two conditions that differ only by chance (e.g. two random masks of one sparsity).
+
+    Per replicate, the cell-wise difference of the two comparison tables' changes
+    is aggregated like any change; since its expectation is 0, the fraction of
+    cells flagged robust estimates the intervals' false-positive rate (5%
+    nominal). Returns the aggregated differences (measure ``change_pct``) and that rate.
+    """
+    keys = ["test_lang", "train_lang", "sign"]
+    tables = []
+    for a, b in zip(first, second, strict=True):
+        merged = a[[*keys, "change_pct", "change_se", "n_test"]].merge(b[[*keys, "change_pct", "change_se"]], on=keys, suffixes=("", "_b"))
+        tables.append(merged.assign(
+            change_pct=merged["change_pct"] - merged["change_pct_b"],
+            change_se=np.sqrt(merged["change_se"] ** 2 + merged["change_se_b"] ** 2),
+        )[[*keys, "change_pct", "change_se", "n_test"]])
+    table = aggregate(tables, keys, {"change_pct": ("change_se", 0.0)})
+    scored = table[np.isfinite(table["ci_low"])]
+    return table, float(scored["robust"].mean()) if len(scored) else float("nan")

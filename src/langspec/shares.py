@@ -10,6 +10,7 @@ both models classify correctly (the paper's rule).
 from __future__ import annotations
 
 import logging
+import os
 
 import numpy as np
 import pandas as pd
@@ -146,4 +147,29 @@ def require_test_examples(table: pd.DataFrame, min_test: int, what: str) -> pd.D
     table = table.copy()
     columns = [c for c in VALUES if c in table.columns]
     table.loc[few, columns] = np.nan
+    return table
+
+
+#: Range of each value column of a shares table (NaN allowed: a blank cell).
+RANGES = {"share_pct": (0, 100), "baseline_pct": (0, 100), "change_pct": (-100, 100), "accuracy": (0, 1),
+          "share_se": (0, 100), "baseline_se": (0, 100), "change_se": (0, 200), "accuracy_se": (0, 1)}
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A per-replicate shares (or epoch shares) CSV, checked: its columns, value ranges, and counts."""
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise LangspecError(f"shares table {path} cannot be read ({error.__class__.__name__})") from None
+    missing = [c for c in ("test_lang", "train_lang", "sign", "share_pct", "n_test") if c not in table.columns]
+    if missing:
+        raise LangspecError(f"shares table {path} lacks column(s) {', '.join(missing)}")
+    for column, (low, high) in RANGES.items():
+        if column in table.columns:
+            values = pd.to_numeric(table[column], errors="coerce").to_numpy(float)
+            finite = values[np.isfinite(values)]
+            if np.isinf(values).any() or (finite.size and (finite.min() < low or finite.max() > high)):
+                raise LangspecError(f"shares table {path}: column {column} has values outside [{low}, {high}]")
+    if (table["n_test"] < 0).any() or not set(table["sign"]) <= set(SIGNS):
+        raise LangspecError(f"shares table {path} has negative counts or signs other than {', '.join(SIGNS)}")
     return table

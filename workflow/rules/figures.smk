@@ -6,13 +6,6 @@ FIGURES = range(2, 20)
 PAPER_TASK = {3: "pawsx", 6: "pawsx", 10: "pawsx", 13: "xnli", 14: "pawsx", 15: "marc", 17: "marc", 18: "pawsx"}
 
 
-def figure_tasks():
-    chosen = config["figures"]["tasks"] or list(config["tasks"])
-    for name in chosen:
-        task(name)
-    return chosen
-
-
 def figure_task(n):
     """The one task a single-task figure draws, or a line saying what to configure."""
     name = config["figures"][f"fig{n}"]["task"]

@@ -97,7 +97,7 @@ def standard_conditions(name):
 rule shares_all:
     """Target: aggregated shares of full, own and random<s> after full fine-tuning and own after SFT, per task."""
     input:
-        [shares_file(t, regime, condition) for t in config["tasks"] for regime, condition in standard_conditions(t)],
+        [shares_file(t, regime, condition) for t in figure_tasks() for regime, condition in standard_conditions(t)],
 
 
 @canonical
@@ -139,7 +139,7 @@ rule sketch_error_table:
     input:
         lambda w: [f"{R}/sketch_error/{w.task}/rep{r}.json" for r in reps(w.task)],
     output:
-        csv=report(f"{R}/sketch_error/{{task}}.csv", caption="../report/sketch_error.rst", category="Sketch error"),
+        csv=report(f"{R}/sketch_error/{{task}}.csv", caption="../report/sketch_error.rst", category="Sketch error and calibration"),
         md=f"{R}/sketch_error/{{task}}.md",
     log:
         f"{R}/logs/sketch_error/{{task}}.log",
@@ -184,7 +184,30 @@ rule examples_all:
     input:
         [
             f"{examples_dir(t, r, regime, condition)}/examples.html"
-            for t in config["tasks"]
+            for t in figure_tasks()
             for r in reps(t)
             for regime, condition in standard_conditions(t)
         ],
+
+
+def calibration_conditions():
+    """The two random-mask conditions of the A/A check (the first two of masks.random_seeds)."""
+    return [f"random{s}" for s in config["masks"]["random_seeds"][:2]]
+
+
+rule calibration:
+    """A/A check of the intervals on real data: two random masks of the same sparsity should differ in about 5% of cells."""
+    input:
+        first=lambda w: [shares_file(w.task, "full", calibration_conditions()[0], r) for r in reps(w.task)],
+        second=lambda w: [shares_file(w.task, "full", calibration_conditions()[1], r) for r in reps(w.task)],
+    output:
+        table=f"{R}/calibration/{{task}}.csv",
+        summary=report(f"{R}/calibration/{{task}}.json", caption="../report/calibration.rst", category="Sketch error and calibration"),
+    log:
+        f"{R}/logs/calibration/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/calibration/{{task}}.tsv"
+    params:
+        conditions=calibration_conditions(),
+    script:
+        "../scripts/calibration.py"

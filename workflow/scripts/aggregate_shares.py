@@ -1,12 +1,11 @@
-import pandas as pd
-
 from langspec.atomic import atomic_path, write_json
 from langspec.jobs import run
 from langspec.replicates import aggregate_epochs, aggregate_shares, method_note
+from langspec.shares import read_table
 
 
 def main():
-    tables = [pd.read_csv(path) for path in snakemake.input]
+    tables = [read_table(path) for path in snakemake.input]
     table = (aggregate_shares if snakemake.params.kind == "comparison" else aggregate_epochs)(tables)
     with atomic_path(snakemake.output.table) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")

@@ -12,23 +12,24 @@ from langspec.sketch import Sketcher
 from langspec.sketchfile import write_sketches
 
 
-def sketch_checkpoint(epoch, test_out, train_out):
+def sketch_checkpoint(epoch, test_out, train_out, encoded):
     """Sketch one checkpoint: the test split (when ``test_out``) and this job's shard of the training split."""
     p = snakemake.params.sketch
     precision = snakemake.params.compute["precision"]
     where = device(snakemake.params.compute["device"])
     checkpoint = epoch_path(snakemake.input.model, epoch)
     model, tokenizer = load_classifier(checkpoint, where)
-    train_path, test_path = snakemake.input.data
+    if not encoded:  # every checkpoint of a regime saves the same tokenizer: encode once per job
+        encoded.update({split: encode(read_split(path), tokenizer, p["max_length"]) for split, path in zip(("train", "test"), snakemake.input.data)})
+    train, test = encoded["train"], encoded["test"]
     with HeadGates(model) as gates, autocast(precision, where, model):
         if snakemake.input.mask:
             gates.set(read_mask(snakemake.input.mask[0], gates.layout.shape)["mask"])
         sketcher = Sketcher(model, p["dim"], p["layers"], p["seed"])
         attrs = {"checkpoint": str(checkpoint), "mask": snakemake.wildcards.mask, "precision": precision}
         if test_out is not None:
-            test = encode(read_split(test_path), tokenizer, p["max_length"])
             write_sketches(test_out, sketcher, test, p["batch_size"], {**attrs, "split": "test"}, p["dtype"])
-        train = encode(read_split(train_path), tokenizer, p["max_length"])
+        train_path = snakemake.input.data[0]
         shard, shards = snakemake.params.shard, snakemake.params.shards
         rows = shard_rows(len(train), p["batch_size"], shards, shard, train_path)
         write_sketches(train_out, sketcher, train, p["batch_size"], {**attrs, "split": "train", "shard": shard, "shards": shards},
@@ -36,14 +37,15 @@ def sketch_checkpoint(epoch, test_out, train_out):
 
 
 def main():
+    encoded = {}
     if snakemake.params.shards == 1:  # one job per mask: every checkpoint into the mask's directory
         with atomic_dir(snakemake.output[0]) as out:
             for epoch in snakemake.params.epochs:
                 where = Path(out) / f"epoch{epoch}"
-                sketch_checkpoint(epoch, where / "test.h5", where / "train.h5")
+                sketch_checkpoint(epoch, where / "test.h5", where / "train.h5", encoded)
     else:
         (epoch,) = snakemake.params.epochs
-        sketch_checkpoint(epoch, snakemake.output.get("test"), snakemake.output.train)
+        sketch_checkpoint(epoch, snakemake.output.get("test"), snakemake.output.train, encoded)
 
 
 run(snakemake.log[0], main, snakemake.threads)

@@ -7,6 +7,7 @@ with ``configs:`` and parquet files), which is how the tests run offline.
 - xnli (``facebook/xnli``): premise, hypothesis, label 0 entailment / 1 neutral /
   2 contradiction, made binary as in the paper (after Han et al. 2020): 1
   entailment, 0 not. The rows of a split are translations of each other, row by row.
+- xnli3 (``facebook/xnli``): the same with its three labels, as paper 003 uses it.
 - pawsx (``google-research-datasets/paws-x``): id, sentence1, sentence2, label
   1 paraphrase / 0 not; translations share their ``id``.
 - marc (``mteb/AmazonReviewsClassification``): the Multilingual Amazon Reviews
@@ -69,6 +70,14 @@ TASKS: dict[str, HubTask] = {
         text_b="hypothesis",
         label_names=("not_entailment", "entailment"),
         label_map={0: 1, 1: 0, 2: 0},
+        parallel_by="index",
+    ),
+    "xnli3": HubTask(
+        hub_id="facebook/xnli",
+        text_a="premise",
+        text_b="hypothesis",
+        label_names=("entailment", "neutral", "contradiction"),
+        label_map={0: 0, 1: 1, 2: 2},
         parallel_by="index",
     ),
     "pawsx": HubTask(

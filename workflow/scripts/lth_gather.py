@@ -1,0 +1,12 @@
+import pandas as pd
+
+from langspec.atomic import atomic_path
+from langspec.jobs import run
+
+
+def main():
+    with atomic_path(snakemake.output[0]) as tmp:
+        pd.concat([pd.read_csv(path) for path in snakemake.input], ignore_index=True).to_csv(tmp, index=False, float_format="%.6g")
+
+
+run(snakemake.log[0], main)
