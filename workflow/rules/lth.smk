@@ -46,17 +46,22 @@ def lth_rounds_of(source):
     return LTH_OVERLAP_ROUND if source == "multi" else LTH_ROUNDS
 
 
+def lth_hp(wildcards):
+    """Training of every round and ticket: the task's fine-tuning with lth.finetune's keys over it, the replicate's seed."""
+    return {**finetune_params(wildcards), **{k: v for k, v in config["lth"]["finetune"].items() if v is not None}}
+
+
 @canonical
-def lth_params(wildcards):
-    """The lottery-ticket settings one IMP or transfer job depends on; training as the task's, with lth.finetune's overrides."""
-    hp = {**finetune_params(wildcards), **{k: v for k, v in config["lth"]["finetune"].items() if v is not None}}
-    return {
-        "hp": hp,
-        "rate": LTH_RATE,
-        "languages": lth_languages(wildcards.task),
-        "multilingual": lth_multilingual(wildcards.task),
-        "train_size": task(wildcards.task)["size"]["train"],
-    }
+def lth_prune_params(wildcards):
+    """What one IMP run depends on: training, rate, and the languages it prunes on (one, or the multilingual union)."""
+    pooled = lth_multilingual(wildcards.task) if wildcards.source == "multi" else [language(wildcards.task, wildcards.source)]
+    return {"hp": lth_hp(wildcards), "rate": LTH_RATE, "languages": pooled}
+
+
+@canonical
+def lth_transfer_params(wildcards):
+    """What one transfer job depends on: training, rate, and the target languages."""
+    return {"hp": lth_hp(wildcards), "rate": LTH_RATE, "languages": lth_languages(wildcards.task)}
 
 
 def lth_dir(name, rep, source):
@@ -78,7 +83,7 @@ rule lth_prune:
     wildcard_constraints:
         source=LANG,
     params:
-        lth=lth_params,
+        lth=lth_prune_params,
         rounds=LTH_ROUNDS,
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
@@ -96,7 +101,7 @@ use rule lth_prune as lth_prune_multilingual with:
     wildcard_constraints:
         source="multi",
     params:
-        lth=lth_params,
+        lth=lth_prune_params,
         rounds=LTH_OVERLAP_ROUND,
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
@@ -104,13 +109,13 @@ use rule lth_prune as lth_prune_multilingual with:
 
 def lth_transfer_input(wildcards):
     """The mask a transfer job trains: a language's (or the multilingual) ticket; none for rand and full."""
-    if wildcards.source in ("rand", "full"):
+    if wildcards.source == "rand":
         return []
     return [f"{lth_dir(wildcards.task, wildcards.rep, wildcards.source)}/round{wildcards.round}.npz"]
 
 
 rule lth_transfer:
-    """A source's ticket (or a random mask of its sparsity, or the dense model) rewound and trained on every target language."""
+    """A source's ticket (or a random mask of its sparsity) rewound to the pre-trained weights and trained on every target language."""
     input:
         init=model_dir("{task}", "{rep}", "init"),
         data=data_files("{task}", "{rep}", ["train", "dev"]),
@@ -122,10 +127,10 @@ rule lth_transfer:
     benchmark:
         f"{R}/benchmarks/lth/{{task}}/rep{{rep}}/transfer/round{{round}}/{{source}}.tsv"
     wildcard_constraints:
-        source=rf"{SOURCE}|rand|full",
+        source=rf"{SOURCE}|rand",
         round=r"\d+",
     params:
-        lth=lth_params,
+        lth=lth_transfer_params,
         random_seed=lambda w: replicate_seed(int(w.round), replicate(w)),
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
@@ -137,12 +142,15 @@ rule lth_transfer:
 
 
 def lth_transfer_files(name):
-    """Every transfer job of a task: each source (languages, rand) at each transfer sparsity, multi at the overlap sparsity, full."""
+    """Every transfer job of a task: each source (languages, rand) at each transfer sparsity, multi at the overlap sparsity.
+
+    The dense model trained on each language (table 1's first row) is IMP's first round of that language.
+    """
     files = []
     for r in reps(name):
         base = f"{LTH}/{name}/rep{r}/transfer"
         files += [f"{base}/round{k}/{s}.json" for k in LTH_TRANSFER_ROUNDS for s in [*lth_languages(name), "rand"]]
-        files += [f"{base}/round{LTH_OVERLAP_ROUND}/multi.json", f"{base}/round0/full.json"]
+        files.append(f"{base}/round{LTH_OVERLAP_ROUND}/multi.json")
     return sorted(set(files))
 
 
@@ -232,3 +240,81 @@ rule lth_gather_retrieval:
         f"{R}/logs/lth/{{task}}/retrieval.log",
     script:
         "../scripts/lth_gather.py"
+
+
+def lth_spec(wildcards=None):
+    """Every input of paper 003's figures and tables: role -> task -> CSV, and the chosen sparsities."""
+    tasks = lth_tasks()
+    return {
+        "tickets": {t: f"{LTH}/{t}/tickets.csv" for t in tasks},
+        "transfer": {t: f"{LTH}/{t}/transfer.csv" for t in tasks},
+        "overlap": {t: f"{LTH}/{t}/overlap.csv" for t in tasks},
+        "retrieval": {t: f"{LTH}/{t}/retrieval.csv" for t in tasks},
+        "heads": {t: f"{LTH}/{t}/heads.csv" for t in tasks},
+        "sparsity": config["lth"]["sparsities"][0],
+        "sparsities": config["lth"]["sparsities"],
+        "method": config["lth"]["retrieval"]["method"],
+    }
+
+
+#: paper 003's figures and tables: name -> (the spec roles they read, caption)
+LTH_FIGURE_ROLES = {"fig2": ["tickets"], "fig3": ["overlap"], "fig4": ["transfer"], "fig6": ["transfer"], "fig7": ["retrieval"], "heads": ["heads"]}
+LTH_TABLE_ROLES = {"table1": ["transfer"], "winning": ["tickets"], "overlap": ["overlap"], "heads": ["heads"]}
+LTH_TABLE_CAPTIONS = {"table1": "lth_table1", "winning": "lth_winning", "overlap": "lth_overlap", "heads": "lth_heads_table"}
+
+
+def lth_figure_spec(name, roles):
+    """The spec of one figure or table: its roles, and for the overlap figure and table 1 the overlap sparsity."""
+    spec = lth_spec()
+    chosen = {role: spec[role] for role in roles} | {key: spec[key] for key in ("sparsities", "method")}
+    chosen["sparsity"] = config["lth"]["overlap_sparsity"] if name in ("fig3", "table1", "overlap") else spec["sparsity"]
+    return chosen
+
+
+for name, roles in LTH_FIGURE_ROLES.items():
+
+    rule:
+        name:
+            f"lth_figure_{name}"
+        input:
+            lambda w, roles=roles: [path for role in roles for path in lth_spec()[role].values()],
+        output:
+            pdf=report(f"{R}/figures/lth/{name}.pdf", caption=f"../report/lth_{name}.rst", category="Lottery tickets (paper 003)", labels={"figure": name}),
+            png=f"{R}/figures/lth/{name}.png",
+        log:
+            f"{R}/logs/figures/lth/{name}.log",
+        benchmark:
+            f"{R}/benchmarks/figures/lth/{name}.tsv"
+        params:
+            name=name,
+            spec=lambda w, name=name, roles=roles: lth_figure_spec(name, roles),
+        script:
+            "../scripts/lth_figure.py"
+
+
+for name, roles in LTH_TABLE_ROLES.items():
+
+    rule:
+        name:
+            f"lth_table_{name}"
+        input:
+            lambda w, roles=roles: [path for role in roles for path in lth_spec()[role].values()],
+        output:
+            csv=report(f"{R}/tables/lth/{name}.csv", caption=f"../report/{LTH_TABLE_CAPTIONS[name]}.rst", category="Lottery tickets (paper 003)"),
+            md=f"{R}/tables/lth/{name}.md",
+        log:
+            f"{R}/logs/tables/lth/{name}.log",
+        benchmark:
+            f"{R}/benchmarks/tables/lth/{name}.tsv"
+        params:
+            name=name,
+            spec=lambda w, name=name, roles=roles: lth_figure_spec(name, roles),
+        script:
+            "../scripts/lth_table.py"
+
+
+rule lth:
+    """Target: paper 003's figures 2, 3, 4, 6 and 7, its table 1, winning tickets, overlap, and the head-level comparison."""
+    input:
+        [f"{R}/figures/lth/{name}.pdf" for name in LTH_FIGURE_ROLES],
+        [f"{R}/tables/lth/{name}.csv" for name in LTH_TABLE_ROLES],

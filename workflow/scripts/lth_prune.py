@@ -18,11 +18,10 @@ def main():
     where = device(snakemake.params.compute["device"])
     model, tokenizer = load_classifier(snakemake.input.init, where)
     train, dev = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)
+    langs = p["languages"]
     if source == "multi":  # the union of several languages' data, the size of one language's
-        langs = p["multilingual"]
         train = train.subset(union_rows(train.lang, langs, len(train.indices(langs[0])), hp.seed))
     else:
-        langs = [source]
         train = train.subset(train.indices(source))
     dev = dev.subset(dev.indices(langs[0]) if len(langs) == 1 else [i for lang in langs for i in dev.indices(lang)])
     out = Path(snakemake.output.trajectory).parent

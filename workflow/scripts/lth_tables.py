@@ -26,8 +26,11 @@ def tickets(trajectories, rate):
     return pd.DataFrame(rows).sort_values(["lang", "rep", "sparsity"], kind="stable")
 
 
-def transfer(paths):
-    rows = []
+def transfer(paths, tickets):
+    """Each transfer job's metrics; the dense model on each language (source ``full``) is IMP's first round."""
+    dense = tickets[(tickets["sparsity"] == 0) & (tickets["lang"] != "multi")]
+    rows = [{"rep": row.rep, "sparsity": 0.0, "source": "full", "target": row.lang, "metric": row.metric,
+             "best_metric": row.best_metric} for row in dense.itertuples()]
     for path in paths:
         body = json.loads(open(path, encoding="utf-8").read())
         rep = int(re.search(r"/rep(\d+)/", path).group(1))
@@ -54,8 +57,9 @@ def overlap(masks, sparsity):
 
 def main():
     p = snakemake.params
-    write_csv(snakemake.output.tickets, tickets(p.trajectories, p.rate))
-    write_csv(snakemake.output.transfer, transfer(p.transfer))
+    curves = tickets(p.trajectories, p.rate)
+    write_csv(snakemake.output.tickets, curves)
+    write_csv(snakemake.output.transfer, transfer(p.transfer, curves))
     write_csv(snakemake.output.overlap, overlap(p.masks, p.sparsity))
 
 

@@ -1,4 +1,5 @@
 import copy
+from functools import partial
 
 from langspec.atomic import write_json
 from langspec.checkpoints import load_classifier, read_split
@@ -10,7 +11,6 @@ from langspec.train import Hyperparameters
 from langspec.weightfile import read_weight_mask
 from langspec.weightmask import full_mask, prunable_shapes, random_mask
 
-from functools import partial
 
 
 def main():
@@ -20,9 +20,7 @@ def main():
     where = device(snakemake.params.compute["device"])
     model, tokenizer = load_classifier(snakemake.input.init, where)
     initial = copy.deepcopy(model.state_dict())  # θ0 and the initial head: every target starts from it
-    if source == "full":
-        mask = full_mask(model)
-    elif source == "rand":  # the same number of pruned weights, placed at random over all prunable weights
+    if source == "rand":  # the same number of pruned weights, placed at random over all prunable weights
         mask = random_mask(full_mask(model), snakemake.params.random_seed, k * p["rate"])
     else:
         mask = read_weight_mask(snakemake.input.mask[0], prunable_shapes(model), where)["mask"]

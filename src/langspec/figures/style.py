@@ -66,6 +66,8 @@ SMALL_CELL = 0.27
 DPI = 150
 #: Inches that :func:`fit` keeps free between text and the canvas edge (and between neighbours).
 EDGE = 0.06
+#: Inches a legend must keep from the canvas edge before :func:`fit` wraps its labels (less than the layout's 0.04 in pad).
+LEGEND_EDGE = 0.02
 #: Size (inches) of one line, bar or scatter panel.
 PANEL = (3.3, 2.5)
 #: Colours of lines, bars and points per language, and per regime.
@@ -184,8 +186,8 @@ def fit(fig: Figure, rounds: int = 5) -> Figure:
             obstacles = legends + untitled + _halves(ax, boxes)
             room = min(_room(ax.title.get_window_extent(renderer), obstacles, width, edge), column - edge)
             changed.append(_rewrap(ax.title, room, renderer))
-        for legend in fig.legends:
-            changed.append(_legend_fits(legend, width, edge, renderer))
+        for legend in fig.legends:  # constrained layout puts side legends 0.04 in from the edge: only text past the edge is cut
+            changed.append(_legend_fits(legend, width, LEGEND_EDGE * fig.dpi, renderer))
         if not any(changed):
             break
     return fig

@@ -1,0 +1,544 @@
+"""Figures and tables of paper 003 from synthetic replicates: drawn, saved, looked at, and their numbers by hand.
+
+Two tasks (``xnli`` with a multilingual ticket, ``wikiann`` without), four
+languages, three replicates, in the CSV layouts that the workflow writes
+(tickets, transfer, overlap, retrieval, heads). Planted effects make some
+transfer cells clearly lower than the target's own ticket (robust, blue) and
+leave others within the replicate spread (hatched), some transfers successful
+("✓") and others not, and tickets that win up to a sparsity and lose beyond it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from langspec import figures, lthtables
+from langspec.errors import LangspecError
+from langspec.figures.draw import draw_lth
+from langspec.figures.lth import CHECK, transfer_cells, transfer_level, transfer_rows
+from langspec.jaccard import expected_jaccard
+from langspec.replicates import correlation, summarize
+
+from .pictures import count_cells, count_panels, edge_ink, hatched_grids, is_blank
+
+LANGS = ["en", "de", "fr", "ur"]
+TASKS = ["xnli", "wikiann"]
+LONG = {"xnli": "a-rather-long-task-name-for-inference", "wikiann": "another-long-task-name-entities"}
+R, LAYERS, HEADS = 3, 6, 12
+SPARSITIES = [round(0.1 * i, 1) for i in range(10)]
+BASE = {"en": 0.82, "de": 0.77, "fr": 0.78, "ur": 0.63}
+
+
+def tickets_frame(task: str, multi: bool) -> pd.DataFrame:
+    """Tickets that keep the full model's accuracy up to 40-60% sparsity and lose it beyond."""
+    rng = np.random.default_rng(TASKS.index(task))
+    rows = []
+    langs = LANGS + (["multi"] if multi else [])
+    for rep in range(R):
+        for i, lang in enumerate(langs):
+            base = BASE.get(lang, 0.75)
+            knee = 0.4 + 0.1 * (i % 3)
+            for s in SPARSITIES:
+                drop = 0.0 if s <= knee else 0.25 * (s - knee) ** 1.2 + 0.01
+                metric = base - drop + rng.normal(0, 0.004)
+                rows.append({"rep": rep, "lang": lang, "sparsity": s, "metric": metric, "best_metric": 2})
+    return pd.DataFrame(rows)
+
+
+#: Planted a(s, t) − a(t, t) (fraction) per (source, target) off the diagonal: ur's ticket transfers badly.
+def planted(source: str, target: str) -> float:
+    if source == "rand":
+        return -0.08
+    if source == "ur" or target == "ur":
+        return -0.04
+    if source == "multi":
+        return 0.002
+    if source == "fr":
+        return 0.02
+    return -0.001 if (LANGS.index(source) + LANGS.index(target)) % 2 else -0.012
+
+
+def transfer_frame(task: str, multi: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(10 + TASKS.index(task))
+    rows = []
+    sources = LANGS + ["rand"] + (["multi"] if multi else [])
+    for rep in range(R):
+        for target in LANGS:
+            rows.append({"rep": rep, "sparsity": 0.0, "source": "full", "target": target,
+                         "metric": BASE[target] + 0.005 + rng.normal(0, 0.003)})
+        for s, scale in ((0.5, 1.0), (0.8, 2.0)):
+            own = {t: BASE[t] - (0.0 if s == 0.5 else 0.03) + rng.normal(0, 0.004) for t in LANGS}
+            for source in sources:
+                for target in LANGS:
+                    value = own[target] if source == target else own[target] + scale * planted(source, target) + rng.normal(0, 0.004)
+                    rows.append({"rep": rep, "sparsity": s, "source": source, "target": target, "metric": value})
+    return pd.DataFrame(rows)
+
+
+def overlap_frame(task: str) -> pd.DataFrame:
+    """Pairs of languages overlap more in higher layers; the same language in two replicates overlaps most."""
+    rng = np.random.default_rng(20 + TASKS.index(task))
+    layers = [str(l) for l in range(LAYERS)] + ["pooler"]
+    rows = []
+    for rep in range(R):
+        for a, b in itertools.combinations(LANGS, 2):
+            values = [0.5 + 0.3 * l / LAYERS + rng.normal(0, 0.01) for l in range(LAYERS)] + [0.6 + rng.normal(0, 0.01)]
+            rows += [{"rep": rep, "kind": "pair", "a": a, "b": b, "layer": l, "jaccard": v, "sparsity": 0.5}
+                     for l, v in zip(layers, values)]
+            rows.append({"rep": rep, "kind": "pair", "a": a, "b": b, "layer": "all", "jaccard": float(np.mean(values)),
+                         "sparsity": 0.5})
+    for lang in LANGS:
+        for x, y in itertools.combinations(range(R), 2):
+            values = [0.9 + rng.normal(0, 0.01) for _ in layers]
+            rows += [{"rep": f"{x}-{y}", "kind": "same-language", "a": lang, "b": lang, "layer": l, "jaccard": v,
+                      "sparsity": 0.5} for l, v in zip(layers, values)]
+            rows.append({"rep": f"{x}-{y}", "kind": "same-language", "a": lang, "b": lang, "layer": "all",
+                         "jaccard": float(np.mean(values)), "sparsity": 0.5})
+    return pd.DataFrame(rows)
+
+
+def retrieval_frame(task: str) -> pd.DataFrame:
+    rng = np.random.default_rng(30 + TASKS.index(task))
+    rows = []
+    for rep in range(R):
+        for ticket in LANGS + ["full"]:
+            for source, target in (("en", "de"), ("en", "fr")):
+                for layer in range(LAYERS + 1):
+                    for k in (1, 5):
+                        for method in ("margin", "cosine"):
+                            peak = 0.6 - 0.04 * abs(layer - 3) + (0.1 if k == 5 else 0) + (0.05 if ticket == "full" else 0)
+                            rows.append({"rep": rep, "ticket": ticket, "source": source, "target": target, "layer": layer,
+                                         "k": k, "accuracy": float(np.clip(peak + rng.normal(0, 0.02), 0, 1)),
+                                         "method": method})
+    return pd.DataFrame(rows)
+
+
+def heads_frame(task: str) -> pd.DataFrame:
+    """Tickets keep a little more of the heads that paper 000 keeps (en strongly, others weakly)."""
+    rng = np.random.default_rng(40 + TASKS.index(task))
+    rows = []
+    for rep in range(R):
+        for lang in LANGS:
+            enabled = (rng.random((LAYERS, HEADS)) < 0.6).astype(int)
+            effect = 0.08 if lang == "en" else 0.005
+            kept = np.clip(0.5 + effect * enabled + rng.normal(0, 0.03, enabled.shape), 0, 1)
+            rows += [{"rep": rep, "lang": lang, "layer": l, "head": h, "kept_fraction": kept[l, h],
+                      "head_enabled": enabled[l, h]} for l in range(LAYERS) for h in range(HEADS)]
+    return pd.DataFrame(rows)
+
+
+def inputs(names: dict[str, str], tasks=TASKS) -> dict[str, dict[str, pd.DataFrame]]:
+    return {
+        "tickets": {names[t]: tickets_frame(t, t == "xnli") for t in tasks},
+        "transfer": {names[t]: transfer_frame(t, t == "xnli") for t in tasks},
+        "overlap": {names[t]: overlap_frame(t) for t in tasks},
+        "retrieval": {names[t]: retrieval_frame(t) for t in tasks},
+        "heads": {names[t]: heads_frame(t) for t in tasks},
+    }
+
+
+def three_languages(data: dict, langs=("en", "de", "fr")) -> dict:
+    """One task, three languages and no multilingual ticket: the size of the tiny end-to-end config."""
+    keep = set(langs)
+    task = next(iter(data["tickets"]))
+    return {
+        "tickets": {task: data["tickets"][task].query("lang in @keep")},
+        "transfer": {task: data["transfer"][task].query("(source in @keep or source in ['rand', 'full']) and target in @keep")},
+        "overlap": {task: data["overlap"][task].query("a in @keep and b in @keep")},
+        "retrieval": {task: data["retrieval"][task].query("ticket in @keep or ticket == 'full'")},
+        "heads": {task: data["heads"][task].query("lang in @keep")},
+    }
+
+
+DATA = inputs({t: t for t in TASKS})
+VARIANTS = {"two tasks": DATA, "long names": inputs(LONG), "tiny": three_languages(inputs({"xnli": "gettext-topic"}, ["xnli"]))}
+
+# name -> (drawing, panels of DATA, heatmap cells of DATA or None)
+FIGURES = {
+    "fig2": (lambda d: figures.lth_fig2(d["tickets"]), 2 * len(LANGS) + 1, None),
+    "fig3": (lambda d: figures.lth_fig3(d["overlap"]), 2, None),
+    "fig4": (lambda d: figures.lth_fig4(d["transfer"]), 2, 2 * (len(LANGS) + 1) * len(LANGS)),
+    "fig6": (lambda d: figures.lth_fig6(d["transfer"]), 2, None),
+    "fig7": (lambda d: figures.lth_fig7(d["retrieval"]), 2 * 2 * 2, None),
+    "heads": (lambda d: figures.lth_heads(d["heads"]), 2 * len(LANGS), None),
+}
+
+
+def panels(fig: Figure) -> list:
+    return [ax for ax in fig.axes if ax.get_title()]
+
+
+class Drawn:
+    """Figures drawn and saved at most once per (name, variant)."""
+
+    def __init__(self, folder):
+        self.folder, self.cache = folder, {}
+
+    def __call__(self, name: str, variant: str = "two tasks"):
+        if (name, variant) not in self.cache:
+            fig = FIGURES[name][0](VARIANTS[variant])
+            folder = self.folder / variant.replace(" ", "-")
+            folder.mkdir(exist_ok=True)
+            figures.save(fig, folder / name)
+            self.cache[name, variant] = (fig, folder / f"{name}.png")
+        return self.cache[name, variant]
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory) -> Drawn:
+    return Drawn(tmp_path_factory.mktemp("lth"))
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_figure_is_saved_and_reads_as_drawn(name, drawn):
+    _, n_panels, n_cells = FIGURES[name]
+    fig, png = drawn(name)
+    assert len(panels(fig)) == n_panels
+    assert png.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    assert not is_blank(png)
+    assert count_panels(png) == n_panels
+    if n_cells is not None:
+        assert count_cells(png) == n_cells
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_no_text_is_cut_at_the_canvas_edge(name, variant, drawn):
+    fig, png = drawn(name, variant)
+    assert edge_ink(png) == 0
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in [fig._suptitle, *(ax.title for ax in fig.axes)] if t is not None and t.get_text()]
+    boxes += [legend.get_window_extent(renderer) for legend in fig.legends]
+    for box in boxes:
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y0 >= 0 and box.y1 <= fig.bbox.height
+    title = fig._suptitle.get_window_extent(renderer)
+    assert not any(title.overlaps(legend.get_window_extent(renderer)) for legend in fig.legends)
+    titles = [ax.title.get_window_extent(renderer) for ax in fig.axes if ax.get_title()]
+    assert not any(a.overlaps(b) for i, a in enumerate(titles) for b in titles[i + 1:]), "panel titles overlap"
+
+
+def test_saving_is_reproducible(tmp_path):
+    for stem in ("one", "two"):
+        figures.save(figures.lth_fig4(DATA["transfer"]), tmp_path / stem)
+    for suffix in (".pdf", ".png"):
+        assert (tmp_path / f"one{suffix}").read_bytes() == (tmp_path / f"two{suffix}").read_bytes()
+
+
+# -- figure 2 ----------------------------------------------------------------------------
+
+
+def _winning_by_hand(frame: pd.DataFrame, lang: str) -> dict[float, bool]:
+    part = frame[frame["lang"] == lang]
+    full = part[part["sparsity"] == 0]["metric"]
+    out = {}
+    for s, group in part[part["sparsity"] > 0].groupby("sparsity"):
+        out[round(s, 6)] = full.mean() - group["metric"].mean() <= full.std(ddof=1)
+    return out
+
+
+def test_fig2_marks_winning_tickets_filled_and_others_open():
+    fig = figures.lth_fig2({"xnli": DATA["tickets"]["xnli"]})
+    by_title = {ax.get_title(): ax for ax in panels(fig)}
+    assert list(by_title) == [f"xnli: {lang}" for lang in LANGS] + ["xnli: multilingual ticket"]
+    frame = DATA["tickets"]["xnli"]
+    for lang in ("en", "fr"):
+        ax = by_title[f"xnli: {lang}"]
+        wins = _winning_by_hand(frame, lang)
+        filled = next(line for line in ax.lines if line.get_marker() == "o" and line.get_markerfacecolor() != "white")
+        hollow = next(line for line in ax.lines if line.get_marker() == "o" and line.get_markerfacecolor() == "white")
+        assert sorted(np.round(filled.get_xdata() / 100, 6)) == [s for s, w in wins.items() if w]
+        assert sorted(np.round(hollow.get_xdata() / 100, 6)) == [s for s, w in wins.items() if not w]
+        assert any(wins.values()) and not all(wins.values())
+        mean = frame[(frame["lang"] == lang) & (frame["sparsity"] > 0)].groupby("sparsity")["metric"].mean() * 100
+        assert sorted(filled.get_ydata().tolist() + hollow.get_ydata().tolist()) == pytest.approx(sorted(mean.tolist()))
+        full = frame[(frame["lang"] == lang) & (frame["sparsity"] == 0)]["metric"] * 100
+        band = ax.patches[0]  # axhspan: the full model's mean ± 1 sd (a rectangle in data y)
+        assert band.get_y() == pytest.approx(full.mean() - full.std(ddof=1))
+        assert band.get_y() + band.get_height() == pytest.approx(full.mean() + full.std(ddof=1))
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert any("3 replicates" in t and "95% interval" in t for t in texts)
+    assert any(t.startswith("winning ticket") for t in texts)
+
+
+def test_highest_winning_sparsity_table():
+    table = lthtables.winning(DATA["tickets"])
+    assert list(table.columns[:3]) == ["task", "lang", "sparsity"]
+    frame = DATA["tickets"]["xnli"]
+    for lang in LANGS:
+        wins = _winning_by_hand(frame, lang)
+        row = table[(table["task"] == "xnli") & (table["lang"] == lang)].iloc[0]
+        assert row["sparsity"] == pytest.approx(100 * max(s for s, w in wins.items() if w))
+        full = frame[(frame["lang"] == lang) & (frame["sparsity"] == 0)]["metric"] * 100
+        assert row["full"] == pytest.approx(full.mean()) and row["full sd"] == pytest.approx(full.std(ddof=1))
+    assert set(table.loc[table["task"] == "wikiann", "lang"]) == set(LANGS)
+    assert "multi" in set(table.loc[table["task"] == "xnli", "lang"])
+
+
+# -- figure 3 ----------------------------------------------------------------------------
+
+
+def test_fig3_lines_are_pair_means_with_random_and_same_language_references():
+    fig = figures.lth_fig3({"xnli": DATA["overlap"]["xnli"]})
+    ax = panels(fig)[0]
+    frame = DATA["overlap"]["xnli"]
+    pairs = frame[(frame["kind"] == "pair") & (frame["layer"] != "all")]
+    n_pairs = len(list(itertools.combinations(LANGS, 2)))
+    assert len(ax.collections) == n_pairs, "a 95% band per pair"
+    lines = [line for line in ax.lines if len(line.get_xdata()) == LAYERS + 1]
+    en_de = pairs[(pairs["a"] == "en") & (pairs["b"] == "de")]
+    expected = en_de.groupby("layer", sort=False)["jaccard"].mean() * 100
+    assert lines[0].get_ydata() == pytest.approx(expected.reindex([*map(str, range(LAYERS)), "pooler"]).to_numpy())
+    assert [t.get_text() for t in ax.get_xticklabels()] == [*map(str, range(1, LAYERS + 1)), "pooler"]
+    flat = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert flat[0].get_ydata()[0] == pytest.approx(100 * expected_jaccard(0.5)) == pytest.approx(100 / 3)
+    same = frame[(frame["kind"] == "same-language") & (frame["layer"] != "all")].groupby("layer")["jaccard"].mean() * 100
+    upper = next(line for line in ax.lines if line.get_linestyle() == "-.")
+    assert upper.get_ydata() == pytest.approx(same.reindex([*map(str, range(LAYERS)), "pooler"]).to_numpy())
+    average = frame[(frame["kind"] == "pair") & (frame["layer"] == "all")].groupby("rep")["jaccard"].mean() * 100
+    assert f"average overlap {average.mean():.1f}%" in ax.get_title().replace("\n", " ")
+
+
+def test_overlap_table_gives_the_average_overlap_per_task():
+    table = lthtables.overlap(DATA["overlap"])
+    assert list(table["task"]) == TASKS
+    for task in TASKS:
+        frame = DATA["overlap"][task]
+        per_rep = frame[(frame["kind"] == "pair") & (frame["layer"] == "all")].groupby("rep")["jaccard"].mean() * 100
+        row = table.set_index("task").loc[task]
+        assert row["overlap"] == pytest.approx(per_rep.mean())
+        assert row["overlap sd"] == pytest.approx(per_rep.std(ddof=1))
+        summary = summarize(per_rep.to_numpy()[:, None])
+        assert row["overlap ci_low"] == pytest.approx(summary["ci_low"][0])
+        assert row["random"] == pytest.approx(100 / 3)
+        same = frame[(frame["kind"] == "same-language") & (frame["layer"] == "all")]["jaccard"].mean() * 100
+        assert row["same language"] == pytest.approx(same)
+        assert row["sparsity"] == 50
+
+
+# -- figure 4 ----------------------------------------------------------------------------
+
+
+def _transfer_by_hand(frame: pd.DataFrame, sparsity: float):
+    """sources x targets: mean difference (points), hatched (interval includes 0) and successful, with numpy alone."""
+    part = frame[(frame["sparsity"] == sparsity) & ~frame["source"].isin(["full", "multi"])]
+    sources = LANGS + ["rand"]
+    cube = np.full((R, len(sources), len(LANGS)), np.nan)
+    metric = np.full_like(cube, np.nan)
+    for row in part.itertuples():
+        metric[row.rep, sources.index(row.source), LANGS.index(row.target)] = row.metric
+    own = np.stack([np.diag(metric[r, :len(LANGS)]) for r in range(R)])  # [R, targets]
+    cube = (metric - own[:, None, :]) * 100
+    mean = cube.mean(0)
+    half = 4.302652729911275 * cube.std(0, ddof=1) / np.sqrt(R)
+    hatched = (mean - half <= 0) & (mean + half >= 0)
+    own_mean, own_sd = own.mean(0), own.std(0, ddof=1)
+    successful = metric.mean(0) >= own_mean[None, :] - own_sd[None, :]
+    successful[np.arange(len(LANGS)), np.arange(len(LANGS))] = False
+    return mean, hatched, successful
+
+
+@pytest.mark.parametrize("sparsity", [None, 0.8])
+def test_fig4_hatches_where_the_interval_includes_0_and_checks_successful_transfers(sparsity, tmp_path):
+    fig = figures.lth_fig4(DATA["transfer"], sparsity=sparsity)
+    figures.save(fig, tmp_path / "fig4")
+    found = hatched_grids(tmp_path / "fig4.png")
+    assert len(found) == len(TASKS)
+    level = 0.5 if sparsity is None else sparsity
+    checked = unchecked = 0
+    for task, grid, ax in zip(TASKS, found, panels(fig)):
+        mean, hatched, successful = _transfer_by_hand(DATA["transfer"][task], level)
+        assert grid.shape == mean.shape
+        assert (grid == hatched).all(), f"{task}: hatched\n{grid.astype(int)}\nexpected\n{hatched.astype(int)}"
+        assert hatched.any() and (~hatched).any()
+        assert hatched[np.arange(len(LANGS)), np.arange(len(LANGS))].all(), "the diagonal is 0 by definition"
+        texts = {(int(t.get_position()[1]), int(t.get_position()[0])): t.get_text() for t in ax.texts}
+        for (i, j), text in texts.items():
+            assert text.endswith(CHECK) == successful[i, j], (task, i, j, text)
+            assert float(text.replace(CHECK, "").strip()) == pytest.approx(mean[i, j], abs=0.051)
+        checked += successful.sum()
+        unchecked += (~successful).sum()
+        assert [t.get_text() for t in ax.get_yticklabels()] == LANGS + ["rand"]
+        assert [t.get_text() for t in ax.get_xticklabels()] == LANGS
+        assert ax.get_title() == f"{task}, {level:.0%} sparsity"
+    assert checked > 0 and unchecked > 0
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert texts[0] == "hatched: 95% interval over 3 replicates includes 0 (t-interval)"
+    assert any(t.startswith("successful transfer") and "1 sd" in t for t in texts)
+
+
+def test_fig4_cells_match_the_transfer_helpers():
+    rows = transfer_rows(DATA["transfer"]["wikiann"], "t")
+    part, level = transfer_level(rows, None, "t")
+    cells = transfer_cells(part, "t")
+    assert level == 0.5
+    mean, hatched, successful = _transfer_by_hand(DATA["transfer"]["wikiann"], 0.5)
+    assert cells["mean"].to_numpy() == pytest.approx(mean)
+    assert (cells["supported"].to_numpy() == ~hatched).all()
+    assert (cells["successful"].to_numpy() == successful).all()
+
+
+# -- figure 6 ----------------------------------------------------------------------------
+
+
+def test_fig6_bars_are_mean_relative_drops_with_intervals():
+    fig = figures.lth_fig6(DATA["transfer"])
+    ax = panels(fig)[0]
+    frame = DATA["transfer"]["xnli"]
+    heights = [bar.get_height() for bar in ax.patches]
+    expected, hatched = [], []
+    for s in (0.5, 0.8):
+        for source in LANGS:
+            per_rep = []
+            for rep in range(R):
+                part = frame[(frame["rep"] == rep) & (frame["sparsity"] == s)]
+                a = part.set_index(["source", "target"])["metric"]
+                per_rep.append(100 * np.mean([(a[source, t] - a[t, t]) / a[t, t] for t in LANGS if t != source]))
+            expected.append(np.mean(per_rep))
+            summary = summarize(np.array(per_rep)[:, None])
+            hatched.append(not summary["robust"][0])
+    assert heights == pytest.approx(expected)
+    assert [bool(bar.get_hatch()) for bar in ax.patches] == hatched
+    assert any(hatched) and not all(hatched)
+    assert [t.get_text() for t in ax.get_xticklabels()] == LANGS
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert "50%" in texts and "80%" in texts
+
+
+# -- figure 7 ----------------------------------------------------------------------------
+
+
+def test_fig7_rows_are_task_and_k_panels_directions_lines_tickets():
+    fig = figures.lth_fig7(DATA["retrieval"])
+    titles = [ax.get_title() for ax in panels(fig)]
+    assert titles[:4] == ["xnli: en → de, top-5", "xnli: en → fr, top-5", "xnli: en → de, top-1", "xnli: en → fr, top-1"]
+    assert "margin scoring" in fig._suptitle.get_text().replace("\n", " ")
+    ax = panels(fig)[1]
+    assert len(ax.lines) == len(LANGS) + 1 and len(ax.collections) == len(LANGS) + 1
+    frame = DATA["retrieval"]["xnli"]
+    part = frame[(frame["method"] == "margin") & (frame["k"] == 5) & (frame["target"] == "fr") & (frame["ticket"] == "de")]
+    assert ax.lines[1].get_ydata() == pytest.approx(part.groupby("layer")["accuracy"].mean().to_numpy() * 100)
+    assert ax.lines[-1].get_linestyle() == "--", "the unpruned model last, dashed"
+    cosine = figures.lth_fig7(DATA["retrieval"], method="cosine")
+    assert "cosine scoring" in cosine._suptitle.get_text().replace("\n", " ")
+
+
+# -- heads -------------------------------------------------------------------------------
+
+
+def test_heads_panels_pool_the_point_biserial_r_over_replicates():
+    fig = figures.lth_heads({"xnli": DATA["heads"]["xnli"]})
+    frame = DATA["heads"]["xnli"]
+    for ax, lang in zip(panels(fig), LANGS):
+        part = frame[frame["lang"] == lang]
+        rs = [np.corrcoef(p["head_enabled"], p["kept_fraction"])[0, 1] for _, p in part.groupby("rep")]
+        pooled = correlation(rs, [LAYERS * HEADS] * R)
+        assert f"r = {pooled['r']:.2f}, 95% CI [{pooled['ci_low']:.2f}, {pooled['ci_high']:.2f}]" in ax.get_title()
+        assert f"3 replicates × {LAYERS * HEADS} heads" in ax.get_title()
+        assert sum(len(c.get_offsets()) for c in ax.collections) == R * LAYERS * HEADS
+    table = lthtables.heads(DATA["heads"])
+    row = table[(table["task"] == "xnli") & (table["lang"] == "en")].iloc[0]
+    part = frame[frame["lang"] == "en"]
+    rs = [np.corrcoef(p["head_enabled"], p["kept_fraction"])[0, 1] for _, p in part.groupby("rep")]
+    assert row["r"] == pytest.approx(correlation(rs, [72] * R)["r"])
+    assert row["replicates"] == R and row["heads"] == LAYERS * HEADS
+    assert row["ci_low"] > 0, "en's tickets keep more of paper 000's heads"
+
+
+# -- table 1 -----------------------------------------------------------------------------
+
+
+def test_table1_small_case_by_hand(tmp_path):
+    rows = []
+    values = {("full", "de", 0.0): [0.80, 0.82], ("de", "de", 0.5): [0.79, 0.81], ("fr", "fr", 0.5): [0.70, 0.74],
+              ("fr", "de", 0.5): [0.75, 0.77], ("de", "fr", 0.5): [0.69, 0.69], ("multi", "de", 0.5): [0.78, 0.80],
+              ("multi", "fr", 0.5): [0.72, 0.73], ("full", "fr", 0.0): [0.75, 0.73], ("rand", "de", 0.5): [0.5, 0.5],
+              ("rand", "fr", 0.5): [0.5, 0.5]}
+    for (source, target, s), metric in values.items():
+        rows += [{"rep": r, "sparsity": s, "source": source, "target": target, "metric": m} for r, m in enumerate(metric)]
+    table = lthtables.table1({"ner": pd.DataFrame(rows)})
+    assert list(table["model"]) == ["full model", "own ticket f*", "de", "fr", "multi"]
+    assert list(table.columns) == ["task", "model", "de", "de sd", "de n", "fr", "fr sd", "fr n"]
+    by = table.set_index("model")
+    assert by.loc["full model", "de"] == pytest.approx(81.0) and by.loc["full model", "de sd"] == pytest.approx(np.std([80, 82], ddof=1))
+    assert by.loc["own ticket f*", "fr"] == pytest.approx(72.0)
+    assert by.loc["fr", "de"] == pytest.approx(76.0) and by.loc["de", "fr"] == pytest.approx(69.0)
+    assert by.loc["de", "fr sd"] == pytest.approx(0.0)
+    assert by.loc["multi", "fr"] == pytest.approx(72.5) and by.loc["multi", "de n"] == 2
+    lthtables.write_table("table1", {"transfer": {"ner": _csv(tmp_path, "ner", pd.DataFrame(rows))}}, tmp_path / "table1")
+    text = (tmp_path / "table1.md").read_text()
+    assert "81.0 ± 1.4" in text and "own ticket f*" in text and "2 replicates" in text
+    read = pd.read_csv(tmp_path / "table1.csv")
+    assert read["de"].tolist() == pytest.approx(table["de"].tolist())
+
+
+def _csv(folder, name, frame) -> str:
+    path = folder / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+# -- the spec ----------------------------------------------------------------------------
+
+
+def test_draw_lth_reads_the_spec_files(tmp_path):
+    spec = {role: {task: _csv(tmp_path, f"{role}-{task}", frame) for task, frame in DATA[role].items()}
+            for role in ("tickets", "transfer", "overlap", "retrieval", "heads")}
+    for name in ("fig2", "fig3", "fig4", "fig6", "fig7", "heads"):
+        draw_lth(name, spec, tmp_path / name)
+        assert not is_blank(tmp_path / f"{name}.png")
+    draw_lth("fig4", {**spec, "sparsity": 0.8}, tmp_path / "fig4-80")
+    mean, hatched, _ = _transfer_by_hand(DATA["transfer"]["xnli"], 0.8)
+    assert (hatched_grids(tmp_path / "fig4-80.png")[0] == hatched).all()
+    draw_lth("fig6", {**spec, "sparsities": [0.5]}, tmp_path / "fig6-50")
+    for name in ("table1", "winning", "overlap", "heads"):
+        lthtables.write_table(name, spec, tmp_path / f"table-{name}")
+        assert (tmp_path / f"table-{name}.csv").exists() and (tmp_path / f"table-{name}.md").exists()
+    with pytest.raises(LangspecError, match="lacks the role"):
+        draw_lth("fig4", {"tickets": spec["tickets"]}, tmp_path / "bad")
+    with pytest.raises(LangspecError, match="no lottery-ticket figure 'fig5'"):
+        draw_lth("fig5", spec, tmp_path / "bad")
+    with pytest.raises(LangspecError, match="one CSV path per task"):
+        draw_lth("fig4", {"transfer": [spec["transfer"]["xnli"]]}, tmp_path / "bad")
+
+
+# -- errors ------------------------------------------------------------------------------
+
+
+T, X, O, RT, H = (DATA[k]["xnli"] for k in ("tickets", "transfer", "overlap", "retrieval", "heads"))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: figures.lth_fig2({}), "no tickets given"),
+    (lambda: figures.lth_fig2({"xnli": T.drop(columns="metric")}), "tickets of task 'xnli' lacks the column(s) metric"),
+    (lambda: figures.lth_fig2({"xnli": T.assign(metric=T["metric"] * 100)}), "metric outside [0, 1]"),
+    (lambda: figures.lth_fig2({"xnli": T[T["sparsity"] > 0]}), "lacks the full model (sparsity 0) of language 'en'"),
+    (lambda: figures.lth_fig2({"xnli": pd.concat([T, T.head(1)])}), "more than one row for replicate 0"),
+    (lambda: figures.lth_fig3({"xnli": O.drop(columns="layer")}), "lacks the column(s) layer"),
+    (lambda: figures.lth_fig3({"xnli": O}, sparsity=0.8), "no sparsity 0.8 (it has 0.5)"),
+    (lambda: figures.lth_fig3({"xnli": O.assign(kind="other")}), "kind 'other'"),
+    (lambda: figures.lth_fig4({"xnli": X.drop(columns=["source"])}), "lacks the column(s) source"),
+    (lambda: figures.lth_fig4({"xnli": X[X["source"] != X["target"]]}), "lacks the own ticket (source = target) of 'de'"),
+    (lambda: figures.lth_fig4({"xnli": X}, sparsity=0.3), "no sparsity 0.3"),
+    (lambda: figures.lth_fig4({"xnli": [X]}), "one table with every replicate's rows"),
+    (lambda: figures.lth_fig6({"xnli": X[~((X["source"] == "de") & (X["target"] == "fr"))]}),
+     "replicate 0: the ticket of de lacks transfer results to fr"),
+    (lambda: figures.lth_fig7({"xnli": RT.drop(columns="method")}), "lacks the column(s) method"),
+    (lambda: figures.lth_fig7({"xnli": RT}, method="csls"), "no method 'csls'"),
+    (lambda: figures.lth_fig7({"xnli": RT[RT["method"] == "cosine"].assign(method=lambda f: f["method"].where(f["rep"] > 0, "x"))}),
+     "say which one to draw"),
+    (lambda: figures.lth_heads({"xnli": H.assign(head_enabled=2)}), "head_enabled other than 0 or 1"),
+    (lambda: figures.lth_heads({"xnli": H.drop(columns="kept_fraction")}), "lacks the column(s) kept_fraction"),
+    (lambda: lthtables.table1({"xnli": X}, sparsity=0.3), "no sparsity 0.3"),
+    (lambda: lthtables.table1({"xnli": X[X["source"] != "full"]}), "no rows of source 'full'"),
+])
+def test_missing_or_bad_input_is_one_line_error(make, message):
+    with pytest.raises(LangspecError, match=re.escape(message)) as error:
+        make()
+    assert "\n" not in str(error.value)
