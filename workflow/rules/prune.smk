@@ -9,12 +9,14 @@ rule prune:
         f"{R}/logs/masks/{{task}}/rep{{rep}}/{{lang}}.log",
     benchmark:
         f"{R}/benchmarks/masks/{{task}}/rep{{rep}}/{{lang}}.tsv"
-    params:
-        prune=prune_params,
-        compute=COMPUTE,
+    conda:
+        "../../envs/langspec.yaml"
     threads: config["compute"]["threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),
+    params:
+        prune=prune_params,
+        compute=COMPUTE,
     script:
         "../scripts/prune.py"
 
@@ -29,6 +31,8 @@ rule random_mask:
         f"{R}/logs/masks/{{task}}/rep{{rep}}/{{lang}}-random{{seed}}.log",
     benchmark:
         f"{R}/benchmarks/masks/{{task}}/rep{{rep}}/{{lang}}-random{{seed}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
     params:
         seed=random_mask_seed,
     script:
@@ -49,5 +53,7 @@ rule composed_mask:
     wildcard_constraints:
         a=LANG,
         b=LANG,
+    conda:
+        "../../envs/langspec.yaml"
     script:
         "../scripts/composed_mask.py"

@@ -10,12 +10,14 @@ rule sft:
         f"{R}/logs/models/{{task}}/rep{{rep}}/{{sft_regime}}.log",
     benchmark:
         f"{R}/benchmarks/models/{{task}}/rep{{rep}}/{{sft_regime}}.tsv"
+    conda:
+        "../../envs/langspec.yaml"
+    threads: config["compute"]["train_threads"]
+    resources:
+        gpu=int(config["compute"]["gpus"]),
     params:
         sft=sft_params,
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
-    threads: config["compute"]["train_threads"]
-    resources:
-        gpu=int(config["compute"]["gpus"]),
     script:
         "../scripts/sft.py"

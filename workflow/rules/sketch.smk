@@ -1,13 +1,7 @@
 MASK_DIR = f"{R}/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}"
+
+
 SKETCH_DIR = f"{MASK_DIR}/epoch{{epoch}}"
-
-
-def checked_epoch(wildcards):
-    """The wildcards' checkpoint, checked against the task's epochs."""
-    e = int(wildcards.epoch)
-    if not 1 <= e <= epochs(wildcards.task):
-        raise LangspecError(f"epoch {e} is not a checkpoint of task '{wildcards.task}' (it trains {epochs(wildcards.task)} epochs)")
-    return [e]
 
 
 if SHARDS == 1:
@@ -24,15 +18,17 @@ if SHARDS == 1:
             f"{R}/logs/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}.log",
         benchmark:
             f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}.tsv"
+        conda:
+            "../../envs/langspec.yaml"
+        threads: config["compute"]["threads"]
+        resources:
+            gpu=int(config["compute"]["gpus"]),
         params:
             sketch=sketch_params,
             epochs=lambda w: list(range(1, epochs(w.task) + 1)),
             shard=0,
             shards=1,
             compute=COMPUTE,
-        threads: config["compute"]["threads"]
-        resources:
-            gpu=int(config["compute"]["gpus"]),
         script:
             "../scripts/sketch.py"
 
@@ -51,15 +47,17 @@ else:
             f"{R}/logs/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.log",
         benchmark:
             f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.tsv"
+        conda:
+            "../../envs/langspec.yaml"
+        threads: config["compute"]["threads"]
+        resources:
+            gpu=int(config["compute"]["gpus"]),
         params:
             sketch=sketch_params,
             epochs=checked_epoch,
             shard=0,
             shards=SHARDS,
             compute=COMPUTE,
-        threads: config["compute"]["threads"]
-        resources:
-            gpu=int(config["compute"]["gpus"]),
         script:
             "../scripts/sketch.py"
 
@@ -77,14 +75,16 @@ else:
             f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.shard{{shard}}.tsv"
         wildcard_constraints:
             shard=r"[1-9]\d*",
+        conda:
+            "../../envs/langspec.yaml"
+        threads: config["compute"]["threads"]
+        resources:
+            gpu=int(config["compute"]["gpus"]),
         params:
             sketch=sketch_params,
             epochs=checked_epoch,
             shard=lambda w: int(w.shard),
             shards=SHARDS,
             compute=COMPUTE,
-        threads: config["compute"]["threads"]
-        resources:
-            gpu=int(config["compute"]["gpus"]),
         script:
             "../scripts/sketch.py"

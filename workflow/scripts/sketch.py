@@ -1,7 +1,9 @@
+import contextlib
 from pathlib import Path
 
 from langspec.atomic import atomic_dir
 from langspec.checkpoints import epoch_path, load_classifier, read_split
+from langspec.conditions import ticket_language
 from langspec.encode import encode
 from langspec.gates import HeadGates
 from langspec.jobs import device, run
@@ -10,6 +12,9 @@ from langspec.precision import autocast
 from langspec.shards import shard_rows
 from langspec.sketch import Sketcher
 from langspec.sketchfile import write_sketches
+from langspec.ticketsketch import TicketSketcher
+from langspec.weightfile import read_weight_mask
+from langspec.weightmask import WeightSubnetworks, prunable_shapes
 
 
 def sketch_checkpoint(epoch, test_out, train_out, encoded):
@@ -22,10 +27,17 @@ def sketch_checkpoint(epoch, test_out, train_out, encoded):
     if not encoded:  # every checkpoint of a regime saves the same tokenizer: encode once per job
         encoded.update({split: encode(read_split(path), tokenizer, p["max_length"]) for split, path in zip(("train", "test"), snakemake.input.data)})
     train, test = encoded["train"], encoded["test"]
-    with HeadGates(model) as gates, autocast(precision, where, model):
-        if snakemake.input.mask:
-            gates.set(read_mask(snakemake.input.mask[0], gates.layout.shape)["mask"])
-        sketcher = Sketcher(model, p["dim"], p["layers"], p["seed"])
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(autocast(precision, where, model))
+        if ticket_language(snakemake.wildcards.mask):  # a lottery ticket: W ⊙ M in the forward, √q-scaled sketches
+            mask = read_weight_mask(snakemake.input.mask[0], prunable_shapes(model), where)["mask"]
+            stack.enter_context(WeightSubnetworks.single(model, mask)).use("*")
+            sketcher = TicketSketcher(model, p["dim"], p["layers"], p["seed"], mask)
+        else:
+            gates = stack.enter_context(HeadGates(model))
+            if snakemake.input.mask:
+                gates.set(read_mask(snakemake.input.mask[0], gates.layout.shape)["mask"])
+            sketcher = Sketcher(model, p["dim"], p["layers"], p["seed"])
         attrs = {"checkpoint": str(checkpoint), "mask": snakemake.wildcards.mask, "precision": precision}
         if test_out is not None:
             write_sketches(test_out, sketcher, test, p["batch_size"], {**attrs, "split": "test"}, p["dtype"])

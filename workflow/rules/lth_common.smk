@@ -1,0 +1,193 @@
+"""Lottery tickets (paper 003): settings, paths and input functions of workflow/rules/lth.smk."""
+
+LTH = f"{R}/lth"
+
+
+LTH_RATE = config["lth"]["rate"]
+
+
+LTH_ROUNDS = preflight.lottery_rounds(LTH_RATE, config["lth"]["max_sparsity"])
+
+
+SOURCE = rf"{LANG}|multi"
+
+
+def lth_round(sparsity, key):
+    """The IMP round that reaches ``sparsity`` (a multiple of lth.rate, at most lth.max_sparsity)."""
+    k = round(sparsity / LTH_RATE)
+    if abs(k * LTH_RATE - sparsity) > 1e-9 or not 1 <= k <= LTH_ROUNDS:
+        raise LangspecError(
+            f"config key '{key}' has sparsity {sparsity}: not a multiple of lth.rate = {LTH_RATE} up to lth.max_sparsity"
+        )
+    return k
+
+
+LTH_TRANSFER_ROUNDS = [
+    lth_round(s, "lth.sparsities") for s in config["lth"]["sparsities"]
+]
+
+
+LTH_OVERLAP_ROUND = lth_round(config["lth"]["overlap_sparsity"], "lth.overlap_sparsity")
+
+
+def lth_tasks():
+    chosen = config["lth"]["tasks"] or list(config["tasks"])
+    for name in chosen:
+        task(name)
+    return chosen
+
+
+def lth_languages(name):
+    chosen = config["lth"]["languages"] or languages(name)
+    for lang in chosen:
+        language(name, lang)
+    return chosen
+
+
+def lth_multilingual(name):
+    chosen = config["lth"]["multilingual"] or lth_languages(name)
+    for lang in chosen:
+        language(name, lang)
+    return chosen
+
+
+def lth_rounds_of(source):
+    """Rounds an IMP run makes: every round for a language, up to the overlap sparsity for the multilingual ticket."""
+    return LTH_OVERLAP_ROUND if source == "multi" else LTH_ROUNDS
+
+
+def lth_hp(wildcards):
+    """Training of every round and ticket: the task's fine-tuning with lth.finetune's keys over it, the replicate's seed."""
+    return {
+        **finetune_params(wildcards),
+        **{k: v for k, v in config["lth"]["finetune"].items() if v is not None},
+    }
+
+
+@canonical
+def lth_prune_params(wildcards):
+    """What one IMP run depends on: training, rate, and the languages it prunes on (one, or the multilingual union)."""
+    pooled = (
+        lth_multilingual(wildcards.task)
+        if wildcards.source == "multi"
+        else [language(wildcards.task, wildcards.source)]
+    )
+    return {"hp": lth_hp(wildcards), "rate": LTH_RATE, "languages": pooled}
+
+
+@canonical
+def lth_transfer_params(wildcards):
+    """What one transfer job depends on: training, rate, and the target languages."""
+    return {
+        "hp": lth_hp(wildcards),
+        "rate": LTH_RATE,
+        "languages": lth_languages(wildcards.task),
+    }
+
+
+def lth_dir(name, rep, source):
+    return f"{LTH}/{name}/rep{rep}/{source}"
+
+
+def ticket_file(name, rep, lang):
+    """A language's lottery ticket at the overlap sparsity: the mask of SFT on tickets and of their sketches."""
+    return f"{lth_dir(name, rep, lang)}/round{LTH_OVERLAP_ROUND}.npz"
+
+
+def lth_transfer_input(wildcards):
+    """The mask a transfer job trains: a language's (or the multilingual) ticket; none for rand and full."""
+    if wildcards.source == "rand":
+        return []
+    return [
+        f"{lth_dir(wildcards.task, wildcards.rep, wildcards.source)}/round{wildcards.round}.npz"
+    ]
+
+
+def lth_transfer_files(name):
+    """Every transfer job of a task: each source (languages, rand) at each transfer sparsity, multi at the overlap sparsity.
+
+    The dense model trained on each language (table 1's first row) is IMP's first round of that language.
+    """
+    files = []
+    for r in reps(name):
+        base = f"{LTH}/{name}/rep{r}/transfer"
+        files += [
+            f"{base}/round{k}/{s}.json"
+            for k in LTH_TRANSFER_ROUNDS
+            for s in [*lth_languages(name), "rand"]
+        ]
+        files.append(f"{base}/round{LTH_OVERLAP_ROUND}/multi.json")
+    return sorted(set(files))
+
+
+def lth_trajectories(name):
+    return [
+        f"{lth_dir(name, r, s)}/trajectory.json"
+        for r in reps(name)
+        for s in [*lth_languages(name), "multi"]
+    ]
+
+
+def lth_overlap_masks(name):
+    """Per replicate: language -> its ticket at the overlap sparsity."""
+    return [
+        {
+            lang: f"{lth_dir(name, r, lang)}/round{LTH_OVERLAP_ROUND}.npz"
+            for lang in lth_languages(name)
+        }
+        for r in reps(name)
+    ]
+
+
+def lth_spec(wildcards=None):
+    """Every input of paper 003's figures and tables: role -> task -> CSV, and the chosen sparsities."""
+    tasks = lth_tasks()
+    return {
+        "tickets": {t: f"{LTH}/{t}/tickets.csv" for t in tasks},
+        "transfer": {t: f"{LTH}/{t}/transfer.csv" for t in tasks},
+        "overlap": {t: f"{LTH}/{t}/overlap.csv" for t in tasks},
+        "retrieval": {t: f"{LTH}/{t}/retrieval.csv" for t in tasks},
+        "heads": {t: f"{LTH}/{t}/heads.csv" for t in tasks},
+        "sparsity": config["lth"]["sparsities"][0],
+        "sparsities": config["lth"]["sparsities"],
+        "method": config["lth"]["retrieval"]["method"],
+    }
+
+
+#: paper 003's figures and tables: name -> the spec roles they read; tables' caption files
+LTH_FIGURE_ROLES = {
+    "fig2": ["tickets"],
+    "fig3": ["overlap"],
+    "fig4": ["transfer"],
+    "fig6": ["transfer"],
+    "fig7": ["retrieval"],
+    "heads": ["heads"],
+}
+LTH_TABLE_ROLES = {
+    "table1": ["transfer"],
+    "winning": ["tickets"],
+    "overlap": ["overlap"],
+    "heads": ["heads"],
+}
+
+
+LTH_TABLE_CAPTIONS = {
+    "table1": "lth_table1",
+    "winning": "lth_winning",
+    "overlap": "lth_overlap",
+    "heads": "lth_heads_table",
+}
+
+
+def lth_figure_spec(name, roles):
+    """The spec of one figure or table: its roles, and for the overlap figure and table 1 the overlap sparsity."""
+    spec = lth_spec()
+    chosen = {role: spec[role] for role in roles} | {
+        key: spec[key] for key in ("sparsities", "method")
+    }
+    chosen["sparsity"] = (
+        config["lth"]["overlap_sparsity"]
+        if name in ("fig3", "table1", "overlap")
+        else spec["sparsity"]
+    )
+    return chosen
