@@ -16,6 +16,7 @@ if not workflow.overwrite_configfiles:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/lth_common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/model.smk"
 include: "workflow/rules/finetune.smk"
@@ -24,6 +25,8 @@ include: "workflow/rules/sft.smk"
 include: "workflow/rules/sketch.smk"
 include: "workflow/rules/influence.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/cluster.smk"
+include: "workflow/rules/lth.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -35,7 +38,16 @@ rule all:
     input:
         rules.shares_all.input,
         rules.examples_all.input,
-        [f"{R}/sketch_error/{t}.csv" for t in config["tasks"] if config["influence"]["exact_sample"] > 0],
+        [
+            f"{R}/sketch_error/{t}.csv"
+            for t in figure_tasks()
+            if config["influence"]["exact_sample"] > 0
+        ],
+        [
+            f"{R}/calibration/{t}.json"
+            for t in figure_tasks()
+            if len(config["masks"]["random_seeds"]) > 1
+        ],
         [f"{R}/figures/fig{n}.pdf" for n in drawable_figures()],
         f"{R}/tables/table1.csv",
         f"{R}/tables/table2.csv",

@@ -1,10 +1,29 @@
-"""The SLURM profile, end to end, on a real one-node SLURM cluster on loopback.
+"""The workflow through the SLURM profile, end to end, on a real one-node SLURM cluster on loopback.
 
 tests/slurm/cluster.sh starts munged, slurmctld and slurmd (installing Debian's
 packages if missing; needs root). The workflow runs from a copy of the repository
-through ``--profile profiles/slurm``; the test then asks SLURM itself (squeue,
-scontrol) that the jobs ran there. The cluster keeps no accounting database, so
-job status is read with squeue (``--slurm-status-command squeue``).
+through ``--profile profiles/slurm`` with the real executor plugin; the tests then
+ask SLURM itself (squeue, scontrol) what ran there. The cluster keeps no
+accounting database, so job status is read with squeue
+(``--slurm-status-command squeue``).
+
+The main run draws figure 4 of tests/config/tiny.yaml (two replicates), and the
+replicates' baseline shares, with ``sketch.shards: 2`` and ``compute.gpus: 1`` (the
+node has fake GPUs): 73 SLURM jobs, one per job of the DAG (no rule of the
+workflow is local), 48 of them sketch jobs. Its shares CSVs must be
+byte-identical to those of the local run of the same config with one shard (the
+``tiny_run`` fixture): sharded sketches and SLURM change nothing in the results.
+
+Measured on the 2-core development machine (shared with other work): the SLURM
+run of figure 4 takes 6.5 min with the machine otherwise nearly idle and 9 min
+beside another workflow run (load 4); the other tests of the module take about
+50 s, most of it the plugin's status-check back-off (the cuda test waits about
+20 s for it after its job fails). The node has 2 CPUs, so 2 jobs run at a time,
+and each job of about 9 s spends about 4 s starting Snakemake twice (in the batch
+script and again under srun) before its script, which then imports torch: 73 such
+jobs, not the computation, dominate. The ``tiny_run`` fixture (the local
+`snakemake all`, 138 jobs) adds about 9 to 12 min on the same machine when no
+other test ran it first.
 """
 
 from __future__ import annotations
@@ -18,22 +37,33 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from .workspace import REPO, copy_repo
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
-TINY = "tests/slurm/tiny.yaml"
-TARGET = "results/data/gettext-topic/train.parquet"
+TINY = "tests/config/tiny.yaml"
+OVERLAY = "slurm-overlay.yaml"  # written into the copy by the test
+TARGET = "results/figures/fig4.pdf"
+TASK = "gettext-topic"
+#: Per-replicate shares: own subnetworks after SFT (figure 4) and the full model (its baseline, also a target).
+SHARES = [f"results/shares/{TASK}/rep{r}/{name}" for r in (0, 1) for name in ("sft/own.csv", "full/full.csv")]
 
-# On top of the profile: read status with squeue (no slurmdbd here, so sacct has
-# nothing) and look early, keep the per-job SLURM logs to check them.
+# On top of the profile, for a one-node test cluster: read status with squeue (no
+# slurmdbd here, so sacct has nothing) and look early and often (the plugin waits
+# this long after a check that saw a job finish, 10 s more after each that saw none),
+# keep the per-job SLURM logs to check them.
 SLURM_ARGS = [
     "--slurm-status-command", "squeue",
-    "--slurm-init-seconds-before-status-checks", "2",
+    "--slurm-init-seconds-before-status-checks", "1",
+    "--seconds-between-status-checks", "1",
     "--slurm-keep-successful-logs",
 ]
+
+#: Rule -> whether it requests GPUs (resources: gpu=compute.gpus).
+GPU_RULES = {"finetune": True, "prune": True, "sft": True, "sketch": True, "sketch_shard": True, "influence": False}
 
 
 def _cluster(command: str, env=None, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -64,6 +94,8 @@ def slurm_env():
     # The jobs run `python -m snakemake` with this interpreter; its scripts must be on PATH.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.pop("SLURM_JOB_ID", None)
+    env.pop("LANGSPEC_SLURM_PARTITION", None)
+    env.pop("LANGSPEC_SLURM_ACCOUNT", None)
     try:
         yield env
     finally:
@@ -71,63 +103,158 @@ def slurm_env():
             _cluster("stop", timeout=120)
 
 
-def _snakemake(workdir: Path, env: dict, *args: str, timeout: float = 240) -> tuple[str, str]:
-    """Run snakemake through profiles/slurm; return (its output, the SLURM run id)."""
+def _snakemake(workdir: Path, env: dict, *args: str, timeout: float = 900, check: bool = True) -> tuple[int, str, str | None]:
+    """Run snakemake through profiles/slurm; return (exit code, its output, the SLURM run id)."""
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", *SLURM_ARGS, *args],
         cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout,
     )
     output = result.stdout + result.stderr
-    logs = "\n".join(
-        f"--- {log}\n{log.read_text(errors='replace')[-3000:]}"
-        for log in sorted((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))
-    )
-    assert result.returncode == 0, f"snakemake failed:\n{output[-6000:]}\n{logs}"
+    if check and result.returncode != 0:
+        logs = "\n".join(
+            f"--- {log}\n{log.read_text(errors='replace')[-3000:]}"
+            for log in sorted((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))[-6:]
+        )
+        pytest.fail(f"snakemake failed:\n{output[-6000:]}\n{logs}")
     run_id = re.search(r"SLURM run ID: (\S+)", output)
-    assert run_id, f"snakemake did not use the SLURM executor:\n{output[-3000:]}"
-    return output, run_id.group(1)
+    if check:
+        assert run_id, f"snakemake did not use the SLURM executor:\n{output[-3000:]}"
+    return result.returncode, output, run_id.group(1) if run_id else None
 
 
 def _slurm_jobs(env: dict, run_id: str) -> dict[str, dict[str, str]]:
-    """Jobs SLURM knows under the run id (the job name): id -> state, comment, workdir, TRES."""
+    """Jobs SLURM knows under the run id (the job name): id -> rule, state and scontrol's fields."""
     listed = subprocess.run(
-        ["squeue", "--states=all", "--noheader", "--name", run_id, "--format=%i|%T|%k"],
+        ["squeue", "--states=all", "--noheader", "--name", run_id, "--format=%i|%T"],
         env=env, capture_output=True, text=True, check=True,
     ).stdout
     jobs = {}
     for line in filter(None, listed.splitlines()):
-        job_id, state, comment = line.split("|", 2)
+        job_id, state = line.split("|", 1)
         shown = subprocess.run(
             ["scontrol", "show", "job", job_id], env=env, capture_output=True, text=True, check=True
         ).stdout
         fields = dict(re.findall(r"(\w[\w/:]*)=(\S*)", shown))
-        jobs[job_id] = {"state": state, "comment": comment, **fields}
+        # the plugin's comment: rule_<rule>[_wildcards_<values>]
+        rule = re.fullmatch(r"rule_(.+?)(?:_wildcards_.*)?", fields.get("Comment", ""))
+        jobs[job_id] = {"state": state, "rule": rule.group(1) if rule else "", **fields}
     return jobs
 
 
-def test_data_rule_runs_through_slurm(slurm_env, tmp_path):
-    workdir = copy_repo(tmp_path / "repo")
+def _rule_threads(workdir: Path, overlay: dict) -> dict[str, int]:
+    """Threads each checked rule asks for (workflow/rules/*.smk) under the tiny config and the overlay."""
+    compute = {"threads": 1, "train_threads": 1}  # the schema's defaults
+    for config in (yaml.safe_load((workdir / TINY).read_text()), overlay):
+        compute.update((config or {}).get("compute", {}))
+    return {rule: compute["train_threads" if rule in ("finetune", "sft") else "threads"] for rule in GPU_RULES}
+
+
+def _local_precisions() -> dict[str, str]:
+    """compute.precision and train_precision as `auto` resolves them for the local CPU run (compute.gpus 0).
+
+    With compute.gpus > 0, `auto` would choose the GPU precisions (tf32 training,
+    which needs CUDA); the node's GPU is fake, so the SLURM run pins the CPU ones.
+    """
+    from langspec.precision import cpu_has_native_bfloat16
+
+    return {"precision": "bfloat16" if cpu_has_native_bfloat16() else "float32", "train_precision": "float32"}
+
+
+@pytest.fixture(scope="module")
+def pipeline(slurm_env, tiny_run, tmp_path_factory):
+    """The tiny config up to figure 4 through SLURM, sharded sketches, one (fake) GPU per GPU job."""
+    workdir = copy_repo(tmp_path_factory.mktemp("slurm") / "repo")
+    overlay = {"sketch": {"shards": 2}, "compute": {"gpus": 1, **_local_precisions()}}
+    (workdir / OVERLAY).write_text(yaml.safe_dump(overlay))
     started = time.monotonic()
-    output, run_id = _snakemake(workdir, slurm_env, TARGET, "--configfile", TINY)
-    print(f"workflow through SLURM in {time.monotonic() - started:.1f}s")
+    targets = [TARGET, *(name for name in SHARES if "/full/" in name)]
+    _, output, run_id = _snakemake(workdir, slurm_env, *targets, "--configfile", TINY, OVERLAY)
+    print(f"figure 4 of the tiny config through SLURM in {time.monotonic() - started:.0f}s")
+    return {"workdir": workdir, "output": output, "run_id": run_id, "overlay": overlay, "local": tiny_run}
 
-    import pandas as pd
 
-    frame = pd.read_parquet(workdir / TARGET)
-    assert {"uid", "lang", "text_a", "text_b", "label"} <= set(frame.columns)
-    assert len(frame) > 0
+def test_figure4_through_slurm_has_the_shares_of_the_local_run(pipeline):
+    """Byte-identical shares: SLURM jobs with 2 sketch shards and one unsharded local run give the same files."""
+    workdir, local = pipeline["workdir"], pipeline["local"]
+    assert (workdir / TARGET).stat().st_size > 0
+    shares = sorted(str(p.relative_to(workdir)) for p in (workdir / "results" / "shares").rglob("*.csv"))
+    assert set(SHARES) <= set(shares), shares
+    # the sharded run did shard: two training sketch files per checkpoint
+    sketches = workdir / "results" / "sketches" / TASK / "rep0" / "sft" / "de" / "epoch1"
+    assert sorted(p.name for p in sketches.iterdir()) == ["test.h5", "train.shard0.h5", "train.shard1.h5"]
+    for name in shares:
+        assert (local / name).exists(), f"the local run has no {name}"
+        assert (workdir / name).read_bytes() == (local / name).read_bytes(), f"{name} differs from the local run's"
 
+
+def test_every_job_ran_as_a_slurm_job_with_its_cpus_and_gpus(pipeline, slurm_env):
+    workdir, output, run_id = pipeline["workdir"], pipeline["output"], pipeline["run_id"]
     jobs = _slurm_jobs(slurm_env, run_id)
-    data_jobs = {i: job for i, job in jobs.items() if job["comment"].startswith("rule_data")}
-    assert data_jobs, f"no SLURM job of rule data under run {run_id}: {jobs}\n{output[-3000:]}"
-    for job_id, job in data_jobs.items():
+    submitted = len(re.findall(r"Job \d+ has been submitted with SLURM jobid", output))
+    assert len(jobs) == submitted > 0, f"SLURM knows {len(jobs)} jobs of run {run_id}, Snakemake submitted {submitted}"
+    stats = re.search(r"Job stats:\n.*?\n-+ +-+\n(.*?)\ntotal +(\d+)", output, re.S)
+    assert stats and int(stats.group(2)) == len(jobs), "every job of the DAG is a SLURM job"
+    by_rule: dict[str, list[dict]] = {}
+    for job in jobs.values():
+        by_rule.setdefault(job["rule"], []).append(job)
+    assert set(GPU_RULES) <= set(by_rule), sorted(by_rule)
+    threads = _rule_threads(workdir, pipeline["overlay"])
+    for job in jobs.values():
         assert job["state"] == "COMPLETED", job
         assert job["WorkDir"] == str(workdir), job
         assert job["Partition"] == "debug", job
-        assert "gres:gpu" not in job.get("TresPerJob", ""), "compute.gpus: 0 must not request GPUs"
-        # the plugin's per-job log, written by SLURM's --output
-        logs = list((workdir / ".snakemake" / "slurm_logs" / "rule_data").rglob(f"{job_id}.log"))
-        assert logs, f"no SLURM log for job {job_id}"
+    for rule, gpu in GPU_RULES.items():
+        for job in by_rule[rule]:
+            assert job["NumCPUs"] == str(threads[rule]), f"{rule}: threads must become --cpus-per-task: {job}"
+            tres = job.get("TresPerJob", "")
+            assert (tres == "gres:gpu:1") if gpu else ("gpu" not in tres), f"{rule}: {tres!r}"
+    # one sketch job per (replicate, regime, mask, checkpoint) and one more per further shard
+    assert len(by_rule["sketch"]) == len(by_rule["sketch_shard"]) == 24, {r: len(j) for r, j in by_rule.items()}
+    assert len(by_rule["finetune"]) == len(by_rule["sft"]) == 2  # one per replicate
+    # SLURM's own log of a job, where the plugin asked for it (sbatch --output)
+    job_id, job = next(iter(jobs.items()))
+    assert list((workdir / ".snakemake" / "slurm_logs" / f"rule_{job['rule']}").rglob(f"{job_id}.log"))
+
+
+def test_a_partition_the_cluster_lacks_fails_before_any_job(pipeline, slurm_env):
+    workdir = pipeline["workdir"]
+    figure = workdir / TARGET
+    before = figure.stat().st_mtime_ns
+    env = {**slurm_env, "LANGSPEC_SLURM_PARTITION": "nosuch"}
+    code, output, run_id = _snakemake(
+        workdir, env, TARGET, "--forcerun", "fig4", "--configfile", TINY, OVERLAY, check=False, timeout=120
+    )
+    assert code != 0
+    line = ("SLURM partition 'nosuch' does not exist on this SLURM cluster (sinfo lists: debug); "
+            "set slurm_partition (LANGSPEC_SLURM_PARTITION for profiles/slurm) to one of them")
+    assert line in output.splitlines(), output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    assert run_id and not _slurm_jobs(slurm_env, run_id), "no job may be submitted"
+    assert figure.stat().st_mtime_ns == before, "the forced job's output must not be touched"
+
+
+def test_cuda_on_a_node_without_a_gpu_is_one_line_from_the_job(pipeline, slurm_env):
+    """compute.device: cuda where torch sees no GPU: the SLURM job fails with one line naming the value.
+
+    Runs last: the changed device reruns (and so first deletes) replicate 0's full fine-tune.
+    """
+    workdir = pipeline["workdir"]
+    (workdir / "cuda.yaml").write_text(yaml.safe_dump({"compute": {"device": "cuda"}}))
+    code, output, run_id = _snakemake(
+        workdir, slurm_env, f"results/models/{TASK}/rep0/full", "--configfile", TINY, OVERLAY, "cuda.yaml",
+        check=False, timeout=300,
+    )
+    assert code != 0
+    line = "langspec: error: compute.device is 'cuda' but no GPU is visible on this node (torch.cuda.is_available() is False)"
+    jobs = _slurm_jobs(slurm_env, run_id)
+    assert [job["rule"] for job in jobs.values()] == ["finetune"], jobs
+    (job_id, job), = jobs.items()
+    assert job["state"] == "FAILED", job
+    # the job's rule log holds that one line and no traceback, and Snakemake shows it (show-failed-logs)
+    log = (workdir / f"results/logs/models/{TASK}/rep0/full.log").read_text()
+    assert line in log.splitlines() and "Traceback" not in log, log[-2000:]
+    assert line in output.splitlines(), output[-4000:]
+    assert "Traceback" not in output, output[-4000:]
 
 
 def test_gpu_resource_becomes_slurm_gpus(slurm_env, tmp_path):
@@ -159,13 +286,13 @@ def test_gpu_resource_becomes_slurm_gpus(slurm_env, tmp_path):
     # compute.gpus from a config file, as users set it (a --config value with spaces
     # reaches the cluster job's command line unquoted and arrives there as a string)
     (workdir / "gpus.yaml").write_text("compute: {gpus: 1}\n")
-    _, run_id = _snakemake(workdir, slurm_env, "all", "--configfile", "gpus.yaml")
+    _, _, run_id = _snakemake(workdir, slurm_env, "all", "--configfile", "gpus.yaml")
     jobs = _slurm_jobs(slurm_env, run_id)
-    by_rule = {job["comment"]: job for job in jobs.values()}
-    assert set(by_rule) == {"rule_gpu", "rule_cpu"}, jobs
-    assert by_rule["rule_gpu"]["TresPerJob"] == "gres:gpu:1", by_rule["rule_gpu"]
-    assert by_rule["rule_gpu"]["NumCPUs"] == str(threads), "threads must become --cpus-per-task"
-    assert "gpu" not in by_rule["rule_cpu"].get("TresPerJob", ""), by_rule["rule_cpu"]
+    by_rule = {job["rule"]: job for job in jobs.values()}
+    assert set(by_rule) == {"gpu", "cpu"}, jobs
+    assert by_rule["gpu"]["TresPerJob"] == "gres:gpu:1", by_rule["gpu"]
+    assert by_rule["gpu"]["NumCPUs"] == str(threads), "threads must become --cpus-per-task"
+    assert "gpu" not in by_rule["cpu"].get("TresPerJob", ""), by_rule["cpu"]
     for job in jobs.values():
         assert job["state"] == "COMPLETED", job
     assert (workdir / "gpu.txt").read_text().strip() in jobs

@@ -263,3 +263,92 @@ def test_lottery_ticket_pictures(lth_run, name):
         assert count_cells(png) == 4 * 3
     elif name in LTH_PICTURES:
         assert count_panels(png) == LTH_PICTURES[name]
+
+
+# -- reliability: bad values keep the outputs, damaged files are refused, a killed run resumes ------
+
+
+def _fingerprint(run) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of the outputs a bad run must not touch."""
+    paths = [*(run / R / "data" / TASK / "rep0").glob("*"), *(run / R / "models" / TASK / "rep0" / "init").glob("*"),
+             *(run / R / "sketches" / TASK / "rep0" / "full" / "full" / "epoch1").glob("*")]
+    assert paths
+    return {str(p): (p.stat().st_mtime_ns, p.stat().st_size) for p in paths}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"tasks": {TASK: {"size": {"train": 100000, "dev": 24, "test": 24}}}}, "config key 'tasks.gettext-topic.size.train' is 100000, but only"),
+        ({"model": {"name": "no-such-org/no-such-model", "layers": 2}}, "config key 'model.name' is 'no-such-org/no-such-model'"),
+        ({"sketch": {"dim": 20, "batch_size": 8}}, "config key 'sketch.dim' is 20, not a square"),
+    ],
+)
+def test_a_bad_value_fails_before_any_job_and_keeps_every_output(run, change, message):
+    config = yaml.safe_load((run / CONFIG).read_text())
+    for section, values in change.items():
+        if section == "tasks":
+            config["tasks"][TASK].update(values[TASK])
+        else:
+            config[section] = {**config.get(section, {}), **values}
+    (run / "bad.yaml").write_text(yaml.safe_dump(config))
+    before = _fingerprint(run)
+    result = snakemake(run, "all", "--cores", "2", "--configfile", "bad.yaml", timeout=300)
+    assert result.returncode != 0 and message in result.stdout + result.stderr, (result.stdout + result.stderr)[-2000:]
+    assert _fingerprint(run) == before, "a failed run changed earlier outputs"
+    assert _jobs(run, "--configfile", CONFIG) == {}, "reverting the config reruns nothing"
+
+
+def test_a_damaged_sketch_file_fails_its_reader_in_one_line(run):
+    sketch = run / R / "sketches" / TASK / "rep0" / "full" / "full" / "epoch1" / "train.h5"
+    target = f"{R}/influence/{TASK}/rep0/full/full.h5"
+    saved = {path: path.read_bytes() for path in (sketch, run / target)}
+    raw = bytearray(saved[sketch])
+    middle = len(raw) // 2
+    raw[middle:middle + 20000] = np.random.default_rng(0).integers(0, 256, 20000, dtype=np.uint8).tobytes()
+    sketch.write_bytes(bytes(raw))
+    try:
+        result = snakemake(run, target, "--cores", "1", "--forcerun", "influence", "--configfile", CONFIG, timeout=300)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0
+        assert re.search(rf"langspec: error: sketch file \S*{sketch.relative_to(run)} (is corrupted|cannot be read)", output), output[-2000:]
+        log = (run / R / "logs" / "influence" / TASK / "rep0" / "full" / "full.log").read_text()
+        assert "is corrupted" in log or "cannot be read" in log
+    finally:
+        for path, content in saved.items():
+            path.write_bytes(content)
+        snakemake(run, target, "--cores", "1", "--touch", "--configfile", CONFIG, timeout=120)
+
+
+def test_a_killed_run_resumes_with_the_plain_command_and_gives_the_same_files(run, tmp_path):
+    """SIGKILL (the whole process group) during a training job, then during a sketch job; rerun unchanged."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .workspace import copy_repo
+
+    workdir = copy_repo(tmp_path / "killed")
+    target = f"{R}/shares/{TASK}/rep0/sft/own.csv"
+    command = [sys.executable, "-m", "snakemake", "--cores", "2", target, "--configfile", CONFIG]
+
+    def run_until(glob: str) -> None:
+        process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 600
+        while not list(workdir.glob(glob)):
+            assert process.poll() is None, "the run ended before the job to kill started"
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        time.sleep(1.0)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    run_until(f"{R}/models/{TASK}/rep0/.full.*.tmp")  # the full fine-tune is being written
+    run_until(f"{R}/sketches/{TASK}/rep0/sft/.*.tmp")  # a sketch job under an SFT mask is being written
+    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert (workdir / target).read_bytes() == (run / target).read_bytes(), "resumed results differ from an uninterrupted run"
+    leftovers = [p for p in (workdir / R).rglob(".*") if ".tmp" in p.name or p.name.endswith(".old")]
+    assert not leftovers, leftovers

@@ -16,8 +16,10 @@
 # NodeAddr=127.0.0.1, CommunicationParameters=NoCtldInAddrAny,NoInAddrAny).
 # No cgroups (proctrack/linuxproc, task/none), no slurmdbd: job status is read with
 # squeue, which keeps finished jobs for MinJobAge seconds. The node has the machine's
-# real CPUs and memory, and $LANGSPEC_SLURM_GPUS (default 1) fake GPUs so that jobs
-# asking for --gpus=N can be scheduled (nothing uses them; 0 for none).
+# real CPUs and memory, and $LANGSPEC_SLURM_GPUS fake GPUs so that jobs asking for
+# --gpus=N can be scheduled (nothing uses them; 0 for none). The default is one per
+# CPU, so that GPU jobs run as many side by side as CPU jobs do (with one, every GPU
+# job of the workflow would wait for the previous one).
 set -euo pipefail
 
 D=${LANGSPEC_SLURM_DIR:-/tmp/langspec-slurm}
@@ -27,7 +29,7 @@ CLUSTER=langspec-test
 NODE=localhost
 PARTITION=debug
 TIMEOUT=${LANGSPEC_SLURM_TIMEOUT:-60}
-GPUS=${LANGSPEC_SLURM_GPUS:-1}  # fake GPUs the node advertises (see write_config)
+GPUS=${LANGSPEC_SLURM_GPUS:-$(nproc)}  # fake GPUs the node advertises (see write_config)
 CONF=$D/slurm.conf
 ETC_CONF=/etc/slurm/slurm.conf
 export SLURM_CONF=$CONF
@@ -71,7 +73,7 @@ node_state() {
     sinfo -h -N -n "$NODE" -o '%T' 2>/dev/null | head -1 || true
 }
 
-write_config() {
+slurm_conf() {  # print the cluster's slurm.conf
     # The node as slurmd measures it (CPUs, sockets/cores/threads, RealMemory), so that
     # it is never drained for a mismatch; nproc and /proc/meminfo if slurmd -C fails.
     local hw
@@ -82,7 +84,7 @@ write_config() {
     esac
     local gres=""
     [ "$GPUS" -gt 0 ] && gres="Gres=gpu:$GPUS"
-    cat > "$CONF" <<EOF
+    cat <<EOF
 # Written by tests/slurm/cluster.sh: a one-node test cluster on loopback.
 ClusterName=$CLUSTER
 SlurmctldHost=localhost(127.0.0.1)
@@ -112,7 +114,7 @@ JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
 JobCompLoc=$D/log/jobcomp.log
-MinJobAge=600
+MinJobAge=3600
 MpiDefault=none
 SwitchType=switch/none
 SchedulerType=sched/backfill
@@ -127,6 +129,10 @@ GresTypes=gpu
 NodeName=$NODE NodeAddr=127.0.0.1 NodeHostname=$NODE ${hw}$gres State=UNKNOWN
 PartitionName=$PARTITION Nodes=$NODE Default=YES MaxTime=INFINITE State=UP
 EOF
+}
+
+write_config() {
+    slurm_conf > "$CONF"
     : > "$D/plugstack.conf"
     # Fake GPUs (plain files standing in for device files; Slurm drops file-less GPUs):
     # jobs that request --gpus=N get scheduled here, so the profile's GPU mapping can
@@ -176,8 +182,12 @@ cmd_start() {
     if pid_alive "$D/run/munged.pid" && pid_alive "$D/run/slurmctld.pid" && pid_alive "$D/run/slurmd.pid"; then
         case "$(node_state)" in
             idle|mixed|allocated|completing)
-                log "already running (node $NODE $(node_state)); SLURM_CONF=$CONF"
-                return 0 ;;
+                # the configuration this script writes now (GPUs, MinJobAge, ...), else restart
+                if [ "$(slurm_conf)" = "$(cat "$CONF" 2>/dev/null)" ]; then
+                    log "already running (node $NODE $(node_state)); SLURM_CONF=$CONF"
+                    return 0
+                fi
+                log "running with another configuration: restarting" ;;
         esac
     fi
     cmd_stop >/dev/null 2>&1 || true
