@@ -157,8 +157,7 @@ def three_languages(data: dict, langs=("en", "de", "fr")) -> dict:
 
 
 DATA = inputs({t: t for t in TASKS})
-VARIANTS = {"two tasks": DATA, "long names": inputs(LONG), "one long task": inputs(LONG, ["pawsx"]),
-            "tiny": three_languages(inputs({"pawsx": "gettext-topic"}, ["pawsx"]))}
+VARIANTS = {"two tasks": DATA, "long names": inputs(LONG), "tiny": three_languages(inputs({"pawsx": "gettext-topic"}, ["pawsx"]))}
 
 # name -> (drawing from inputs, panels, heatmap cells or None for figures without heatmaps)
 FIGURES: dict[str, tuple[Callable[[dict], Figure], int, int | None]] = {
@@ -363,7 +362,7 @@ def test_legend_line_counts_replicates_of_the_cells_with_a_value():
 # -- nothing cut at the canvas edge -------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", ["two tasks", "long names", "one long task", "tiny"])
+@pytest.mark.parametrize("variant", ["two tasks", "long names", "tiny"])
 @pytest.mark.parametrize("name", list(FIGURES))
 def test_no_text_is_cut_at_the_canvas_edge(name, variant, drawn):
     fig, _ = drawn(name, variant)

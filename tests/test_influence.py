@@ -170,3 +170,36 @@ def test_comparison_uses_examples_both_models_get_right():
     assert (row.share_pct, row.baseline_pct, row.change_pct, row.n_test) == (100.0, 0.0, 100.0, 1)
     per_epoch = epoch_shares(condition, LANGS)
     assert set(per_epoch.epoch) == {1} and per_epoch.accuracy.notna().all()
+
+
+def test_sharded_training_sketches_give_bit_identical_influence(tmp_path):
+    """The same top-k, scores and order whether each checkpoint's training sketches are one file or shards."""
+    from langspec.shards import shard_rows
+
+    train, test = _encoded(40, 3), _encoded(6, 4)  # batches of 2: windows of 16, so 3 windows
+    files = {"one": {"train": [], "test": []}, "three": {"train": [], "test": []}}
+    for epoch in (1, 2):
+        model = tiny_classifier("bert", seed=epoch)
+        attrs = {"checkpoint": f"ckpt/epoch{epoch}", "mask": "full"}
+        sketcher = Sketcher(model, 16, ["*"], seed=0)
+        for layout in files:
+            test_path = tmp_path / f"{layout}-e{epoch}-test.h5"
+            write_sketches(test_path, sketcher, test, 2, {**attrs, "split": "test"})
+            files[layout]["test"].append(test_path)
+        write_sketches(tmp_path / f"one-e{epoch}-train.h5", sketcher, train, 2, {**attrs, "split": "train"})
+        files["one"]["train"].append([tmp_path / f"one-e{epoch}-train.h5"])
+        shards = []
+        for shard in range(3):
+            path = tmp_path / f"three-e{epoch}-train.shard{shard}.h5"
+            write_sketches(path, sketcher, train, 2, {**attrs, "split": "train", "shard": shard, "shards": 3},
+                           rows=shard_rows(len(train), 2, 3, shard))
+            shards.append(path)
+        files["three"]["train"].append(shards)
+    results = {
+        layout: tracin({"full": f["test"]}, {"full": f["train"]}, {"de": "full", "en": "full"}, k=7, block_size=9, per_checkpoint=True)
+        for layout, f in files.items()
+    }
+    for name in ("pos_idx", "pos_score", "neg_idx", "neg_score", "correct"):
+        assert np.array_equal(getattr(results["one"], name), getattr(results["three"], name)), name
+    for name, values in results["one"].epoch.items():
+        assert np.array_equal(values, results["three"].epoch[name]), name

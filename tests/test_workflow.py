@@ -321,7 +321,7 @@ def test_a_damaged_sketch_file_fails_its_reader_in_one_line(run):
 
 
 def test_a_killed_run_resumes_with_the_plain_command_and_gives_the_same_files(run, tmp_path):
-    """SIGKILL (the whole process group) during a training job, then during a sketch job; rerun unchanged."""
+    """SIGKILL (the whole process group) during the training job, then during the sketch job; rerun unchanged."""
     import os
     import signal
     import subprocess
@@ -331,22 +331,23 @@ def test_a_killed_run_resumes_with_the_plain_command_and_gives_the_same_files(ru
     from .workspace import copy_repo
 
     workdir = copy_repo(tmp_path / "killed")
-    target = f"{R}/shares/{TASK}/rep0/sft/own.csv"
+    target = f"{R}/shares/{TASK}/rep0/full/full.csv"
     command = [sys.executable, "-m", "snakemake", "--cores", "2", target, "--configfile", CONFIG]
 
     def run_until(glob: str) -> None:
         process = subprocess.Popen(command, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 600
         while not list(workdir.glob(glob)):
-            assert process.poll() is None, "the run ended before the job to kill started"
+            assert process.poll() is None, f"the run ended before {glob} appeared"
             assert time.monotonic() < deadline
-            time.sleep(0.2)
-        time.sleep(1.0)
+            time.sleep(0.1)
+        time.sleep(0.5)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
+        assert list(workdir.glob(glob)), "the killed job left its temporary output"
 
     run_until(f"{R}/models/{TASK}/rep0/.full.*.tmp")  # the full fine-tune is being written
-    run_until(f"{R}/sketches/{TASK}/rep0/sft/.*.tmp")  # a sketch job under an SFT mask is being written
+    run_until(f"{R}/sketches/{TASK}/rep0/full/.full.*.tmp")  # its sketches are being written
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
     assert (workdir / target).read_bytes() == (run / target).read_bytes(), "resumed results differ from an uninterrupted run"
