@@ -43,7 +43,8 @@ def training(args: argparse.Namespace, mode: str, precision: str = "float32") ->
     masks = None
     if mode != "full":
         gates = HeadGates(model)
-        masks = {lang: read_mask(f"{args.results}/masks/{args.task}/rep0/{lang}.json", gates.layout.shape)["mask"] for lang in data.languages}
+        masks = {lang: torch.as_tensor(read_mask(f"{args.results}/masks/{args.task}/rep0/{lang}.json", gates.layout.shape)["mask"])
+                 for lang in data.languages}
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
     plan = (mixed_batches if masks is None else language_batches)(data, args.batch_size, np.random.default_rng(0), True)
     plan = plan[: args.steps + 2]

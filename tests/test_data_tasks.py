@@ -51,7 +51,7 @@ def test_unknown_source_is_named():
     spec = task_spec("xnli") | {"source": "wikipedia"}
     with pytest.raises(
         LangspecError,
-        match="task 'w': unknown source 'wikipedia'; choose one of gettext-topic, xnli, pawsx, marc, local",
+        match="task 'w': unknown source 'wikipedia'; choose one of gettext-topic, xnli, xnli3, pawsx, marc, local",
     ):
         build("w", spec, ["en", "de"], 0)
 

@@ -18,7 +18,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from matplotlib.figure import Figure
 from matplotlib.image import imsave
 
@@ -565,7 +564,7 @@ def test_draw_reads_the_spec_files(tmp_path):
             paths = {}
             for lang, mask in replicate.items():
                 paths[lang] = str(tmp_path / f"{task}-{r}-{lang}.json")
-                save_mask(paths[lang], torch.as_tensor(mask), lang, "pruned")
+                save_mask(paths[lang], mask, lang, "pruned")
             masks[task].append(paths)
     replicate_tables = {}
     for task, reps in DATA["reps"].items():

@@ -10,10 +10,11 @@ import torch.nn.functional as F
 from langspec.encode import Encoded
 from langspec.errors import LangspecError
 from langspec.gates import HeadGates
-from langspec.influence import Influence, read_influence, tracin, write_influence
+from langspec.influence import Influence, read_influence, write_influence
 from langspec.shares import compare, epoch_shares, matrix, shares
 from langspec.sketch import Sketcher
 from langspec.sketchfile import read_sketches, write_sketches
+from langspec.tracin import tracin
 
 from .conftest import random_batch, tiny_classifier
 

@@ -58,6 +58,22 @@ def test_warnings_reach_the_console_and_the_log(tmp_path):
     assert "cells of de have" in log and "quiet detail" in log
 
 
+def test_a_step_with_torch_gets_its_threads_and_a_step_without_never_loads_torch(tmp_path):
+    code = "\n".join([
+        "import sys",
+        "from langspec.jobs import run",
+        "if sys.argv[1] == 'torch':",
+        "    import torch",
+        "def main():",
+        "    print('torch threads', sys.modules['torch'].get_num_threads() if 'torch' in sys.modules else None)",
+        f"run({str(tmp_path / 'job.log')!r}, main, threads=1)",
+    ])
+    for kind, expected in (("torch", "torch threads 1"), ("light", "torch threads None")):
+        result = subprocess.run([sys.executable, "-c", code, kind], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert expected in (tmp_path / "job.log").read_text()
+
+
 def test_stale_temporaries_of_a_killed_write_are_removed_by_the_next_write(tmp_path):
     (tmp_path / ".out.json.abc123.tmp.json").write_text("half")
     (tmp_path / ".model.xyz.tmp").mkdir()

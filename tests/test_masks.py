@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -13,7 +14,7 @@ from langspec.masks import composed, cosine, read_mask, save_mask, shuffled
 
 
 def _mask(seed=0, shape=(6, 12), keep=0.6):
-    return (torch.rand(shape, generator=torch.Generator().manual_seed(seed)) < keep).float()
+    return (np.random.default_rng(seed).random(shape) < keep).astype(np.float32)
 
 
 def test_mask_file_round_trip_follows_the_contract(tmp_path):
@@ -24,23 +25,33 @@ def test_mask_file_round_trip_follows_the_contract(tmp_path):
     assert set(body) >= {"mask", "lang", "kind", "seed", "trajectory"}
     assert len(body["mask"]) == 6 and all(len(row) == 12 for row in body["mask"])
     assert body["heads_disabled"] == int((mask == 0).sum())
-    assert torch.equal(read_mask(tmp_path / "de.json", (6, 12))["mask"], mask)
+    read = read_mask(tmp_path / "de.json", (6, 12))["mask"]
+    assert read.dtype == np.float32 and np.array_equal(read, mask)
+
+
+def test_a_tensor_mask_is_saved_as_its_array_and_read_back_for_a_model(tmp_path):
+    """prune saves the torch mask it computed; gates and subnetworks take the numpy mask read back."""
+    save_mask(tmp_path / "tensor.json", torch.from_numpy(_mask()), "de", "pruned")
+    save_mask(tmp_path / "array.json", _mask(), "de", "pruned")
+    assert (tmp_path / "tensor.json").read_text() == (tmp_path / "array.json").read_text()
+    assert torch.equal(torch.as_tensor(read_mask(tmp_path / "tensor.json")["mask"]), torch.from_numpy(_mask()))
 
 
 def test_random_masks_keep_the_sparsity_and_differ_by_seed():
     mask = _mask()
     one, two = shuffled(mask, 1), shuffled(mask, 2)
     assert one.sum() == mask.sum() == two.sum()
-    assert not torch.equal(one, two)
-    assert torch.equal(one, shuffled(mask, 1))
+    assert not np.array_equal(one, two)
+    assert np.array_equal(one, shuffled(mask, 1)) and one.shape == mask.shape
 
 
 def test_union_and_intersection():
     a, b = _mask(0), _mask(1)
     union, inter = composed(a, b, "union"), composed(a, b, "intersection")
-    assert torch.equal(union, ((a + b) > 0).float())
-    assert torch.equal(inter, a * b)
+    assert np.array_equal(union, ((a + b) > 0).astype(np.float32))
+    assert np.array_equal(inter, a * b)
     assert cosine(a, a) == pytest.approx(1.0)
+    assert cosine(a, b) == pytest.approx(float((a * b).sum() / np.sqrt(a.sum() * b.sum())))
     with pytest.raises(LangspecError, match="'xor'"):
         composed(a, b, "xor")
 

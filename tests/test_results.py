@@ -8,7 +8,6 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from langspec import results
 from langspec.browser import COLUMNS
@@ -38,7 +37,7 @@ def root(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(path, index=False, float_format="%.4f")
         tables.append(pd.read_csv(path))
-        save_mask(root / "masks" / TASK / f"rep{r}" / "de.json", torch.tensor([[1, 0, 1], [1, 1, 0]]), "de", "pruned", seed=r,
+        save_mask(root / "masks" / TASK / f"rep{r}" / "de.json", np.array([[1, 0, 1], [1, 1, 0]]), "de", "pruned", seed=r,
                   trajectory=[{"heads_kept": 4, "metric": 0.9, "ratio": 0.97}])
     aggregated = root / "shares" / TASK / "sft" / "own.csv"
     aggregated.parent.mkdir(parents=True)

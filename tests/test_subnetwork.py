@@ -40,6 +40,22 @@ def test_head_subnetworks_train_exactly_as_the_masks_shorthand(setup, strict):
         train(one, tokenizer, data, data, HP, None, masks=_masks(), subnetworks=subnetworks)
 
 
+def test_numpy_head_masks_as_read_from_mask_files_work_exactly_as_tensors(setup):
+    tokenizer, data = setup
+    one, two = _model(tokenizer), _model(tokenizer)
+    arrays = {lang: mask.numpy() for lang, mask in _masks().items()}  # langspec.masks.read_mask gives float32 arrays
+    history_one = train(one, tokenizer, data, data, HP, None, masks=_masks())
+    history_two = train(two, tokenizer, data, data, HP, None, masks=arrays)
+    assert all(torch.equal(a, b) for a, b in zip(one.state_dict().values(), two.state_dict().values()))
+    assert history_one[-1]["dev_subnetwork"] == history_two[-1]["dev_subnetwork"]
+    gates = HeadGates(one)
+    by_tensors, by_arrays = predict(one, data, 16, gates=gates, masks=_masks()), predict(one, data, 16, gates=gates, masks=arrays)
+    assert all(np.array_equal(a, b) for a, b in zip(by_tensors, by_arrays))
+    gates.set(arrays["aa"])
+    assert torch.equal(gates.values.detach().cpu(), _masks()["aa"])
+    gates.remove()
+
+
 def test_predict_under_head_or_weight_subnetworks(setup):
     tokenizer, data = setup
     model = _model(tokenizer)

@@ -46,6 +46,8 @@ def test_jaccard_on_constructed_masks_equals_the_hand_computed_value():
     assert average_overlap({"de": a, "fr": b, "en": a}) == pytest.approx((0.3 + 1.0 + 0.3) / 3)
     with pytest.raises(LangspecError, match="different weights"):
         jaccard(a, {Q: a[Q]})
+    arrays = [{name: mask.numpy() for name, mask in m.items()} for m in (a, b)]  # as read from files for the tables
+    assert layer_jaccard(*arrays) == layer_jaccard(a, b) and jaccard(*arrays) == jaccard(a, b)
 
 
 def test_jaccard_of_independent_half_masks_is_one_third():

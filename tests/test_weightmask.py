@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from langspec.errors import LangspecError
+from langspec.jaccard import layer_of
 from langspec.weightfile import read_trajectory, read_weight_mask, save_weight_mask, write_trajectory
 from langspec.weightmask import (
     WeightSubnetworks,
@@ -16,7 +17,6 @@ from langspec.weightmask import (
     check_fits,
     count,
     full_mask,
-    layer_of,
     magnitude_prune,
     prunable_shapes,
     prunable_weights,
@@ -132,6 +132,8 @@ def test_weight_mask_file_round_trip_is_bit_packed(tmp_path):
     assert body["round"] == 3 and body["metric"] == 0.81 and body["sparsity"] == pytest.approx(0.3, abs=1e-4)
     assert set(body["mask"]) == set(mask) and all(torch.equal(body["mask"][n], mask[n]) for n in mask)
     check_fits(body["mask"], model)
+    arrays = read_weight_mask(path, shapes, device=None)["mask"]  # for analysis: numpy, no torch
+    assert all(isinstance(arrays[n], np.ndarray) and arrays[n].dtype == bool and np.array_equal(arrays[n], mask[n].numpy()) for n in mask)
     assert [p.name for p in path.parent.iterdir()] == ["round3.npz"], "no temporary file is left behind"
     write_trajectory(path.parent, [{"round": 1, "sparsity": 0.1, "metric": 0.9}])
     assert read_trajectory(path.parent)[0]["metric"] == 0.9

@@ -6,12 +6,14 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import torch
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from .errors import LangspecError
+
+if TYPE_CHECKING:
+    import torch
 
 
 def epoch_path(regime_dir: str | os.PathLike, epoch: int) -> Path:
@@ -26,8 +28,12 @@ def load_classifier(path: str | os.PathLike, device: torch.device | str = "cpu")
     """(model in eval mode on ``device``, tokenizer) from a save_pretrained directory.
 
     Any failure to load (missing or corrupted files, a garbage weights file) and
-    non-finite weights are one line naming the directory.
+    non-finite weights are one line naming the directory. torch and transformers
+    are imported here, so that reading data and metrics does not load them.
     """
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
         model = AutoModelForSequenceClassification.from_pretrained(path)

@@ -19,7 +19,7 @@ def predict(
     data: Encoded,
     batch_size: int,
     gates: HeadGates | None = None,
-    masks: Mapping[str, torch.Tensor] | None = None,
+    masks: Mapping[str, torch.Tensor | np.ndarray] | None = None,
     rows: np.ndarray | None = None,
     subnetworks: Subnetworks | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:

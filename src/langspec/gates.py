@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Iterator
 from functools import partial
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -39,8 +40,8 @@ class HeadGates:
         ]
 
     # -- state -------------------------------------------------------------
-    def set(self, mask: torch.Tensor | list) -> None:
-        """Set the gates from a [layers, heads] 0/1 (or real-valued) mask."""
+    def set(self, mask: torch.Tensor | np.ndarray | list) -> None:
+        """Set the gates from a [layers, heads] 0/1 (or real-valued) mask: a tensor, a numpy array (a mask file's) or a list."""
         mask = torch.as_tensor(mask, dtype=self.values.dtype)
         if tuple(mask.shape) != self.layout.shape:
             raise LangspecError(

@@ -3,22 +3,39 @@
 J(m_i, m_j) = |m_i ∩ m_j| / |m_i ∪ m_j| over the kept (True) weights. A layer
 pools its six prunable matrices (query, key, value, attention output,
 intermediate, output); the pooler, where there is one, is a layer of its own
-(``"pooler"``). Two independent random masks that each keep a fraction q = 1 − s
+(``"pooler"``). Masks are numpy bool arrays (as ``langspec.weightfile`` reads them
+with ``device=None``) or CPU tensors. Two independent random masks that each keep a fraction q = 1 − s
 have expected Jaccard q² / (2q − q²) = q / (2 − q): 1/3 at s = 50%.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
-import torch
 
 from .errors import LangspecError
-from .weightmask import layer_of
 
-Mask = Mapping[str, torch.Tensor]
+if TYPE_CHECKING:
+    import torch
+
+Mask = Mapping[str, "np.ndarray | torch.Tensor"]
+
+_LAYER = re.compile(r"\.layer\.(\d+)\.")
+
+
+def layer_of(name: str) -> str:
+    """The layer a prunable weight belongs to: ``"0"``, ``"1"``, ... or ``"pooler"``."""
+    match = _LAYER.search(name)
+    if match:
+        return match.group(1)
+    if "pooler" in name:
+        return "pooler"
+    raise LangspecError(f"weight '{name}' belongs to no encoder layer and is not the pooler")
 
 
 def expected_jaccard(sparsity: float) -> float:
@@ -35,10 +52,10 @@ def _counts(a: Mask, b: Mask) -> dict[str, tuple[int, int]]:
         raise LangspecError(f"the masks cover different weights: {sorted(set(a) ^ set(b))[0]} is in only one")
     out: dict[str, tuple[int, int]] = {}
     for name in a:
-        x, y = a[name].bool(), b[name].to(a[name].device).bool()
+        x, y = np.asarray(a[name], dtype=bool), np.asarray(b[name], dtype=bool)
         if x.shape != y.shape:
             raise LangspecError(f"the masks give {name} different shapes {tuple(x.shape)} and {tuple(y.shape)}")
-        inter, union = int((x & y).sum()), int((x | y).sum())
+        inter, union = int(np.count_nonzero(x & y)), int(np.count_nonzero(x | y))
         layer = layer_of(name)
         i, u = out.get(layer, (0, 0))
         out[layer] = (i + inter, u + union)

@@ -32,7 +32,11 @@ class _ConsoleWarnings(logging.Handler):
 
 
 def run(log: str | os.PathLike | None, main: Callable[[], None], threads: int = 1) -> None:
-    """Call ``main`` with stdout and stderr going to ``log``; exit 1 on any exception, with its traceback in the log."""
+    """Call ``main`` with stdout and stderr going to ``log``; exit 1 on any exception, with its traceback in the log.
+
+    ``threads`` caps torch's intra-op threads when the step has imported torch
+    (its modules do so at import); a step that has not is left without torch.
+    """
     console = sys.__stderr__
     handle = None
     if log:
@@ -46,9 +50,8 @@ def run(log: str | os.PathLike | None, main: Callable[[], None], threads: int = 
     if handle is not None:  # progress bars in a log file: a line every 10 s, not every step
         os.environ.setdefault("TQDM_MININTERVAL", "10")
     try:
-        import torch
-
-        torch.set_num_threads(max(1, threads))
+        if "torch" in sys.modules:  # a step that computes with torch imported it; the light ones never load it
+            sys.modules["torch"].set_num_threads(max(1, threads))
         main()
     except LangspecError as error:
         line = f"langspec: error: {error}"

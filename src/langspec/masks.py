@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .atomic import write_json
 from .errors import LangspecError
@@ -20,18 +19,19 @@ from .errors import LangspecError
 KINDS = ("pruned", "random", "union", "intersection")
 
 
-def save_mask(path: str | os.PathLike, mask: torch.Tensor, lang: str | None, kind: str,
+def save_mask(path: str | os.PathLike, mask: np.ndarray, lang: str | None, kind: str,
               seed: int | None = None, trajectory: list[dict] | None = None, **extra: object) -> None:
-    """Write a mask file: ``mask`` is [layers, heads] of 0/1."""
+    """Write a mask file: ``mask`` is [layers, heads] of 0/1 (a numpy array, or a CPU tensor)."""
     assert kind in KINDS, kind
+    mask = np.asarray(mask)
     body = {
-        "mask": torch.as_tensor(mask).round().int().tolist(),
+        "mask": np.rint(mask).astype(int).tolist(),
         "lang": lang,
         "kind": kind,
         "seed": seed,
         "trajectory": trajectory or [],
-        "heads_total": int(torch.as_tensor(mask).numel()),
-        "heads_disabled": int((torch.as_tensor(mask) == 0).sum()),
+        "heads_total": int(mask.size),
+        "heads_disabled": int((mask == 0).sum()),
         **extra,
     }
     write_json(path, body)
@@ -40,17 +40,18 @@ def save_mask(path: str | os.PathLike, mask: torch.Tensor, lang: str | None, kin
 def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> dict:
     """Read and check a mask file; ``shape`` (layers, heads) is the model's, when known.
 
-    Returns the file's content with ``mask`` as a float tensor [layers, heads].
+    Returns the file's content with ``mask`` as a float32 numpy array [layers, heads]
+    (``torch.as_tensor`` turns it into a tensor where a model needs one).
     """
     path = Path(path)
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
-        mask = torch.tensor(body["mask"], dtype=torch.float32)
+        mask = np.asarray(body["mask"], dtype=np.float32)
     except FileNotFoundError:
         raise LangspecError(f"mask file {path} does not exist") from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise LangspecError(f"mask file {path} is not a valid mask ({error})") from None
-    if mask.ndim != 2 or not torch.isin(mask, torch.tensor([0.0, 1.0])).all():
+    if mask.ndim != 2 or not np.isin(mask, (0.0, 1.0)).all():
         raise LangspecError(f"mask file {path} must hold a layers x heads list of 0/1")
     if shape is not None and tuple(mask.shape) != tuple(shape):
         raise LangspecError(
@@ -61,22 +62,22 @@ def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> 
     return body
 
 
-def shuffled(mask: torch.Tensor, seed: int) -> torch.Tensor:
+def shuffled(mask: np.ndarray, seed: int) -> np.ndarray:
     """The mask's entries permuted with ``seed``: a random mask of the same sparsity."""
-    flat = mask.flatten().numpy()
-    return torch.from_numpy(np.random.default_rng(seed).permutation(flat)).view(mask.shape)
+    mask = np.asarray(mask)
+    return np.random.default_rng(seed).permutation(mask.ravel()).reshape(mask.shape)
 
 
-def composed(a: torch.Tensor, b: torch.Tensor, kind: str) -> torch.Tensor:
+def composed(a: np.ndarray, b: np.ndarray, kind: str) -> np.ndarray:
     """Union (heads enabled in either) or intersection (in both) of two masks."""
     if kind == "union":
-        return torch.maximum(a, b)
+        return np.maximum(a, b)
     if kind == "intersection":
-        return torch.minimum(a, b)
+        return np.minimum(a, b)
     raise LangspecError(f"mask composition '{kind}' is not 'union' or 'intersection'")
 
 
-def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
     """Cosine similarity of two flattened binary masks (paper section 7.2)."""
-    a, b = a.flatten().double(), b.flatten().double()
-    return float(a @ b / (a.norm() * b.norm()).clamp_min(1e-12))
+    a, b = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    return float(a @ b / max(np.linalg.norm(a) * np.linalg.norm(b), 1e-12))

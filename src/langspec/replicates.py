@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri, stdtrit
 
 from .errors import LangspecError
 
@@ -60,8 +60,8 @@ def summarize(values: np.ndarray, se: np.ndarray | None = None, reference: float
         mean = np.where(n > 0, np.nansum(values, axis=0) / np.maximum(n, 1), np.nan)
         deviation = np.where(present, values - mean, 0.0)
         sd = np.where(n > 1, np.sqrt((deviation**2).sum(axis=0) / np.maximum(n - 1, 1)), np.nan)
-        t = stats.t.ppf(0.5 + confidence / 2, np.maximum(n - 1, 1))
-        z = stats.norm.ppf(0.5 + confidence / 2)
+        t = stdtrit(np.maximum(n - 1, 1), 0.5 + confidence / 2)  # t quantile: scipy.stats.t.ppf, without importing scipy.stats
+        z = ndtri(0.5 + confidence / 2)  # normal quantile: scipy.stats.norm.ppf
         known = present & np.isfinite(se)
         squared = np.where(known, se, 0.0) ** 2
         se_test = np.where(known.sum(0) > 0, np.sqrt(squared.sum(0) / np.maximum(known.sum(0), 1) / np.maximum(n, 1)), np.nan)
@@ -160,11 +160,11 @@ def correlation(rs: Sequence[float], ns: Sequence[int], confidence: float = CONF
         return {"r": np.nan, "ci_low": np.nan, "ci_high": np.nan, "n_replicates": 0, "n_points": int(ns.sum()), "method": "no value"}
     mean = z.mean()
     if n > 1:
-        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * z.std(ddof=1) / np.sqrt(n)
+        half = stdtrit(n - 1, 0.5 + confidence / 2) * z.std(ddof=1) / np.sqrt(n)
         method = "t-interval over replicates' Fisher z"
     else:
         points = ns[keep][0]
-        half = stats.norm.ppf(0.5 + confidence / 2) / np.sqrt(points - 3) if points > 3 else np.inf
+        half = ndtri(0.5 + confidence / 2) / np.sqrt(points - 3) if points > 3 else np.inf
         method = "Fisher interval of one replicate's points (no seed spread)"
     return {"r": float(np.tanh(mean)), "ci_low": float(np.tanh(mean - half)), "ci_high": float(np.tanh(mean + half)),
             "n_replicates": n, "n_points": int(ns[keep].sum()), "method": method}
@@ -186,7 +186,7 @@ def method_note(n_replicates: int, confidence: float = CONFIDENCE) -> dict:
         "confidence": confidence,
         "replicates": n_replicates,
         "method": T_METHOD if n_replicates > 1 else NORMAL_METHOD,
-        "critical_value": float(stats.t.ppf(0.5 + confidence / 2, df)) if n_replicates > 1 else float(stats.norm.ppf(0.5 + confidence / 2)),
+        "critical_value": float(stdtrit(df, 0.5 + confidence / 2)) if n_replicates > 1 else float(ndtri(0.5 + confidence / 2)),
         "robust": "the interval excludes the reference: 0 for change_pct, 100 / L (equal reliance) for shares",
         "assumptions": (
             "replicates are independent (own data sample, initialisation, batch order, masks, projections); "

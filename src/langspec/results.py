@@ -159,7 +159,7 @@ def mask(results_dir: str | os.PathLike, task: str, replicate: int, name: str,
     """
     path = _existing(Path(results_dir, "masks", task, _replicate(replicate), f"{name}.json"), "mask file")
     body = read_mask(path)
-    values = body.pop("mask").numpy()
+    values = body.pop("mask")
     if array:
         return values
     layers, heads = np.indices(values.shape)

@@ -22,6 +22,7 @@ import contextlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 
+import numpy as np
 import torch
 
 from .errors import LangspecError
@@ -86,7 +87,7 @@ class HeadSubnetworks(Subnetworks):
 
     kind = "heads"
 
-    def __init__(self, model: torch.nn.Module, masks: Mapping[str, torch.Tensor], gates: HeadGates | None = None) -> None:
+    def __init__(self, model: torch.nn.Module, masks: Mapping[str, torch.Tensor | np.ndarray], gates: HeadGates | None = None) -> None:
         self._own = gates is None
         self.gates = HeadGates(model) if gates is None else gates
         device = self.gates.values.device

@@ -88,7 +88,7 @@ def train(
     dev_data: Encoded,
     hp: Hyperparameters,
     out_dir: Path | None,
-    masks: Mapping[str, torch.Tensor] | None = None,
+    masks: Mapping[str, torch.Tensor | np.ndarray] | None = None,
     strict: bool = False,
     subnetworks: Subnetworks | None = None,
     evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,

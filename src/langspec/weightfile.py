@@ -6,6 +6,10 @@ holding the mask bit-packed with ``np.packbits`` (row-major, big-endian bit
 order, True = kept), and one entry ``__meta__``: a JSON string with the format
 name, each matrix's shape and the attributes (``sparsity``, ``round``, ``metric``,
 ...). No pickled objects: ``np.load(..., allow_pickle=False)`` reads it.
+
+Reading and writing need numpy only; torch is imported where a mask is a tensor
+(writing one, or reading onto a device), so reading the files for analysis
+(overlap tables) does not load it.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import os
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from .atomic import atomic_path, write_json
 from .errors import LangspecError
+
+if TYPE_CHECKING:
+    import torch
 
 FORMAT = "langspec-weight-mask"
 META = "__meta__"
@@ -33,6 +40,8 @@ def round_path(directory: str | os.PathLike, round_: int) -> Path:
 
 def save_weight_mask(path: str | os.PathLike, mask: Mapping[str, torch.Tensor], **attrs: object) -> None:
     """Write one mask file atomically; ``attrs`` must be JSON-serialisable (sparsity is added if absent)."""
+    import torch
+
     arrays: dict[str, np.ndarray] = {}
     shapes = {}
     kept = total = 0
@@ -49,10 +58,11 @@ def save_weight_mask(path: str | os.PathLike, mask: Mapping[str, torch.Tensor], 
 
 
 def read_weight_mask(path: str | os.PathLike, expected: Mapping[str, torch.Size | tuple] | None = None,
-                     device: torch.device | str = "cpu") -> dict:
+                     device: torch.device | str | None = "cpu") -> dict:
     """Read and check a mask file; ``expected`` maps each prunable weight's name to its shape (the model's).
 
-    Returns the attributes with ``mask`` (name -> bool tensor on ``device``).
+    Returns the attributes with ``mask`` (name -> bool tensor on ``device``; with
+    ``device=None``, name -> bool numpy array, and torch is not loaded).
     Any problem is a one-line :class:`LangspecError` naming the file.
     """
     path = Path(path)
@@ -67,7 +77,7 @@ def read_weight_mask(path: str | os.PathLike, expected: Mapping[str, torch.Size 
                 if packed.dtype != np.uint8 or packed.shape != ((size + 7) // 8,):
                     raise ValueError(f"{name} holds {packed.size} bytes, not the {(size + 7) // 8} of shape {shape}")
                 bits = np.unpackbits(packed, count=size)
-                mask[name] = torch.from_numpy(bits.astype(bool).reshape(shape)).to(device)
+                mask[name] = bits.astype(bool).reshape(shape)
     except FileNotFoundError:
         raise LangspecError(f"weight mask file {path} does not exist") from None
     except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError, zipfile.BadZipFile) as error:
@@ -83,6 +93,10 @@ def read_weight_mask(path: str | os.PathLike, expected: Mapping[str, torch.Size 
                 raise LangspecError(
                     f"weight mask file {path} gives {name} the shape {tuple(mask[name].shape)} but the model's is {tuple(shape)}"
                 )
+    if device is not None:
+        import torch
+
+        mask = {name: torch.from_numpy(bits).to(device) for name, bits in mask.items()}
     return {**meta["attrs"], "mask": mask}
 
 

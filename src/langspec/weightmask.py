@@ -14,7 +14,6 @@ prunable weights together (0.5 = half of them are zero).
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator, Mapping
 from functools import partial
 
@@ -31,7 +30,6 @@ WeightMask = dict[str, torch.Tensor]
 # model_type -> the feed-forward projections (in, out) under one layer
 _FFN = {family: ("intermediate.dense", "output.dense") for family in ("bert", "roberta", "xlm-roberta", "camembert", "electra")}
 _FFN["distilbert"] = ("ffn.lin1", "ffn.lin2")
-_LAYER = re.compile(r"\.layer\.(\d+)\.")
 
 
 def _get(module: nn.Module, dotted: str) -> nn.Module:
@@ -65,16 +63,6 @@ def prunable_weights(model: nn.Module) -> dict[str, nn.Parameter]:
 def prunable_shapes(model: nn.Module) -> dict[str, torch.Size]:
     """Parameter name -> shape of each prunable weight: what a weight-mask file must match."""
     return {name: weight.shape for name, weight in prunable_weights(model).items()}
-
-
-def layer_of(name: str) -> str:
-    """The layer a prunable weight belongs to: ``"0"``, ``"1"``, ... or ``"pooler"``."""
-    match = _LAYER.search(name)
-    if match:
-        return match.group(1)
-    if "pooler" in name:
-        return "pooler"
-    raise LangspecError(f"weight '{name}' belongs to no encoder layer and is not the pooler")
 
 
 def full_mask(model: nn.Module) -> WeightMask:

@@ -1,8 +1,9 @@
 from pathlib import Path
 
 from langspec.checkpoints import learning_rates
-from langspec.influence import tracin, write_influence
+from langspec.influence import write_influence
 from langspec.jobs import run
+from langspec.tracin import tracin
 
 
 def main():

@@ -17,7 +17,7 @@ def main():
         model, _ = load_classifier(init)
         for lang, path in tickets.items():
             fractions = head_fractions(read_weight_mask(path, prunable_shapes(model))["mask"], model)  # [layers, heads]
-            enabled = read_mask(heads[lang], fractions.shape)["mask"].numpy()
+            enabled = read_mask(heads[lang], fractions.shape)["mask"]
             for layer, head in np.ndindex(fractions.shape):
                 rows.append({"rep": rep, "lang": lang, "layer": layer, "head": head,
                              "kept_fraction": float(fractions[layer, head]), "head_enabled": int(enabled[layer, head])})

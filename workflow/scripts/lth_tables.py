@@ -42,7 +42,7 @@ def transfer(paths, tickets):
 
 def overlap(masks, sparsity):
     """Per-layer Jaccard of language pairs within a replicate, and of one language across replicates (the upper bound)."""
-    loaded = [{lang: read_weight_mask(path)["mask"] for lang, path in per_rep.items()} for per_rep in masks]
+    loaded = [{lang: read_weight_mask(path, device=None)["mask"] for lang, path in per_rep.items()} for per_rep in masks]  # numpy: no torch
     frames = []
     for rep, per_rep in enumerate(loaded):
         frame = pairwise_jaccard(per_rep)

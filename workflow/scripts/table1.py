@@ -5,7 +5,7 @@ from langspec.tables import table1, write
 
 def main():
     masks = {
-        t: [{lang: read_mask(path)["mask"].numpy() for lang, path in replicate.items()} for replicate in replicates]
+        t: [{lang: read_mask(path)["mask"] for lang, path in replicate.items()} for replicate in replicates]
         for t, replicates in snakemake.params.masks.items()
     }
     write(snakemake.output.csv.removesuffix(".csv"), table1(masks))

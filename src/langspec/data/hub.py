@@ -22,7 +22,8 @@ with ``configs:`` and parquet files), which is how the tests run offline.
   copy that MTEB itself now evaluates on, with per-language configs and the
   original splits.
 
-Splits train/validation/test become train/dev/test.
+Splits train/validation/test become train/dev/test. ``datasets`` is imported
+by the functions that read the hub, so that the other sources do not load it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 
-import datasets
 import pandas as pd
 
 from langspec.data.schema import Loaded
@@ -105,6 +105,8 @@ def _first_line(err: Exception) -> str:
 
 def config_names(hub_id: str) -> list[str]:
     """The configurations (here: languages) a hub dataset or local copy offers."""
+    import datasets
+
     try:
         return datasets.get_dataset_config_names(hub_id)
     except (OSError, ValueError) as err:
@@ -116,6 +118,8 @@ def config_names(hub_id: str) -> list[str]:
 
 def load_config(hub_id: str, lang: str, columns: Sequence[str]) -> dict[str, pd.DataFrame]:
     """One language's train/dev/test splits as frames, checked for ``columns``."""
+    import datasets
+
     try:
         loaded = datasets.load_dataset(hub_id, name=lang)
     except (OSError, ValueError, datasets.exceptions.DatasetsError) as err:

