@@ -153,7 +153,7 @@ def test_weight_mask_files_that_do_not_fit_are_named(tmp_path):
         read_weight_mask(tmp_path / "small.npz", shapes)
     deeper = full_mask(tiny_classifier("bert", layers=3, hidden=20))
     save_weight_mask(tmp_path / "deeper.npz", deeper)
-    with pytest.raises(LangspecError, match=r"deeper.npz masks bert.encoder.layer.2.attention.self.query.weight, which the model does not prune"):
+    with pytest.raises(LangspecError, match=r"deeper.npz masks bert.encoder.layer.2.attention.self.query.weight, which is not a prunable weight of the model"):
         read_weight_mask(tmp_path / "deeper.npz", shapes)
     with pytest.raises(LangspecError, match=r"has no mask for the model's weight bert.encoder.layer.2"):
         check_fits(full_mask(model), tiny_classifier("bert", layers=3, hidden=20), "weight mask of 'de'")

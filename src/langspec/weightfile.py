@@ -57,6 +57,18 @@ def save_weight_mask(path: str | os.PathLike, mask: Mapping[str, torch.Tensor], 
         np.savez_compressed(out, **arrays)
 
 
+def check_shapes(mask: Mapping[str, object], expected: Mapping[str, tuple], source: str) -> None:
+    """One-line error when ``mask`` (name -> array or tensor) lacks, adds or reshapes one of the ``expected`` weights."""
+    missing, extra = [n for n in expected if n not in mask], [n for n in mask if n not in expected]
+    if missing:
+        raise LangspecError(f"{source} has no mask for the model's weight {missing[0]} ({len(missing)} missing)")
+    if extra:
+        raise LangspecError(f"{source} masks {extra[0]}, which is not a prunable weight of the model ({len(extra)} unknown)")
+    for name, shape in expected.items():
+        if tuple(mask[name].shape) != tuple(shape):
+            raise LangspecError(f"{source} gives {name} the shape {tuple(mask[name].shape)} but the model's is {tuple(shape)}")
+
+
 def read_weight_mask(path: str | os.PathLike, expected: Mapping[str, torch.Size | tuple] | None = None,
                      device: torch.device | str | None = "cpu") -> dict:
     """Read and check a mask file; ``expected`` maps each prunable weight's name to its shape (the model's).
@@ -83,16 +95,7 @@ def read_weight_mask(path: str | os.PathLike, expected: Mapping[str, torch.Size 
     except (OSError, KeyError, ValueError, TypeError, json.JSONDecodeError, zipfile.BadZipFile) as error:
         raise LangspecError(f"weight mask file {path} is not a valid weight mask ({error})") from None
     if expected is not None:
-        missing, extra = [n for n in expected if n not in mask], [n for n in mask if n not in expected]
-        if missing:
-            raise LangspecError(f"weight mask file {path} has no mask for the model's weight {missing[0]} ({len(missing)} missing)")
-        if extra:
-            raise LangspecError(f"weight mask file {path} masks {extra[0]}, which the model does not prune ({len(extra)} unknown)")
-        for name, shape in expected.items():
-            if tuple(mask[name].shape) != tuple(shape):
-                raise LangspecError(
-                    f"weight mask file {path} gives {name} the shape {tuple(mask[name].shape)} but the model's is {tuple(shape)}"
-                )
+        check_shapes(mask, expected, f"weight mask file {path}")
     if device is not None:
         import torch
 

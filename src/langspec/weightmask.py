@@ -24,6 +24,7 @@ from torch import nn
 from .errors import LangspecError
 from .heads import head_layout
 from .subnetwork import Subnetworks
+from .weightfile import check_shapes
 
 WeightMask = dict[str, torch.Tensor]
 
@@ -84,17 +85,7 @@ def sparsity(mask: Mapping[str, torch.Tensor]) -> float:
 
 def check_fits(mask: Mapping[str, torch.Tensor], model: nn.Module, source: str = "weight mask") -> None:
     """One-line error when the mask's names or shapes differ from the model's prunable weights."""
-    weights = prunable_weights(model)
-    missing, extra = [n for n in weights if n not in mask], [n for n in mask if n not in weights]
-    if missing:
-        raise LangspecError(f"{source} has no mask for the model's weight {missing[0]} ({len(missing)} missing)")
-    if extra:
-        raise LangspecError(f"{source} masks {extra[0]}, which is not a prunable weight of the model ({len(extra)} unknown)")
-    for name, weight in weights.items():
-        if tuple(mask[name].shape) != tuple(weight.shape):
-            raise LangspecError(
-                f"{source} gives {name} the shape {tuple(mask[name].shape)} but the model's is {tuple(weight.shape)}"
-            )
+    check_shapes(mask, prunable_shapes(model), source)
 
 
 def magnitude_prune(weights: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor], prune: int) -> WeightMask:
