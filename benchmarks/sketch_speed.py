@@ -19,6 +19,7 @@ and negative) and the mean cosine of the per-example sketches.
 
 Usage (after the main job made the checkpoint):
     python benchmarks/sketch_speed.py --threads 1
+    python benchmarks/sketch_speed.py --device cuda --shape xlm-roberta-base
 """
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from langspec.checkpoints import load_classifier, read_split
 from langspec.encode import by_length, chunks, encode
 from langspec.frozen import parameters_frozen
 from langspec.precision import autocast
 from langspec.sketch import Sketcher
+from shapes import SHAPES, classifier, read_joined
 
 
 def main() -> None:
@@ -52,6 +53,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--shape", choices=SHAPES, default="checkpoint", help="the checkpoint, or a random model of that shape")
+    parser.add_argument("--join", type=int, default=1, help="make every N consecutive texts of a language one example (longer inputs)")
     parser.add_argument("--precisions", nargs="*", default=None, help="besides float32 (default: bfloat16 on a CPU, bfloat16 and tf32 on CUDA)")
     parser.add_argument("--test-data", default="results/data/gettext-topic/rep0/test.parquet")
     parser.add_argument("--agreement-train", type=int, default=1000)
@@ -61,8 +64,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    model, tokenizer = load_classifier(args.model, device)
-    data = encode(read_split(args.data), tokenizer, args.max_length)
+    model, tokenizer = classifier(args.model, args.shape, device)
+    data = encode(read_joined(args.data, args.join), tokenizer, args.max_length)
     rows = by_length(data, np.arange(min(args.examples, len(data))))  # as the sketch writer batches
     batches = [data.batch(r, device) for r in chunks(rows, args.batch_size)]
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
@@ -109,8 +112,10 @@ def main() -> None:
     result = {
         "machine": f"{platform.node()} {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads",
         "device": torch.cuda.get_device_name() if device.type == "cuda" else "cpu",
-        "model": args.model,
+        "model": args.model if args.shape == "checkpoint" else f"random {args.shape}",
+        "parameters": sum(p.numel() for p in model.parameters()),
         "examples": n,
+        "mean_tokens": data.num_tokens(rows) / len(rows),
         "layers_sketched": len(sketcher.layers),
         "sketch_width": sketcher.width,
         "ms_per_example": {name: 1000 * value / n for name, value in median.items()},
@@ -126,7 +131,7 @@ def main() -> None:
 
 def agreement(args, model, tokenizer, data, device, sketch, precisions) -> dict:
     """Top-k overlap of TracIn rankings from each precision's sketches with float32's, and sketch cosines."""
-    test = encode(read_split(args.test_data), tokenizer, args.max_length)
+    test = encode(read_joined(args.test_data, args.join), tokenizer, args.max_length)
     train_rows = np.arange(min(args.agreement_train, len(data)))
     test_rows = np.linspace(0, len(test) - 1, min(args.agreement_test, len(test))).astype(int)
     k = min(args.k, len(train_rows))

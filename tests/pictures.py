@@ -151,11 +151,31 @@ def is_blank(png: str | os.PathLike, tolerance: float = 0.005) -> bool:
     return bool(differs.mean() <= tolerance)
 
 
+def _trimmed(raster: np.ndarray, fringe: float = 0.5, width: int = 1) -> np.ndarray:
+    """The raster without up to ``width`` outer rows or columns per side that are less than ``fringe`` inked.
+
+    That is the anti-aliased fringe a dark cell can leave in the white gap beside it.
+    """
+    for _ in range(width):
+        if min(raster.shape) <= 2:
+            break
+        if raster[0].mean() < fringe:
+            raster = raster[1:]
+        if raster[-1].mean() < fringe:
+            raster = raster[:-1]
+        if raster[:, 0].mean() < fringe:
+            raster = raster[:, 1:]
+        if raster[:, -1].mean() < fringe:
+            raster = raster[:, :-1]
+    return raster
+
+
 def _is_cell(c: Component, max_aspect: float, min_border: float = 0.9) -> bool:
-    """A filled rectangle, at most ``max_aspect`` times longer than wide, with complete edges."""
-    edges = (c.raster[0].mean(), c.raster[-1].mean(), c.raster[:, 0].mean(), c.raster[:, -1].mean())
-    aspect = max(c.height, c.width) / min(c.height, c.width)
-    return aspect <= max_aspect and min(edges) >= min_border and c.fill >= 0.5
+    """A filled rectangle, at most ``max_aspect`` times longer than wide, with complete edges (fringe trimmed)."""
+    raster = _trimmed(c.raster)
+    edges = (raster[0].mean(), raster[-1].mean(), raster[:, 0].mean(), raster[:, -1].mean())
+    aspect = max(raster.shape) / min(raster.shape)
+    return aspect <= max_aspect and min(edges) >= min_border and raster.mean() >= 0.5
 
 
 def cells(png: str | os.PathLike, min_side: int = 12, max_aspect: float = 2.0) -> list[Component]:

@@ -111,7 +111,7 @@ def retrieval_frame(task: str) -> pd.DataFrame:
             for source, target in (("en", "de"), ("en", "fr")):
                 for layer in range(LAYERS + 1):
                     for k in (1, 5):
-                        for method in ("margin", "cosine"):
+                        for method in ("margin-ratio-k4", "cosine"):  # as langspec.retrieval names them
                             peak = 0.6 - 0.04 * abs(layer - 3) + (0.1 if k == 5 else 0) + (0.05 if ticket == "full" else 0)
                             rows.append({"rep": rep, "ticket": ticket, "source": source, "target": target, "layer": layer,
                                          "k": k, "accuracy": float(np.clip(peak + rng.normal(0, 0.02), 0, 1)),
@@ -418,11 +418,11 @@ def test_fig7_rows_are_task_and_k_panels_directions_lines_tickets():
     fig = figures.lth_fig7(DATA["retrieval"])
     titles = [ax.get_title() for ax in panels(fig)]
     assert titles[:4] == ["xnli: en → de, top-5", "xnli: en → fr, top-5", "xnli: en → de, top-1", "xnli: en → fr, top-1"]
-    assert "margin scoring" in fig._suptitle.get_text().replace("\n", " ")
+    assert "margin-ratio-k4 scoring" in fig._suptitle.get_text().replace("-\n", "-").replace("\n", " ")
     ax = panels(fig)[1]
     assert len(ax.lines) == len(LANGS) + 1 and len(ax.collections) == len(LANGS) + 1
     frame = DATA["retrieval"]["xnli"]
-    part = frame[(frame["method"] == "margin") & (frame["k"] == 5) & (frame["target"] == "fr") & (frame["ticket"] == "de")]
+    part = frame[(frame["method"] == "margin-ratio-k4") & (frame["k"] == 5) & (frame["target"] == "fr") & (frame["ticket"] == "de")]
     assert ax.lines[1].get_ydata() == pytest.approx(part.groupby("layer")["accuracy"].mean().to_numpy() * 100)
     assert ax.lines[-1].get_linestyle() == "--", "the unpruned model last, dashed"
     cosine = figures.lth_fig7(DATA["retrieval"], method="cosine")

@@ -86,7 +86,7 @@ def read_influence(path: str | os.PathLike) -> Influence:
         raise LangspecError(f"influence file {path} cannot be read ({error.__class__.__name__}: {error})") from None
     checksum = attrs.pop("checksum", None)
     influence = Influence(**strings, **arrays, epoch=epoch, attrs=attrs)
-    check_digest(path, checksum, _ordered(influence))
+    check_digest(f"influence file {path}", checksum, _ordered(influence))
     t, n = len(influence.test_uid), len(influence.train_uid)
     for name in ("pos", "neg"):
         idx, score = getattr(influence, f"{name}_idx"), getattr(influence, f"{name}_score")

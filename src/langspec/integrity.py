@@ -31,7 +31,10 @@ def digest(arrays: Iterable[np.ndarray]) -> str:
 
 
 def check_digest(path: str | os.PathLike, recorded: str | None, arrays: Iterable[np.ndarray]) -> None:
-    """Fail unless ``recorded`` (the checksum stored in the file) matches the arrays read back."""
+    """Fail unless ``recorded`` (the checksum stored in the file) matches the arrays read back.
+
+    ``path`` is the file as the message names it (e.g. ``"sketch file results/…/train.h5"``).
+    """
     if recorded is None:
         raise LangspecError(f"{path} has no checksum: it was not completely written by langspec (rerun the rule that makes it)")
     if isinstance(recorded, bytes):

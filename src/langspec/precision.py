@@ -6,8 +6,11 @@ gradients run in bfloat16); ``tf32`` keeps float32 tensors but lets CUDA matmuls
 use TensorFloat-32. Gradient sketches always project in float32
 (:mod:`langspec.sketch`). On a CPU, bfloat16 runs attention in transformers'
 eager implementation: PyTorch's fused CPU attention backward in bfloat16 took
-45% of a sketch pass, and eager attention made the pass 1.8x faster
-(benchmarks/RESULTS.md).
+45% of a sketch pass, and eager attention made the pass 1.8x faster. On CUDA,
+bfloat16 keeps PyTorch's fused attention but not its cuDNN backend: cuDNN
+builds a plan for every new sequence length, and with the length-grouped
+batches of a 30-step benchmark that made bfloat16 training 5-20x slower than float32 on an
+H200; without it bfloat16 ran at 1.1-1.7x float32's time (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -61,8 +64,13 @@ def autocast(precision: str, device: "torch.device | str", model: "torch.nn.Modu
     previous = getattr(getattr(model, "config", None), "_attn_implementation", None)
     if device.type == "cpu" and previous not in (None, "eager"):
         model.set_attn_implementation("eager")
+    attention = contextlib.nullcontext()
+    if device.type == "cuda":
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+
+        attention = sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
     try:
-        with torch.autocast(device.type, dtype=torch.bfloat16):
+        with torch.autocast(device.type, dtype=torch.bfloat16), attention:
             yield
     finally:
         if device.type == "cpu" and previous not in (None, "eager"):

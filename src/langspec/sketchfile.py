@@ -156,7 +156,7 @@ def _open(path: Path) -> tuple[h5py.File, dict[str, np.ndarray]]:
             arrays = {name: file[name].asstr()[:] if name in ("uid", "lang") else file[name][:] for name in ARRAYS}
         except (OSError, ValueError, UnicodeDecodeError) as error:
             raise LangspecError(f"sketch file {path} is corrupted ({error.__class__.__name__}: {error})") from None
-        check_digest(path, file.attrs.get("checksum"), (arrays[name].astype(object) if name in ("uid", "lang") else arrays[name] for name in ARRAYS))
+        check_digest(f"sketch file {path}", file.attrs.get("checksum"), (arrays[name].astype(object) if name in ("uid", "lang") else arrays[name] for name in ARRAYS))
         n = len(arrays["uid"])
         if arrays["sketch"].shape != (n, arrays["sketch"].shape[1]) or any(len(arrays[k]) != n for k in ARRAYS):
             raise LangspecError(f"sketch file {path} has arrays of different lengths")

@@ -16,7 +16,7 @@
 # NodeAddr=127.0.0.1, CommunicationParameters=NoCtldInAddrAny,NoInAddrAny).
 # No cgroups (proctrack/linuxproc, task/none), no slurmdbd: job status is read with
 # squeue, which keeps finished jobs for MinJobAge seconds. The node has the machine's
-# real CPUs and memory, and $LANGSPEC_SLURM_GPUS fake GPUs so that jobs asking for
+# real CPUs (or $LANGSPEC_SLURM_CPUS) and memory, and $LANGSPEC_SLURM_GPUS fake GPUs so that jobs asking for
 # --gpus=N can be scheduled (nothing uses them; 0 for none). The default is one per
 # CPU, so that GPU jobs run as many side by side as CPU jobs do (with one, every GPU
 # job of the workflow would wait for the previous one).
@@ -29,7 +29,8 @@ CLUSTER=langspec-test
 NODE=localhost
 PARTITION=debug
 TIMEOUT=${LANGSPEC_SLURM_TIMEOUT:-60}
-GPUS=${LANGSPEC_SLURM_GPUS:-$(nproc)}  # fake GPUs the node advertises (see write_config)
+CPUS=${LANGSPEC_SLURM_CPUS:-}  # CPUs the node advertises, if not the machine's (see slurm_conf)
+GPUS=${LANGSPEC_SLURM_GPUS:-${CPUS:-$(nproc)}}  # fake GPUs the node advertises (see write_config)
 CONF=$D/slurm.conf
 ETC_CONF=/etc/slurm/slurm.conf
 export SLURM_CONF=$CONF
@@ -82,6 +83,10 @@ slurm_conf() {  # print the cluster's slurm.conf
         *CPUs=*RealMemory=*) ;;
         *) hw="CPUs=$(nproc) RealMemory=$(awk '/MemTotal/ {print int($2 / 1024)}' /proc/meminfo)" ;;
     esac
+    # $LANGSPEC_SLURM_CPUS overrides the CPU count (SlurmdParameters=config_overrides
+    # keeps slurmd from draining the node for it): more CPUs than cores run more
+    # jobs side by side, which overlaps the jobs' start-up waits.
+    [ -n "$CPUS" ] && hw="CPUs=$CPUS $(echo "$hw" | grep -o -E 'RealMemory=[0-9]+')"
     local gres=""
     [ "$GPUS" -gt 0 ] && gres="Gres=gpu:$GPUS"
     cat <<EOF

@@ -143,18 +143,20 @@ def epochs(name):
 def _resolved_precision(key):
     """compute.precision or compute.train_precision with `auto` resolved on the machine that builds the DAG.
 
-    auto for the passes (pruning, sketches, evaluation): bfloat16 where the jobs'
-    hardware computes it natively (GPU jobs, i.e. compute.gpus > 0, or a CPU with
-    AVX512-BF16 / AMX), else float32. auto for training: tf32 on GPUs, float32 on
-    CPUs (bfloat16 autocast kept the default model at chance on the CPU).
+    auto on GPUs (compute.gpus > 0): tf32 for everything (on an H200 it beat
+    bfloat16 at the workflow's batch sizes, benchmarks/RESULTS.md). auto on CPUs:
+    bfloat16 for the passes (pruning, sketches, evaluation) where the CPU computes
+    it natively (AVX512-BF16 / AMX), else float32; float32 for training (bfloat16
+    autocast kept the default model at chance on the CPU).
     """
     chosen = config["compute"][key]
     if chosen != "auto":
         return chosen
-    gpu = config["compute"]["gpus"] > 0
+    if config["compute"]["gpus"] > 0:
+        return "tf32"
     if key == "train_precision":
-        return "tf32" if gpu else "float32"
-    return "bfloat16" if gpu or cpu_has_native_bfloat16() else "float32"
+        return "float32"
+    return "bfloat16" if cpu_has_native_bfloat16() else "float32"
 
 
 #: Where and how model jobs compute (a param: a change of precision changes the numbers, so it reruns them).
@@ -482,6 +484,12 @@ def standard_conditions(name):
         ("sft-random", f"random{config['sft']['random_seed']}"),
     ]
     return pairs + [("full", f"random{s}") for s in seeds]
+
+
+@canonical
+def examples_params(wildcards):
+    """Influence browser: examples per language, k, and the replicate's sampling seed."""
+    return {**config["examples"], "seed": seed(None, wildcards)}
 
 
 @canonical

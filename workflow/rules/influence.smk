@@ -179,7 +179,7 @@ rule examples:
     conda:
         "../../envs/langspec.yaml"
     params:
-        examples=lambda w: {**config["examples"], "seed": seed(None, w)},
+        examples=examples_params,
     script:
         "../scripts/examples.py"
 

@@ -128,10 +128,7 @@ rule lth_retrieval:
     threads: config["compute"]["threads"]
     params:
         languages=lambda w: lth_languages(w.task),
-        retrieval=lambda w: {
-            **config["lth"]["retrieval"],
-            "source": config["lth"]["retrieval"]["source"] or lth_languages(w.task)[0],
-        },
+        retrieval=lth_retrieval_params,
         max_length=lambda w: task(w.task)["finetune"]["max_length"],
         batch_size=lambda w: task(w.task)["finetune"]["eval_batch_size"],
         compute=COMPUTE,

@@ -85,6 +85,16 @@ def lth_transfer_params(wildcards):
     }
 
 
+@canonical
+def lth_retrieval_params(wildcards):
+    """Retrieval settings, the query language resolved (null: the first ticket language)."""
+    retrieval = config["lth"]["retrieval"]
+    return {
+        **retrieval,
+        "source": retrieval["source"] or lth_languages(wildcards.task)[0],
+    }
+
+
 def lth_dir(name, rep, source):
     return f"{LTH}/{name}/rep{rep}/{source}"
 

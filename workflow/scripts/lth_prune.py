@@ -32,8 +32,8 @@ def main():
         # the last round's mask has not been trained yet: train it (rewound, head carried, as every round)
         last = read_weight_mask(Path(snakemake.output.masks[-1]), prunable_shapes(model), where)["mask"]
         final = train_ticket(model, tokenizer, last, train, dev, hp, languages=langs, evaluation=evaluation)
-    trajectory.append({
-        "round": rounds + 1, "trained_sparsity": final["sparsity"], "metric": final["metric"],
+    trajectory.append({  # nothing is pruned after it: the mask's sparsity is the one trained
+        "round": rounds + 1, "sparsity": final["sparsity"], "trained_sparsity": final["sparsity"], "metric": final["metric"],
         "best_metric": final["best_metric"], "epoch_metrics": final["epoch_metrics"], "dev": final["dev"],
         "metric_name": "accuracy", "languages": langs, "final": True,
     })

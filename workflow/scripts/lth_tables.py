@@ -1,13 +1,14 @@
 import itertools
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 
 from langspec.atomic import atomic_path
 from langspec.jaccard import jaccard, layer_jaccard, pairwise_jaccard
 from langspec.jobs import run
-from langspec.weightfile import read_weight_mask
+from langspec.weightfile import read_trajectory, read_weight_mask
 
 
 def write_csv(path, frame):
@@ -20,7 +21,7 @@ def tickets(trajectories, rate):
     rows = []
     for rep, per_source in trajectories.items():
         for source, path in per_source.items():
-            for entry in json.loads(open(path, encoding="utf-8").read()):
+            for entry in read_trajectory(Path(path).parent):
                 rows.append({"rep": int(rep), "lang": source, "sparsity": round(round(entry["trained_sparsity"] / rate) * rate, 6),
                              "metric": entry["metric"], "best_metric": entry["best_metric"]})
     return pd.DataFrame(rows).sort_values(["lang", "rep", "sparsity"], kind="stable")

@@ -691,7 +691,9 @@ def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | No
 def retrieval_curves(table: pd.DataFrame, method: str | None, what: str) -> tuple[pd.DataFrame, str]:
     """Per (ticket, source, target, k, layer) the mean retrieval accuracy (%) over replicates, for one scoring method.
 
-    ``method`` None takes ``margin`` when present, else the table's only method.
+    ``method`` names a scoring method as the config does (``margin``, ``cosine``)
+    or as the table does (``margin-ratio-k4``); None takes margin scoring when
+    present, else the table's only method.
     """
     table = table.assign(rep=_text(table["rep"]), ticket=_text(table["ticket"]), source=_text(table["source"]),
                          target=_text(table["target"]), method=_text(table["method"]),
@@ -702,12 +704,14 @@ def retrieval_curves(table: pd.DataFrame, method: str | None, what: str) -> tupl
         raise LangspecError(f"{what} has a layer or k that is not a whole number")
     table["layer"], table["k"] = table["layer"].astype(int), table["k"].astype(int)
     methods = list(dict.fromkeys(table["method"]))
+    named = lambda wanted: [m for m in methods if m == wanted or m.startswith(f"{wanted}-")]
     if method is None:
-        if "margin" not in methods and len(methods) > 1:
+        if not named("margin") and len(methods) > 1:
             raise LangspecError(f"{what} has the methods {', '.join(methods)}: say which one to draw")
-        method = "margin" if "margin" in methods else methods[0]
-    if method not in methods:
+        method = (named("margin") or methods)[0]
+    if not named(method):
         raise LangspecError(f"{what} has no method '{method}' (it has {', '.join(methods)})")
+    method = named(method)[0]
     part = table[table["method"] == method]
     curves = over_replicates(part, ["ticket", "source", "target", "k", "layer"], "accuracy", what, scale=100)
     tickets = _order(part["ticket"], (MULTI, FULL))
@@ -733,7 +737,7 @@ def lth_fig7(retrieval: dict[str, pd.DataFrame], method: str | None = None) -> F
     curves = {}
     for task, table in frames.items():
         curves[task], used = retrieval_curves(table, method, f"retrieval of task '{task}'")
-        method = method or used
+    method = used  # the table's name of the method drawn
     tickets = _order((t for c in curves.values() for t in c["ticket"]), (MULTI, FULL))
     colours = _colours(t for t in tickets if t not in (MULTI, FULL))
     colours |= {t: c for t, c in ((MULTI, MULTI_COLOUR), (FULL, "0.1")) if t in tickets}
