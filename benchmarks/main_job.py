@@ -7,6 +7,7 @@ Stages overlap on 2 cores, so their sum exceeds the wall time.
 
 Usage:
     python benchmarks/main_job.py [--keep DIR]
+    python benchmarks/main_job.py --target lth      # paper 003's stages
 """
 
 from __future__ import annotations
@@ -28,13 +29,18 @@ STAGES = {  # first part of a benchmark record's path under results/benchmarks -
     "influence": "influence", "shares": "shares", "figures": "figure", "accuracy": "accuracy", "tables": "tables",
     "sketch_error": "exact TracIn", "examples": "influence browser",
 }
-MODELS = {"init": "prepare model", "full": "finetune", "sft": "sft", "sft-random": "sft"}  # models/{task}/<regime>
+MODELS = {"init": "prepare model", "full": "finetune", "sft": "sft", "sft-random": "sft", "sft-lth": "sft"}  # models/{task}/<regime>
+LOTTERY = {"retrieval": "ticket retrieval", "tables": "ticket tables", "heads": "ticket tables"}  # lth/{task}/[rep{r}/]<name>
 
 
 def stage(path: Path, root: Path) -> str:
     """The stage a benchmark record belongs to."""
     parts = path.relative_to(root).with_suffix("").parts
-    return MODELS[parts[-1]] if parts[0] == "models" else STAGES[parts[0]]
+    if parts[0] == "models":
+        return MODELS[parts[-1]]
+    if parts[0] == "lth":
+        return "ticket transfer" if "transfer" in parts else LOTTERY.get(parts[-1], "ticket IMP (train, prune, rewind)")
+    return STAGES[parts[0]]
 
 
 def main() -> None:
@@ -61,7 +67,10 @@ def main() -> None:
         seconds[name] += float(record["s"])
         jobs[name] += 1
         rss[name] = max(rss[name], float(record["max_rss"]))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=workdir, capture_output=True, text=True).stdout.strip()
     print(json.dumps({
+        "commit": commit,
+        "target": args.target,
         "wall_seconds": wall,
         "cores": args.cores,
         "stages": {name: {"jobs": jobs[name], "job_seconds": seconds[name], "max_rss_mb": rss[name]} for name in seconds},

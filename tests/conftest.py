@@ -105,6 +105,13 @@ def tiny_run(tmp_path_factory):
     """The repository copied and `snakemake all` run once on tests/config/tiny.yaml (the end-to-end run, shared)."""
     from .workspace import copy_repo, snakemake
 
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:  # xdist workers share the parent of their base temporary directories
+        try:
+            os.close(os.open(tmp_path_factory.getbasetemp().parent / "tiny_run.started", os.O_CREAT | os.O_EXCL))
+        except FileExistsError:
+            pytest.fail("the end-to-end tests ran on two xdist workers: their xdist_group did not hold "
+                        "(pytest-xdist's --dist loadgroup needs pytest < 9.2, see pyproject.toml)")
     workdir = copy_repo(tmp_path_factory.mktemp("e2e"))
     result = snakemake(workdir, "all", "--cores", "2", "--configfile", "tests/config/tiny.yaml", timeout=1500)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]

@@ -42,7 +42,7 @@ import yaml
 
 from .workspace import REPO, copy_repo
 
-pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("workflow")]
+pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group(name="workflow")]
 
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 TINY = "tests/config/tiny.yaml"

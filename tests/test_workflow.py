@@ -18,7 +18,7 @@ from langspec.replicates import wide
 from .pictures import count_cells, count_panels, edge_ink, hatched_grids, is_blank
 from .workspace import snakemake
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("workflow")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="workflow")]
 
 CONFIG = "tests/config/tiny.yaml"
 TASK = "gettext-topic"
