@@ -86,7 +86,7 @@ slurm_conf() {  # print the cluster's slurm.conf
     # $LANGSPEC_SLURM_CPUS overrides the CPU count (SlurmdParameters=config_overrides
     # keeps slurmd from draining the node for it): more CPUs than cores run more
     # jobs side by side, which overlaps the jobs' start-up waits.
-    [ -n "$CPUS" ] && hw="CPUs=$CPUS $(echo "$hw" | grep -o -E 'RealMemory=[0-9]+')"
+    [ -n "$CPUS" ] && hw="CPUs=$CPUS $(echo "$hw" | grep -o -E 'RealMemory=[0-9]+') "
     local gres=""
     [ "$GPUS" -gt 0 ] && gres="Gres=gpu:$GPUS"
     cat <<EOF
