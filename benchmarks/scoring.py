@@ -23,7 +23,7 @@ import h5py
 import numpy as np
 import torch
 
-from langspec.tracin import tracin
+from langspec.attribution.tracin import tracin
 
 LANGS = ["en", "de", "fr", "es", "ru"]
 

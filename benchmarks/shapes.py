@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from langspec.checkpoints import load_classifier
+from langspec.models.checkpoints import load_classifier
 
 SHAPES = ("checkpoint", "xlm-roberta-base")
 
@@ -32,13 +32,13 @@ def classifier(path: str, shape: str, device: torch.device | str):
 
 
 def read_joined(path: str, join: int) -> "pd.DataFrame":  # noqa: F821
-    """A split's rows (``langspec.checkpoints.read_split``), every ``join`` consecutive texts of a language made one.
+    """A split's rows (``langspec.data.schema.read_split``), every ``join`` consecutive texts of a language made one.
 
     Gettext messages are short (about 21 tokens); joining them gives inputs of the
     paper tasks' lengths from the same text. The joined row keeps its first row's
     uid, language and label.
     """
-    from langspec.checkpoints import read_split
+    from langspec.models.checkpoints import read_split
 
     frame = read_split(path)
     if join == 1:

@@ -8,7 +8,7 @@ interleaved repeats (these machines are noisy), and the medians are compared:
 - floor: forward plus a backward that computes input gradients only (every
   parameter frozen), the least any gradient-based per-example method must do;
 - sketch: langspec's Sketcher (all nn.Linear layers, d per layer), float32;
-- sketch-<precision>: the same under ``langspec.precision.autocast`` (bfloat16 on
+- sketch-<precision>: the same under ``langspec.core.precision.autocast`` (bfloat16 on
   a CPU with native support, or CUDA bfloat16 / tf32 on a GPU), as the workflow
   runs it.
 
@@ -34,12 +34,12 @@ from functools import partial
 import numpy as np
 import torch
 import torch.nn.functional as F
-
-from langspec.encode import by_length, chunks, encode
-from langspec.frozen import parameters_frozen
-from langspec.precision import autocast
-from langspec.sketch import Sketcher
 from shapes import SHAPES, classifier, read_joined
+
+from langspec.attribution.sketch import Sketcher
+from langspec.core.precision import autocast
+from langspec.data.encode import by_length, chunks, encode
+from langspec.models.frozen import parameters_frozen
 
 
 def main() -> None:

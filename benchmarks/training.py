@@ -26,15 +26,15 @@ from collections import defaultdict
 
 import numpy as np
 import torch
-
-from langspec.encode import encode
-from langspec.gates import HeadGates
-from langspec.masks import read_mask
-from langspec.precision import autocast
-from langspec.prune import head_scores
-from langspec.sparse import frozen_heads, mask_gradients
-from langspec.train import language_batches, mixed_batches
 from shapes import SHAPES, classifier, read_joined
+
+from langspec.core.precision import autocast
+from langspec.data.encode import encode
+from langspec.heads.gates import HeadGates
+from langspec.heads.masks import read_mask
+from langspec.heads.pruning import head_scores
+from langspec.heads.sparse import frozen_heads, mask_gradients
+from langspec.training.train import language_batches, mixed_batches
 
 
 def now() -> float:
@@ -59,7 +59,7 @@ def training(args: argparse.Namespace, mode: str, precision: str = "float32") ->
     if mode != "full":
         gates = HeadGates(model)
         masks = {lang: head_mask(args, lang, gates.layout.shape).to(device) for lang in data.languages}
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)  # as langspec.train builds it
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5, fused=True)  # as langspec.training.train builds it
     plan = (mixed_batches if masks is None else language_batches)(data, args.batch_size, np.random.default_rng(0), True)
     plan = plan[: args.steps + 2]
     parts: dict[str, float] = defaultdict(float)

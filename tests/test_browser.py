@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from langspec.atomic import write_json, write_parquet
+from langspec.attribution.influence import Influence, read_influence, write_influence
 from langspec.browser import COLUMNS, PAIR_SEPARATOR, long_table, read_label_names, sample, write_examples
-from langspec.errors import LangspecError
-from langspec.influence import Influence, read_influence, write_influence
+from langspec.core.atomic import write_json, write_parquet
+from langspec.core.errors import LangspecError
 
 LANGS = ("en", "de", "ru")
 LABELS = ["database", "version-control", "desktop"]

@@ -1,4 +1,4 @@
-"""The partition check of langspec.cluster, with sinfo replaced by canned output."""
+"""The partition check of langspec.core.cluster, with sinfo replaced by canned output."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from langspec.cluster import check_partition, check_partitions, partitions, requested
-from langspec.errors import LangspecError
+from langspec.core.cluster import check_partition, check_partitions, partitions, requested
+from langspec.core.errors import LangspecError
 
 
 def _sinfo(listing: str, calls: list | None = None):

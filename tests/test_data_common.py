@@ -13,7 +13,7 @@ import yaml
 from langspec.data.tasks import SOURCES
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = yaml.safe_load((REPO / "config" / "schema.yaml").read_text(encoding="utf-8"))
+SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").read_text(encoding="utf-8"))
 HUB_FIXTURES = REPO / "tests" / "fixtures" / "hub"
 AREAS_FILE = REPO / "resources" / "gettext_areas.yaml"
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from langspec.core.errors import LangspecError
 from langspec.data import gettext_topic
 from langspec.data.tasks import build
-from langspec.errors import LangspecError
 
 from .test_data_common import AREAS_FILE, task_spec, write_catalog
 

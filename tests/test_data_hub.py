@@ -8,8 +8,8 @@ import datasets
 import pandas as pd
 import pytest
 
+from langspec.core.errors import LangspecError
 from langspec.data.tasks import build
-from langspec.errors import LangspecError
 
 from .fixtures.make_hub_fixtures import XNLI
 from .test_data_common import HUB_FIXTURES, task_spec

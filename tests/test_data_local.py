@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from langspec.core.errors import LangspecError
 from langspec.data.tasks import build
-from langspec.errors import LangspecError
 
 from .test_data_common import task_spec
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from langspec.core.errors import LangspecError
 from langspec.data.sample import balanced_quota, complete_items, partition, seeded_order, subsample
-from langspec.errors import LangspecError
 
 LANGS = ["en", "de", "fr"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from langspec.core.errors import LangspecError
 from langspec.data.schema import check_frame, check_splits, to_contract
-from langspec.errors import LangspecError
 
 
 def frame(**changes) -> pd.DataFrame:

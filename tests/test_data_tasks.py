@@ -7,9 +7,9 @@ import json
 import datasets
 import pytest
 
-from langspec.atomic import write_json, write_parquet
+from langspec.core.atomic import write_json, write_parquet
+from langspec.core.errors import LangspecError
 from langspec.data.tasks import build
-from langspec.errors import LangspecError
 
 from .test_data_common import AREAS_FILE, HUB_FIXTURES, task_spec
 

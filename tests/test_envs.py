@@ -21,7 +21,7 @@ from packaging.requirements import Requirement
 
 from .workspace import REPO
 
-ENV = REPO / "envs" / "langspec.yaml"
+ENV = REPO / "workflow" / "envs" / "langspec.yaml"
 
 
 def _pins() -> dict[str, str]:
@@ -49,11 +49,11 @@ def test_every_rule_names_the_environment_and_lint_is_clean():
     result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300)
     findings = re.findall(r"^\s+\* (.*)$", result.stdout + result.stderr, re.M)
     assert not findings, f"snakemake --lint: {findings}"
-    assert (REPO / "envs" / "langspec.post-deploy.sh").stat().st_mode & 0o111, "the post-deploy script must be executable"
+    assert (REPO / "workflow" / "envs" / "langspec.post-deploy.sh").stat().st_mode & 0o111, "the post-deploy script must be executable"
 
 
 def test_snakefiles_are_formatted():
-    files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    files = [REPO / "workflow" / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
     result = subprocess.run([str(Path(sys.executable).parent / "snakefmt"), "--check", *map(str, files)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr

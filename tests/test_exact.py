@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from langspec.encode import Encoded
-from langspec.exact import compare_rankings, exact_cosines, sample_rows
+from langspec.attribution.exact import compare_rankings, exact_cosines, sample_rows
+from langspec.data.encode import Encoded
 
 from .conftest import random_batch, tiny_classifier
 

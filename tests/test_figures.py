@@ -1,7 +1,7 @@
 """Figures 2-19 from synthetic replicates: drawn, saved, and looked at (pixels and Figure objects).
 
 Five languages, two tasks, three replicates, masks of 6 layers x 12 heads, 3
-epochs. Every replicate's tables have the columns of ``langspec.shares.compare``
+epochs. Every replicate's tables have the columns of ``langspec.attribution.shares.compare``
 and ``epoch_shares``, and the figures get them aggregated by the real
 ``aggregate_shares`` / ``aggregate_epochs``. Test language ``ru`` of task
 ``marc`` has too few test examples in every replicate (NaN shares: "n < min"),
@@ -22,15 +22,15 @@ from matplotlib.figure import Figure
 from matplotlib.image import imsave
 
 from langspec import figures
-from langspec.errors import LangspecError
+from langspec.core.errors import LangspecError
 from langspec.figures.draw import draw
 from langspec.figures.epochs import specialization, specialization_summary
 from langspec.figures.overlap import overlap_pct, shared_heads
 from langspec.figures.similarity import cosines, layer_correlations, pairs
-from langspec.figures.stats import pearson
 from langspec.figures.style import MISSING
-from langspec.masks import save_mask
-from langspec.replicates import aggregate_epochs, aggregate_shares, correlation, summarize, wide
+from langspec.heads.masks import save_mask
+from langspec.stats.correlations import correlation, pearson
+from langspec.stats.replicates import aggregate_epochs, aggregate_shares, summarize, wide
 
 from .pictures import (
     cell_colour,

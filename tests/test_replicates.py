@@ -7,20 +7,20 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from langspec.influence import Influence
-from langspec.replicates import (
+from langspec.attribution.influence import Influence
+from langspec.attribution.shares import compare, epoch_shares
+from langspec.core.seeds import replicate_seed
+from langspec.stats.correlations import correlation
+from langspec.stats.replicates import (
     NORMAL_METHOD,
     T_METHOD,
     aggregate_epochs,
     aggregate_shares,
-    correlation,
     method_note,
     spread,
     summarize,
     wide,
 )
-from langspec.seeds import replicate_seed
-from langspec.shares import compare, epoch_shares
 
 LANGS = ["aa", "bb", "cc", "dd"]
 
@@ -174,7 +174,7 @@ def test_epoch_tables_aggregate():
 
 
 def test_a_a_helper_on_synthetic_random_conditions():
-    from langspec.replicates import a_a
+    from langspec.stats.replicates import a_a
 
     rng = np.random.default_rng(11)
     first, second = [], []

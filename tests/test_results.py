@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from langspec import results
+from langspec.attribution.influence import read_influence
+from langspec.attribution.shares import compare
 from langspec.browser import COLUMNS
-from langspec.atomic import write_json
-from langspec.errors import LangspecError
-from langspec.influence import read_influence
-from langspec.masks import save_mask
-from langspec.replicates import aggregate_shares, method_note
-from langspec.shares import compare
+from langspec.core.atomic import write_json
+from langspec.core.errors import LangspecError
+from langspec.heads.masks import save_mask
+from langspec.stats.replicates import aggregate_shares, method_note
 
 from .test_browser import LABELS, LANGS, make_results
 from .workspace import REPO

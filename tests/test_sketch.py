@@ -8,12 +8,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from langspec.encode import Encoded
-from langspec.errors import LangspecError
-from langspec.gates import HeadGates
-from langspec.sketch import Sketcher
-from langspec.shards import WINDOW_BATCHES, shard_rows
-from langspec.sketchfile import check_counterparts, read_sketches, write_sketches
+from langspec.attribution.sketch import Sketcher
+from langspec.attribution.sketchfile import check_counterparts, read_sketches, write_sketches
+from langspec.core.errors import LangspecError
+from langspec.data.encode import Encoded
+from langspec.data.shards import WINDOW_BATCHES, shard_rows
+from langspec.heads.gates import HeadGates
 
 from .conftest import random_batch, tiny_classifier
 

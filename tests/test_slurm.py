@@ -2,7 +2,7 @@
 
 tests/slurm/cluster.sh starts munged, slurmctld and slurmd (installing Debian's
 packages if missing; needs root). The workflow runs from a copy of the repository
-through ``--profile profiles/slurm`` with the real executor plugin; the tests then
+through ``--profile workflow/profiles/slurm`` with the real executor plugin; the tests then
 ask SLURM itself (squeue, scontrol) what ran there. The cluster keeps no
 accounting database, so job status is read with squeue
 (``--slurm-status-command squeue``).
@@ -108,13 +108,13 @@ def slurm_env():
 
 
 def _start(workdir: Path, env: dict, *args: str) -> subprocess.Popen:
-    """Start snakemake through profiles/slurm in the background, its output into ``workdir/snakemake.out``.
+    """Start snakemake through workflow/profiles/slurm in the background, its output into ``workdir/snakemake.out``.
 
     A file, not a pipe: nobody reads while the run is in the background, and a full pipe would stall it.
     """
     with open(workdir / "snakemake.out", "w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "snakemake", "--profile", "profiles/slurm", *SLURM_ARGS, *args],
+            [sys.executable, "-m", "snakemake", "--profile", "workflow/profiles/slurm", *SLURM_ARGS, *args],
             cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
 
@@ -141,7 +141,7 @@ def _finish(process: subprocess.Popen, workdir: Path, timeout: float, check: boo
 
 
 def _snakemake(workdir: Path, env: dict, *args: str, timeout: float = 900, check: bool = True) -> tuple[int, str, str | None]:
-    """Run snakemake through profiles/slurm; return (exit code, its output, the SLURM run id)."""
+    """Run snakemake through workflow/profiles/slurm; return (exit code, its output, the SLURM run id)."""
     return _finish(_start(workdir, env, *args), workdir, timeout, check)
 
 
@@ -178,7 +178,7 @@ def _local_precisions() -> dict[str, str]:
     With compute.gpus > 0, `auto` would choose the GPU precisions (tf32 training,
     which needs CUDA); the node's GPU is fake, so the SLURM run pins the CPU ones.
     """
-    from langspec.precision import cpu_has_native_bfloat16
+    from langspec.core.precision import cpu_has_native_bfloat16
 
     return {"precision": "bfloat16" if cpu_has_native_bfloat16() else "float32", "train_precision": "float32"}
 
@@ -259,7 +259,7 @@ def test_a_partition_the_cluster_lacks_fails_before_any_job(pipeline, slurm_env)
     )
     assert code != 0
     line = ("SLURM partition 'nosuch' does not exist on this SLURM cluster (sinfo lists: debug); "
-            "set slurm_partition (LANGSPEC_SLURM_PARTITION for profiles/slurm) to one of them")
+            "set slurm_partition (LANGSPEC_SLURM_PARTITION for workflow/profiles/slurm) to one of them")
     assert line in output.splitlines(), output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert run_id and not _slurm_jobs(slurm_env, run_id), "no job may be submitted"
@@ -301,8 +301,8 @@ def test_gpu_resource_becomes_slurm_gpus(slurm_env, tmp_path):
         pytest.skip("the running test cluster has no GPUs (started with LANGSPEC_SLURM_GPUS=0?)")
     threads = min(2, os.cpu_count() or 1)  # the node has the machine's real CPUs
     workdir = tmp_path / "gpu"
-    (workdir / "profiles").mkdir(parents=True)
-    shutil.copytree(REPO / "profiles" / "slurm", workdir / "profiles" / "slurm")
+    (workdir / "workflow" / "profiles").mkdir(parents=True)
+    shutil.copytree(REPO / "workflow" / "profiles" / "slurm", workdir / "workflow" / "profiles" / "slurm")
     (workdir / "Snakefile").write_text(
         "rule all:\n"
         "    input: 'gpu.txt', 'cpu.txt'\n\n"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from langspec.gates import HeadGates
-from langspec.heads import head_layout
-from langspec.sparse import frozen_heads, mask_gradients
+from langspec.heads.gates import HeadGates
+from langspec.heads.sparse import frozen_heads, mask_gradients
+from langspec.models.layout import head_layout
 
 from .conftest import random_batch, tiny_classifier
 

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from langspec.errors import LangspecError
-from langspec.tables import markdown, mean_sd, table1, table2, write
+from langspec.core.errors import LangspecError
+from langspec.tables.format import markdown, mean_sd
+from langspec.tables.heads import table1, table2, write
 
 
 def _mask(disabled: int, shape=(12, 12)) -> np.ndarray:

@@ -7,12 +7,13 @@ import pandas as pd
 import pytest
 import torch
 
-from langspec.encode import Encoded
-from langspec.errors import LangspecError
-from langspec.jaccard import average_overlap, expected_jaccard, jaccard, layer_jaccard, pairwise_jaccard
-from langspec.retrieval import layer_embeddings, parallel_pairs, retrieval_accuracy, retrieval_by_layer, scores
-from langspec.ticketheads import head_agreement, head_fractions
-from langspec.transfer import (
+from langspec.core.errors import LangspecError
+from langspec.data.encode import Encoded
+from langspec.tickets.heads import head_agreement, head_fractions
+from langspec.tickets.masks import full_mask, prunable_weights, random_mask
+from langspec.tickets.overlap import average_overlap, expected_jaccard, jaccard, layer_jaccard, pairwise_jaccard
+from langspec.tickets.retrieval import layer_embeddings, parallel_pairs, retrieval_accuracy, retrieval_by_layer, scores
+from langspec.tickets.transfer import (
     highest_winning_sparsity,
     is_winning,
     relative_transfer_drop,
@@ -20,7 +21,6 @@ from langspec.transfer import (
     transfer_table,
     winning_table,
 )
-from langspec.weightmask import full_mask, prunable_weights, random_mask
 
 from .conftest import random_batch, tiny_classifier
 

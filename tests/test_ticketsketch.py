@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from langspec.sketch import Sketcher
-from langspec.ticketsketch import TicketSketcher
-from langspec.weightmask import WeightSubnetworks, full_mask, magnitude_prune, prunable_weights, random_mask
+from langspec.attribution.sketch import Sketcher
+from langspec.attribution.ticket_sketch import TicketSketcher
+from langspec.tickets.masks import WeightSubnetworks, full_mask, magnitude_prune, prunable_weights, random_mask
 
 from .conftest import random_batch, tiny_classifier
 from .test_sketch import exact_gradients, projected

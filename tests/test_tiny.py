@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from langspec.errors import LangspecError
+from langspec.core.errors import LangspecError
 from langspec.models.tiny import build_tiny
 
 SHAPE = {"hidden_size": 24, "layers": 3, "heads": 4, "intermediate_size": 40, "vocab_size": 120}

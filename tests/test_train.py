@@ -10,13 +10,13 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
 
-from langspec.encode import encode
-from langspec.errors import LangspecError
-from langspec.evaluate import predict
-from langspec.heads import head_layout
-from langspec.train import Hyperparameters, language_batches, train
-
+from langspec.core.errors import LangspecError
+from langspec.data.encode import encode
+from langspec.heads.subnetworks import HeadSubnetworks
+from langspec.models.layout import head_layout
 from langspec.models.tiny import train_tokenizer
+from langspec.training.evaluate import predict
+from langspec.training.train import Hyperparameters, language_batches, train
 
 from .conftest import toy_task
 
@@ -99,7 +99,8 @@ def test_head_masked_for_every_language(setup, tmp_path, strict):
     layout = head_layout(model)
     d = layout.head_size
     before = layout.layers[0].query.weight[:d].detach().clone()
-    history = train(model, tokenizer, data, data, HP, tmp_path, masks=_masks(), strict=strict)
+    with HeadSubnetworks(model, _masks()) as subnetworks:
+        history = train(model, tokenizer, data, data, HP, tmp_path, subnetworks=subnetworks, strict=strict)
     after = layout.layers[0].query.weight[:d]
     assert torch.equal(before, after) == strict, "strict freezes; paper mode decays masked weights"
     assert "dev_subnetwork" in history[-1] and history[-1]["sparse"] == ("strict" if strict else "paper")
@@ -109,13 +110,17 @@ def test_sft_without_a_mask_for_a_training_language_is_refused(setup, tmp_path):
     _, tokenizer, data = setup
     masks = _masks()
     del masks["bb"]
-    with pytest.raises(LangspecError, match="no mask for training language\\(s\\) bb"):
-        train(_model(tokenizer), tokenizer, data, data, HP, tmp_path, masks=masks)
+    model = _model(tokenizer)
+    with HeadSubnetworks(model, masks) as subnetworks, \
+            pytest.raises(LangspecError, match="no mask for training language\\(s\\) bb"):
+        train(model, tokenizer, data, data, HP, tmp_path, subnetworks=subnetworks)
+    assert not list(tmp_path.iterdir()), "nothing is written before the check"
+
 
 
 @pytest.mark.parametrize("plan", ["mixed", "language"])
 def test_length_grouping_keeps_every_example_once_and_pads_less(plan):
-    from langspec.train import mixed_batches
+    from langspec.training.train import mixed_batches
 
     frame = toy_task(per_language=200)
     rng = np.random.default_rng(0)

@@ -10,7 +10,7 @@ from tokenizers import Tokenizer, pre_tokenizers, processors
 from tokenizers.models import BPE, Unigram, WordPiece
 from transformers import AutoTokenizer, BertConfig, BertForMaskedLM, BertModel, PreTrainedTokenizerFast
 
-from langspec.errors import LangspecError
+from langspec.core.errors import LangspecError
 from langspec.models.tiny import build_tiny
 from langspec.models.vocab import keep_layers, trim_vocabulary
 

@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from langspec.errors import LangspecError
-from langspec.jaccard import layer_of
-from langspec.weightfile import read_trajectory, read_weight_mask, save_weight_mask, write_trajectory
-from langspec.weightmask import (
+from langspec.core.errors import LangspecError
+from langspec.tickets.maskfile import read_trajectory, read_weight_mask, save_weight_mask, write_trajectory
+from langspec.tickets.masks import (
     WeightSubnetworks,
     bake,
     check_fits,
@@ -23,6 +22,7 @@ from langspec.weightmask import (
     random_mask,
     sparsity,
 )
+from langspec.tickets.overlap import layer_of
 
 from .conftest import random_batch, tiny_classifier
 

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-from langspec.replicates import wide
+from langspec.stats.replicates import wide
 
 from .pictures import count_cells, count_panels, edge_ink, hatched_grids, is_blank
 from .workspace import snakemake
@@ -228,7 +228,7 @@ def lth_run(run):
 
 
 def test_lottery_tickets_follow_the_contract(lth_run):
-    from langspec.weightfile import read_trajectory, read_weight_mask
+    from langspec.tickets.maskfile import read_trajectory, read_weight_mask
 
     for r in REPS:
         for lang in LTH_LANGS:

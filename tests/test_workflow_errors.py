@@ -98,7 +98,7 @@ def test_sizes_are_checked_against_an_earlier_runs_manifest(workdir):
     manifest.parent.mkdir(parents=True, exist_ok=True)
     import json
 
-    from langspec.seeds import replicate_seed
+    from langspec.core.seeds import replicate_seed
 
     options = {"source": "gettext-topic", "gettext": {"locale_dir": "/usr/share/locale", "areas_file": "resources/gettext_areas.yaml",
                "areas": ["database", "version-control", "desktop"], "min_chars": 16, "min_words": 3, "dev_fraction": 0.15, "test_fraction": 0.15}}

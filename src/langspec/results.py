@@ -4,7 +4,7 @@ Every function takes the results directory (``"results"`` when the notebook
 runs in the repository) and the names that make up an artifact's path (task,
 replicate, regime, condition, as in ``influence/{task}/rep{r}/{regime}/{condition}.h5``),
 and returns a pandas frame. A missing file is
-a :class:`~langspec.errors.LangspecError` naming it and the target that makes it.
+a :class:`~langspec.core.errors.LangspecError` naming it and the target that makes it.
 
 Example (paste into a notebook started in the repository)::
 
@@ -33,11 +33,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .browser import long_table, read_label_names
-from .checkpoints import read_split
-from .errors import LangspecError
-from .influence import read_influence
-from .masks import read_mask
+from langspec.attribution.influence import read_influence
+from langspec.browser import long_table, read_label_names
+from langspec.core.errors import LangspecError
+from langspec.data.schema import read_split
+from langspec.heads.masks import read_mask
 
 
 def _existing(path: Path, what: str) -> Path:

@@ -1,7 +1,7 @@
 """Checks of what the SLURM cluster offers, before any job is submitted.
 
 Runs in the main Snakemake process only, when the workflow executes through the
-SLURM executor (snakemake-executor-plugin-slurm, e.g. `--profile profiles/slurm`):
+SLURM executor (snakemake-executor-plugin-slurm, e.g. `--profile workflow/profiles/slurm`):
 every partition a job to run asks for (`slurm_partition` from the profile,
 --default-resources, --set-resources or a rule) must be one that `sinfo` lists.
 The executor is known only once the DAG is built, so the check is an onstart
@@ -9,7 +9,7 @@ handler: after the DAG, before the first job (nothing is deleted yet). Dry runs
 and jobs (which run with --no-hooks) skip it.
 """
 
-from langspec import cluster as _cluster
+from langspec.core import cluster as _cluster
 
 _SLURM_CLUSTER_RESOURCES = (
     "slurm_cluster",

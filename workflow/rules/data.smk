@@ -10,7 +10,7 @@ rule data:
     benchmark:
         f"{R}/benchmarks/data/{{task}}/rep{{rep}}.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         data=data_params,
     script:

@@ -9,18 +9,18 @@ for n in FIGURES:
             lambda w, n=n: spec_paths(figure_spec(n)),
         output:
             pdf=report(
-                f"{R}/figures/fig{n}.pdf",
-                caption=f"../report/fig{n}.rst",
+                f"{R}/{FIGURES_000[n].target}.pdf",
+                caption=f"../report/{FIGURES_000[n].caption}.rst",
                 category="Figures",
                 labels={"figure": str(n)},
             ),
-            png=f"{R}/figures/fig{n}.png",
+            png=f"{R}/{FIGURES_000[n].target}.png",
         log:
             f"{R}/logs/figures/fig{n}.log",
         benchmark:
             f"{R}/benchmarks/figures/fig{n}.tsv"
         conda:
-            "../../envs/langspec.yaml"
+            "../envs/langspec.yaml"
         params:
             spec=lambda w, n=n: figure_spec(n),
             number=n,
@@ -41,7 +41,7 @@ rule subnetwork_accuracy:
     benchmark:
         f"{R}/benchmarks/accuracy/{{task}}/rep{{rep}}/{{regime}}.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     threads: config["compute"]["threads"]
     params:
         epoch=lambda w: epochs(w.task),
@@ -71,7 +71,7 @@ rule table1:
     benchmark:
         f"{R}/benchmarks/tables/table1.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         masks={t: replicate_masks(t) for t in figure_tasks()},
     script:
@@ -97,7 +97,7 @@ rule table2:
     benchmark:
         f"{R}/benchmarks/tables/table2.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         accuracy={
             t: {

@@ -10,7 +10,7 @@ rule finetune:
     benchmark:
         f"{R}/benchmarks/models/{{task}}/rep{{rep}}/full.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),

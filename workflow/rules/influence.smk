@@ -1,3 +1,6 @@
+"""TracIn influence per replicate, regime and mask condition; training-language shares; their aggregation over replicates."""
+
+
 rule influence:
     """TracIn top-k of one replicate, regime and mask condition, summed over the epoch checkpoints."""
     input:
@@ -10,7 +13,7 @@ rule influence:
     benchmark:
         f"{R}/benchmarks/influence/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     threads: config["compute"]["threads"]
     params:
         influence=influence_params,
@@ -32,7 +35,7 @@ rule shares:
     benchmark:
         f"{R}/benchmarks/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         languages=lambda w: languages(w.task),
         min_test=config["shares"]["min_test"],
@@ -51,7 +54,7 @@ rule epoch_shares:
     benchmark:
         f"{R}/benchmarks/shares/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.epochs.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         languages=lambda w: languages(w.task),
         min_test=config["shares"]["min_test"],
@@ -71,7 +74,7 @@ rule aggregate_shares:
     benchmark:
         f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         kind="comparison",
     script:
@@ -90,7 +93,7 @@ rule aggregate_epoch_shares:
     benchmark:
         f"{R}/benchmarks/shares/{{task}}/{{regime}}/{{condition}}.epochs.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         kind="epochs",
     script:
@@ -105,121 +108,3 @@ rule shares_all:
             for t in figure_tasks()
             for regime, condition in standard_conditions(t)
         ],
-
-
-rule sketch_error:
-    """Exact TracIn (full per-example gradients, float32) of a sample of test examples against the sketched top-k."""
-    input:
-        model=model_dir("{task}", "{rep}", "full"),
-        data=data_files("{task}", "{rep}", ["train", "test"]),
-        influence=influence_file("{task}", "{rep}", "full", "full"),
-    output:
-        f"{R}/sketch_error/{{task}}/rep{{rep}}.json",
-    log:
-        f"{R}/logs/sketch_error/{{task}}/rep{{rep}}.log",
-    benchmark:
-        f"{R}/benchmarks/sketch_error/{{task}}/rep{{rep}}.tsv"
-    conda:
-        "../../envs/langspec.yaml"
-    threads: config["compute"]["threads"]
-    params:
-        exact=exact_params,
-        languages=lambda w: languages(w.task),
-        device=config["compute"]["device"],
-    script:
-        "../scripts/sketch_error.py"
-
-
-rule sketch_error_table:
-    """Top-k overlap of sketched with exact TracIn and the largest share difference, per replicate and mean."""
-    input:
-        lambda w: [f"{R}/sketch_error/{w.task}/rep{r}.json" for r in reps(w.task)],
-    output:
-        csv=report(
-            f"{R}/sketch_error/{{task}}.csv",
-            caption="../report/sketch_error.rst",
-            category="Sketch error and calibration",
-        ),
-        md=f"{R}/sketch_error/{{task}}.md",
-    log:
-        f"{R}/logs/sketch_error/{{task}}.log",
-    benchmark:
-        f"{R}/benchmarks/sketch_error/{{task}}.tsv"
-    conda:
-        "../../envs/langspec.yaml"
-    script:
-        "../scripts/sketch_error_table.py"
-
-
-rule examples:
-    """The influence browser: sampled test examples beside their top-k training examples, as CSV and a searchable page."""
-    input:
-        influence=influence_file("{task}", "{rep}", "{regime}", "{condition}"),
-        train=f"{R}/data/{{task}}/rep{{rep}}/train.parquet",
-        test=f"{R}/data/{{task}}/rep{{rep}}/test.parquet",
-        manifest=f"{R}/data/{{task}}/rep{{rep}}/manifest.json",
-    output:
-        csv=f"{examples_dir('{task}', '{rep}', '{regime}', '{condition}')}/examples.csv",
-        html=report(
-            f"{examples_dir('{task}', '{rep}', '{regime}', '{condition}')}/examples.html",
-            caption="../report/examples.rst",
-            category="Influence examples",
-            subcategory="{task} {regime}/{condition}",
-            labels={
-                "replicate": "{rep}",
-                "task": "{task}",
-                "regime": "{regime}",
-                "condition": "{condition}",
-            },
-        ),
-    log:
-        f"{R}/logs/examples/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.log",
-    benchmark:
-        f"{R}/benchmarks/examples/{{task}}/rep{{rep}}/{{regime}}/{{condition}}.tsv"
-    conda:
-        "../../envs/langspec.yaml"
-    params:
-        examples=examples_params,
-    script:
-        "../scripts/examples.py"
-
-
-rule examples_all:
-    """Target: an influence browser page for every influence file of the standard conditions, every replicate."""
-    input:
-        [
-            f"{examples_dir(t, r, regime, condition)}/examples.html"
-            for t in figure_tasks()
-            for r in reps(t)
-            for regime, condition in standard_conditions(t)
-        ],
-
-
-rule calibration:
-    """A/A check of the intervals on real data: two random masks of the same sparsity should differ in about 5% of cells."""
-    input:
-        first=lambda w: [
-            shares_file(w.task, "full", calibration_conditions()[0], r)
-            for r in reps(w.task)
-        ],
-        second=lambda w: [
-            shares_file(w.task, "full", calibration_conditions()[1], r)
-            for r in reps(w.task)
-        ],
-    output:
-        table=f"{R}/calibration/{{task}}.csv",
-        summary=report(
-            f"{R}/calibration/{{task}}.json",
-            caption="../report/calibration.rst",
-            category="Sketch error and calibration",
-        ),
-    log:
-        f"{R}/logs/calibration/{{task}}.log",
-    benchmark:
-        f"{R}/benchmarks/calibration/{{task}}.tsv"
-    conda:
-        "../../envs/langspec.yaml"
-    params:
-        conditions=calibration_conditions(),
-    script:
-        "../scripts/calibration.py"

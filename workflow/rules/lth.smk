@@ -1,7 +1,7 @@
 """Lottery-ticket subnetworks per language (paper 003): IMP with rewinding, tickets, transfer, overlap, retrieval."""
 
 
-rule lth_prune:
+rule lth_imp:
     """Iterative magnitude pruning with rewinding for one language (or the multilingual union) of one replicate."""
     input:
         init=model_dir("{task}", "{rep}", "init"),
@@ -19,7 +19,7 @@ rule lth_prune:
     wildcard_constraints:
         source=LANG,
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),
@@ -29,10 +29,10 @@ rule lth_prune:
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
     script:
-        "../scripts/lth_prune.py"
+        "../scripts/lth_imp.py"
 
 
-use rule lth_prune as lth_prune_multilingual with:
+use rule lth_imp as lth_imp_multilingual with:
     output:
         masks=[
             f"{lth_dir('{task}', '{rep}', '{source}')}/round{k}.npz"
@@ -64,7 +64,7 @@ rule lth_transfer:
         source=rf"{SOURCE}|rand",
         round=r"\d+",
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),
@@ -77,7 +77,7 @@ rule lth_transfer:
         "../scripts/lth_transfer.py"
 
 
-rule lth_tables:
+rule lth_collect:
     """One task's lottery-ticket results as tidy tables: tickets (figure 2), transfer (4, 6, table 1), overlap (3)."""
     input:
         trajectories=lambda w: lth_trajectories(w.task),
@@ -94,7 +94,7 @@ rule lth_tables:
     benchmark:
         f"{R}/benchmarks/lth/{{task}}/tables.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         trajectories=lambda w: {
             r: {
@@ -108,7 +108,7 @@ rule lth_tables:
         sparsity=config["lth"]["overlap_sparsity"],
         rate=LTH_RATE,
     script:
-        "../scripts/lth_tables.py"
+        "../scripts/lth_collect.py"
 
 
 rule lth_retrieval:
@@ -124,7 +124,7 @@ rule lth_retrieval:
     benchmark:
         f"{R}/benchmarks/lth/{{task}}/rep{{rep}}/retrieval.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     threads: config["compute"]["threads"]
     params:
         languages=lambda w: lth_languages(w.task),
@@ -155,7 +155,7 @@ rule lth_heads:
     benchmark:
         f"{R}/benchmarks/lth/{{task}}/heads.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         tickets=lambda w: lth_overlap_masks(w.task),
         heads=lambda w: [
@@ -176,24 +176,24 @@ rule lth_gather_retrieval:
     log:
         f"{R}/logs/lth/{{task}}/retrieval.log",
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     script:
         "../scripts/lth_gather.py"
 
 
-for name, roles in LTH_FIGURE_ROLES.items():
+for name, entry in FIGURES_003.items():
 
     rule:
         name:
             f"lth_figure_{name}"
         input:
-            lambda w, roles=roles: [
-                path for role in roles for path in lth_spec()[role].values()
+            lambda w, entry=entry: [
+                path for role in entry.roles for path in lth_spec()[role].values()
             ],
         output:
             pdf=report(
                 f"{R}/figures/lth/{name}.pdf",
-                caption=f"../report/lth_{name}.rst",
+                caption=f"../report/{entry.caption}.rst",
                 category="Lottery tickets (paper 003)",
                 labels={"figure": name},
             ),
@@ -203,27 +203,27 @@ for name, roles in LTH_FIGURE_ROLES.items():
         benchmark:
             f"{R}/benchmarks/figures/lth/{name}.tsv"
         conda:
-            "../../envs/langspec.yaml"
+            "../envs/langspec.yaml"
         params:
             name=name,
-            spec=lambda w, name=name, roles=roles: lth_figure_spec(name, roles),
+            spec=lambda w, entry=entry: lth_figure_spec(entry),
         script:
             "../scripts/lth_figure.py"
 
 
-for name, roles in LTH_TABLE_ROLES.items():
+for name, entry in TABLES_003.items():
 
     rule:
         name:
             f"lth_table_{name}"
         input:
-            lambda w, roles=roles: [
-                path for role in roles for path in lth_spec()[role].values()
+            lambda w, entry=entry: [
+                path for role in entry.roles for path in lth_spec()[role].values()
             ],
         output:
             csv=report(
                 f"{R}/tables/lth/{name}.csv",
-                caption=f"../report/{LTH_TABLE_CAPTIONS[name]}.rst",
+                caption=f"../report/{entry.caption}.rst",
                 category="Lottery tickets (paper 003)",
             ),
             md=f"{R}/tables/lth/{name}.md",
@@ -232,40 +232,12 @@ for name, roles in LTH_TABLE_ROLES.items():
         benchmark:
             f"{R}/benchmarks/tables/lth/{name}.tsv"
         conda:
-            "../../envs/langspec.yaml"
+            "../envs/langspec.yaml"
         params:
             name=name,
-            spec=lambda w, name=name, roles=roles: lth_figure_spec(name, roles),
+            spec=lambda w, entry=entry: lth_figure_spec(entry),
         script:
             "../scripts/lth_table.py"
-
-
-rule sft_lth:
-    """Sparse fine-tuning restricted to each language's lottery ticket (regime sft-lth): W ⊙ M in the forward, masked updates."""
-    input:
-        init=model_dir("{task}", "{rep}", "init"),
-        data=data_files("{task}", "{rep}", ["train", "dev"]),
-        tickets=lambda w: [
-            ticket_file(w.task, w.rep, lang) for lang in languages(w.task)
-        ],
-    output:
-        directory(model_dir("{task}", "{rep}", "sft-lth")),
-    log:
-        f"{R}/logs/models/{{task}}/rep{{rep}}/sft-lth.log",
-    benchmark:
-        f"{R}/benchmarks/models/{{task}}/rep{{rep}}/sft-lth.tsv"
-    conda:
-        "../../envs/langspec.yaml"
-    threads: config["compute"]["train_threads"]
-    resources:
-        gpu=int(config["compute"]["gpus"]),
-    params:
-        sft=sft_params,
-        languages=lambda w: languages(w.task),
-        compute=TRAIN_COMPUTE,
-        evaluation=COMPUTE,
-    script:
-        "../scripts/sft_lth.py"
 
 
 rule lth_figure_tracin:
@@ -274,8 +246,8 @@ rule lth_figure_tracin:
         lambda w: [shares_file(t, "sft-lth", "own") for t in lth_tasks()],
     output:
         pdf=report(
-            f"{R}/figures/lth/tracin.pdf",
-            caption="../report/lth_tracin.rst",
+            f"{R}/{TRACIN_003.target}.pdf",
+            caption=f"../report/{TRACIN_003.caption}.rst",
             category="Lottery tickets (paper 003)",
             labels={"figure": "tracin"},
         ),
@@ -285,7 +257,7 @@ rule lth_figure_tracin:
     benchmark:
         f"{R}/benchmarks/figures/lth/tracin.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         spec=lambda w: {
             "tables": {t: shares_file(t, "sft-lth", "own") for t in lth_tasks()}
@@ -302,5 +274,5 @@ rule lth:
     language of the task, not only lth.languages.
     """
     input:
-        [f"{R}/figures/lth/{name}.pdf" for name in LTH_FIGURE_ROLES],
-        [f"{R}/tables/lth/{name}.csv" for name in LTH_TABLE_ROLES],
+        [f"{R}/{entry.target}.pdf" for entry in FIGURES_003.values()],
+        [f"{R}/{entry.target}.csv" for entry in TABLES_003.values()],

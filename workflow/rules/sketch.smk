@@ -19,7 +19,7 @@ if SHARDS == 1:
         benchmark:
             f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}.tsv"
         conda:
-            "../../envs/langspec.yaml"
+            "../envs/langspec.yaml"
         threads: config["compute"]["threads"]
         resources:
             gpu=int(config["compute"]["gpus"]),
@@ -48,7 +48,7 @@ else:
         benchmark:
             f"{R}/benchmarks/sketches/{{task}}/rep{{rep}}/{{regime}}/{{mask}}/epoch{{epoch}}.tsv"
         conda:
-            "../../envs/langspec.yaml"
+            "../envs/langspec.yaml"
         threads: config["compute"]["threads"]
         resources:
             gpu=int(config["compute"]["gpus"]),
@@ -76,7 +76,7 @@ else:
         wildcard_constraints:
             shard=r"[1-9]\d*",
         conda:
-            "../../envs/langspec.yaml"
+            "../envs/langspec.yaml"
         threads: config["compute"]["threads"]
         resources:
             gpu=int(config["compute"]["gpus"]),

@@ -1,7 +1,7 @@
-from langspec.atomic import atomic_path, write_json
-from langspec.jobs import run
-from langspec.replicates import a_a
-from langspec.shares import read_table
+from langspec.attribution.shares import read_table
+from langspec.core.atomic import atomic_path, write_json
+from langspec.core.jobs import run
+from langspec.stats.replicates import a_a
 
 
 def main():

@@ -1,5 +1,5 @@
-from langspec.jobs import run
-from langspec.masks import composed, read_mask, save_mask
+from langspec.core.jobs import run
+from langspec.heads.masks import composed, read_mask, save_mask
 
 
 def main():

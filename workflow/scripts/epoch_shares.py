@@ -1,7 +1,7 @@
-from langspec.atomic import atomic_path
-from langspec.influence import read_influence
-from langspec.jobs import run
-from langspec.shares import epoch_shares, require_test_examples
+from langspec.attribution.influence import read_influence
+from langspec.attribution.shares import epoch_shares, require_test_examples
+from langspec.core.atomic import atomic_path
+from langspec.core.jobs import run
 
 
 def main():

@@ -1,5 +1,5 @@
 from langspec.browser import write_examples
-from langspec.jobs import run
+from langspec.core.jobs import run
 
 
 def main():

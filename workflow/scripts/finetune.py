@@ -1,12 +1,13 @@
 from functools import partial
 from pathlib import Path
 
-from langspec.atomic import atomic_dir
-from langspec.checkpoints import load_classifier, read_split
-from langspec.encode import encode
-from langspec.jobs import device, run
-from langspec.precision import autocast
-from langspec.train import Hyperparameters, train
+from langspec.core.atomic import atomic_dir
+from langspec.core.jobs import device, run
+from langspec.core.precision import autocast
+from langspec.data.encode import encode
+from langspec.data.schema import read_split
+from langspec.models.checkpoints import load_classifier
+from langspec.training.train import Hyperparameters, train
 
 
 def main():

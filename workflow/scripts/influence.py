@@ -1,9 +1,9 @@
 from pathlib import Path
 
-from langspec.checkpoints import learning_rates
-from langspec.influence import write_influence
-from langspec.jobs import run
-from langspec.tracin import tracin
+from langspec.attribution.influence import write_influence
+from langspec.attribution.tracin import tracin
+from langspec.core.jobs import run
+from langspec.models.checkpoints import learning_rates
 
 
 def main():

@@ -1,7 +1,7 @@
 import pandas as pd
 
-from langspec.atomic import atomic_path
-from langspec.jobs import run
+from langspec.core.atomic import atomic_path
+from langspec.core.jobs import run
 
 
 def main():

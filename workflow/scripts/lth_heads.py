@@ -1,13 +1,13 @@
 import numpy as np
 import pandas as pd
 
-from langspec.atomic import atomic_path
-from langspec.checkpoints import load_classifier
-from langspec.jobs import run
-from langspec.masks import read_mask
-from langspec.ticketheads import head_fractions
-from langspec.weightfile import read_weight_mask
-from langspec.weightmask import prunable_shapes
+from langspec.core.atomic import atomic_path
+from langspec.core.jobs import run
+from langspec.heads.masks import read_mask
+from langspec.models.checkpoints import load_classifier
+from langspec.tickets.heads import head_fractions
+from langspec.tickets.maskfile import read_weight_mask
+from langspec.tickets.masks import prunable_shapes
 
 
 def main():

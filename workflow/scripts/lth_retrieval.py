@@ -1,13 +1,14 @@
 import pandas as pd
 
-from langspec.atomic import atomic_path
-from langspec.checkpoints import load_classifier, read_split
-from langspec.encode import encode
-from langspec.jobs import device, run
-from langspec.precision import autocast
-from langspec.retrieval import layer_embeddings, parallel_pairs, retrieval_by_layer
-from langspec.weightfile import read_weight_mask
-from langspec.weightmask import prunable_shapes
+from langspec.core.atomic import atomic_path
+from langspec.core.jobs import device, run
+from langspec.core.precision import autocast
+from langspec.data.encode import encode
+from langspec.data.schema import read_split
+from langspec.models.checkpoints import load_classifier
+from langspec.tickets.maskfile import read_weight_mask
+from langspec.tickets.masks import prunable_shapes
+from langspec.tickets.retrieval import layer_embeddings, parallel_pairs, retrieval_by_layer
 
 
 def main():

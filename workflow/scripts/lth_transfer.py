@@ -1,16 +1,16 @@
 import copy
 from functools import partial
 
-from langspec.atomic import write_json
-from langspec.checkpoints import load_classifier, read_split
-from langspec.encode import encode
-from langspec.jobs import device, run
-from langspec.lottery import train_ticket
-from langspec.precision import autocast
-from langspec.train import Hyperparameters
-from langspec.weightfile import read_weight_mask
-from langspec.weightmask import full_mask, prunable_shapes, random_mask
-
+from langspec.core.atomic import write_json
+from langspec.core.jobs import device, run
+from langspec.core.precision import autocast
+from langspec.data.encode import encode
+from langspec.data.schema import read_split
+from langspec.models.checkpoints import load_classifier
+from langspec.tickets.imp import train_ticket
+from langspec.tickets.maskfile import read_weight_mask
+from langspec.tickets.masks import full_mask, prunable_shapes, random_mask
+from langspec.training.train import Hyperparameters
 
 
 def main():

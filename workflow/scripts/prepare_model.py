@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from langspec.jobs import run
+from langspec.core.jobs import run
 from langspec.models.prepare import prepare
 
 

@@ -1,9 +1,10 @@
-from langspec.checkpoints import epoch_path, load_classifier, read_split
-from langspec.encode import encode
-from langspec.jobs import device, run
-from langspec.masks import save_mask
-from langspec.precision import autocast
-from langspec.prune import prune_language
+from langspec.core.jobs import device, run
+from langspec.core.precision import autocast
+from langspec.data.encode import encode
+from langspec.data.schema import read_split
+from langspec.heads.masks import save_mask
+from langspec.heads.pruning import prune_language
+from langspec.models.checkpoints import epoch_path, load_classifier
 
 
 def main():

@@ -1,5 +1,5 @@
-from langspec.jobs import run
-from langspec.masks import read_mask, save_mask, shuffled
+from langspec.core.jobs import run
+from langspec.heads.masks import read_mask, save_mask, shuffled
 
 
 def main():

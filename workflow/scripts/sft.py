@@ -1,14 +1,16 @@
 from functools import partial
 from pathlib import Path
 
-from langspec.atomic import atomic_dir
-from langspec.checkpoints import load_classifier, read_split
-from langspec.encode import encode
-from langspec.heads import head_layout
-from langspec.jobs import device, run
-from langspec.masks import read_mask
-from langspec.precision import autocast
-from langspec.train import Hyperparameters, train
+from langspec.core.atomic import atomic_dir
+from langspec.core.jobs import device, run
+from langspec.core.precision import autocast
+from langspec.data.encode import encode
+from langspec.data.schema import read_split
+from langspec.heads.masks import read_mask
+from langspec.heads.subnetworks import HeadSubnetworks
+from langspec.models.checkpoints import load_classifier
+from langspec.models.layout import head_layout
+from langspec.training.train import Hyperparameters, train
 
 
 def main():
@@ -23,8 +25,9 @@ def main():
         masks[body["lang"]] = body["mask"]
     train_data, dev_data = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)
     evaluation = partial(autocast, snakemake.params.evaluation["precision"], where, model)
-    with atomic_dir(snakemake.output[0]) as out, autocast(snakemake.params.compute["precision"], where, model):
-        train(model, tokenizer, train_data, dev_data, hp, Path(out), masks=masks, strict=p["mode"] == "strict",
+    with atomic_dir(snakemake.output[0]) as out, autocast(snakemake.params.compute["precision"], where, model), \
+            HeadSubnetworks(model, masks) as subnetworks:
+        train(model, tokenizer, train_data, dev_data, hp, Path(out), subnetworks=subnetworks, strict=p["mode"] == "strict",
               evaluation=evaluation)
 
 

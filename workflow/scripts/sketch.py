@@ -1,20 +1,21 @@
 import contextlib
 from pathlib import Path
 
-from langspec.atomic import atomic_dir
-from langspec.checkpoints import epoch_path, load_classifier, read_split
-from langspec.conditions import ticket_language
-from langspec.encode import encode
-from langspec.gates import HeadGates
-from langspec.jobs import device, run
-from langspec.masks import read_mask
-from langspec.precision import autocast
-from langspec.shards import shard_rows
-from langspec.sketch import Sketcher
-from langspec.sketchfile import write_sketches
-from langspec.ticketsketch import TicketSketcher
-from langspec.weightfile import read_weight_mask
-from langspec.weightmask import WeightSubnetworks, prunable_shapes
+from langspec.attribution.conditions import ticket_language
+from langspec.attribution.sketch import Sketcher
+from langspec.attribution.sketchfile import write_sketches
+from langspec.attribution.ticket_sketch import TicketSketcher
+from langspec.core.atomic import atomic_dir
+from langspec.core.jobs import device, run
+from langspec.core.precision import autocast
+from langspec.data.encode import encode
+from langspec.data.schema import read_split
+from langspec.data.shards import shard_rows
+from langspec.heads.gates import HeadGates
+from langspec.heads.masks import read_mask
+from langspec.models.checkpoints import epoch_path, load_classifier
+from langspec.tickets.maskfile import read_weight_mask
+from langspec.tickets.masks import WeightSubnetworks, prunable_shapes
 
 
 def sketch_checkpoint(epoch, test_out, train_out, encoded):

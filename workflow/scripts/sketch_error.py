@@ -2,13 +2,14 @@ import json
 
 import numpy as np
 
-from langspec.atomic import write_json
-from langspec.checkpoints import epoch_path, load_classifier, read_split
-from langspec.encode import encode
-from langspec.errors import LangspecError
-from langspec.exact import compare_rankings, exact_cosines, sample_rows
-from langspec.influence import read_influence
-from langspec.jobs import device, run
+from langspec.attribution.exact import compare_rankings, exact_cosines, sample_rows
+from langspec.attribution.influence import read_influence
+from langspec.core.atomic import write_json
+from langspec.core.errors import LangspecError
+from langspec.core.jobs import device, run
+from langspec.data.encode import encode
+from langspec.data.schema import read_split
+from langspec.models.checkpoints import epoch_path, load_classifier
 
 
 def main():

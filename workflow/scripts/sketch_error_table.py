@@ -2,9 +2,9 @@ import json
 
 import pandas as pd
 
-from langspec.atomic import write_table
-from langspec.jobs import run
-from langspec.replicates import spread
+from langspec.core.atomic import write_table
+from langspec.core.jobs import run
+from langspec.stats.replicates import spread
 
 
 def main():

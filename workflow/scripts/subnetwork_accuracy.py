@@ -1,11 +1,13 @@
-from langspec.atomic import write_json
-from langspec.checkpoints import epoch_path, load_classifier, read_split
-from langspec.encode import encode
-from langspec.evaluate import language_metrics, predict
-from langspec.gates import HeadGates
-from langspec.jobs import device, run
-from langspec.masks import read_mask
-from langspec.precision import autocast
+from langspec.core.atomic import write_json
+from langspec.core.jobs import device, run
+from langspec.core.precision import autocast
+from langspec.data.encode import encode
+from langspec.data.schema import read_split
+from langspec.heads.gates import HeadGates
+from langspec.heads.masks import read_mask
+from langspec.heads.subnetworks import HeadSubnetworks
+from langspec.models.checkpoints import epoch_path, load_classifier
+from langspec.training.evaluate import language_metrics, predict
 
 
 def main():
@@ -19,7 +21,8 @@ def main():
             masks[body["lang"]] = body["mask"]
         data = encode(read_split(snakemake.input.dev), tokenizer, snakemake.params.max_length)
         whole = language_metrics(data, *predict(model, data, snakemake.params.batch_size))
-        subnetwork = language_metrics(data, *predict(model, data, snakemake.params.batch_size, gates=gates, masks=masks))
+        subnetwork = language_metrics(data, *predict(model, data, snakemake.params.batch_size,
+                                                           subnetworks=HeadSubnetworks(model, masks, gates=gates)))
     write_json(snakemake.output[0], {"checkpoint": str(checkpoint), "subnetwork": subnetwork, "full_model": whole})
 
 

@@ -1,6 +1,6 @@
-from langspec.jobs import run
-from langspec.masks import read_mask
-from langspec.tables import table1, write
+from langspec.core.jobs import run
+from langspec.heads.masks import read_mask
+from langspec.tables.heads import table1, write
 
 
 def main():

@@ -1,8 +1,8 @@
 import json
 from pathlib import Path
 
-from langspec.jobs import run
-from langspec.tables import table2, write
+from langspec.core.jobs import run
+from langspec.tables.heads import table2, write
 
 
 def accuracies(path):

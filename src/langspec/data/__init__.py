@@ -1,1 +1,4 @@
-"""Task data: sources (gettext catalogs, hub datasets, local files) into the data contract."""
+"""Task data: sources (gettext catalogs, hub datasets, local files) into the data contract; encoding and shards.
+
+May import: :mod:`langspec.core`.
+"""

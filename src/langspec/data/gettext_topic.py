@@ -40,9 +40,9 @@ import pandas as pd
 import polib
 import yaml
 
+from langspec.core.errors import LangspecError
 from langspec.data.sample import partition
 from langspec.data.schema import SPLITS, Loaded
-from langspec.errors import LangspecError
 
 #: Our language code -> the locale directory name, where they differ.
 LOCALE_NAMES = {"zh": "zh_CN"}

@@ -34,8 +34,8 @@ from importlib.metadata import version
 
 import pandas as pd
 
+from langspec.core.errors import LangspecError
 from langspec.data.schema import Loaded
-from langspec.errors import LangspecError
 
 HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
 

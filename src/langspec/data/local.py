@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from langspec.core.errors import LangspecError
 from langspec.data.schema import SPLITS, Loaded
-from langspec.errors import LangspecError
 
 READERS = {
     ".jsonl": lambda path: pd.read_json(path, lines=True, dtype=False),

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from langspec.errors import LangspecError
+from langspec.core.errors import LangspecError
 
 
 def _digest(seed: int, purpose: str, key: str) -> bytes:

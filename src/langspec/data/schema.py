@@ -7,12 +7,13 @@ Columns, in this order: ``uid`` (str, unique across all splits of a task),
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from langspec.errors import LangspecError
+from langspec.core.errors import LangspecError
 
 SPLITS: tuple[str, ...] = ("train", "dev", "test")
 COLUMNS: tuple[str, ...] = ("uid", "lang", "text_a", "text_b", "label")
@@ -86,3 +87,15 @@ def check_splits(frames: Mapping[str, pd.DataFrame], task: str, num_labels: int)
             if uid in seen:
                 raise LangspecError(f"task {task!r}: uid {uid!r} occurs in splits {seen[uid]} and {split}")
             seen[uid] = split
+
+
+def read_split(path: str | os.PathLike) -> pd.DataFrame:
+    """A data split in the contract's columns."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # noqa: BLE001 - pyarrow raises several kinds for a damaged file
+        raise LangspecError(f"data file {path} cannot be read ({error.__class__.__name__})") from None
+    missing = {"uid", "lang", "text_a", "text_b", "label"} - set(frame.columns)
+    if missing:
+        raise LangspecError(f"data file {path} lacks column(s) {', '.join(sorted(missing))}")
+    return frame

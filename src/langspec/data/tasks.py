@@ -4,7 +4,7 @@ A source (``gettext_topic``, ``hub``, ``local``) reads its rows; this module kee
 the complete items of parallel sources, takes ``size`` examples per language and
 split (the same items in every language where parallel, balanced over labels) and
 checks the result against the contract. Nothing is written here: the workflow
-writes the frames with :func:`langspec.atomic.write_parquet`.
+writes the frames with :func:`langspec.core.atomic.write_parquet`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from importlib.metadata import version
 
 import pandas as pd
 
+from langspec.core.errors import LangspecError
 from langspec.data import gettext_topic, hub, local
 from langspec.data.sample import complete_items, label_counts, subsample
 from langspec.data.schema import SPLITS, Loaded, check_splits, to_contract
-from langspec.errors import LangspecError
 
 SOURCES = ("gettext-topic", *hub.TASKS, "local")
 

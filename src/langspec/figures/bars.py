@@ -8,9 +8,20 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .checks import aggregated, nonempty, sign_cells, sign_matrix
-from .marks import TOO_FEW, explain, table_label
-from .style import GUIDE, HATCH, HATCH_COLOUR, PANEL, drop_unused, faded, new_figure, palette, styled, wrap
+from langspec.figures.marks import TOO_FEW, explain, table_label
+from langspec.figures.style import (
+    GUIDE,
+    HATCH,
+    HATCH_COLOUR,
+    PANEL,
+    drop_unused,
+    faded,
+    new_figure,
+    palette,
+    styled,
+    wrap,
+)
+from langspec.stats.frames import aggregated, nonempty, sign_cells, sign_matrix
 
 SHARE = "share of top-k positive (%)"
 

@@ -10,8 +10,8 @@ from matplotlib.axes import Axes
 from matplotlib.colors import Colormap, Normalize
 from matplotlib.patches import Rectangle
 
-from .marks import TOO_FEW
-from .style import CELL_LINE, HATCH, HATCH_COLOUR, MISSING, MUTED, faded, text_colour
+from langspec.figures.marks import TOO_FEW
+from langspec.figures.style import CELL_LINE, HATCH, HATCH_COLOUR, MISSING, MUTED, faded, text_colour
 
 
 def signed(value: float) -> str:

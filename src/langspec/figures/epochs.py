@@ -17,11 +17,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..errors import LangspecError
-from .checks import AGGREGATED_EPOCHS, EPOCHS, aggregated, columns, languages_present, nonempty, replicate_lists
-from .marks import method, replicates
-from .scatter import replicate_legend, scatter_replicates
-from .style import (
+from langspec.core.errors import LangspecError
+from langspec.figures.marks import method, replicates
+from langspec.figures.scatter import replicate_legend, scatter_replicates
+from langspec.figures.style import (
     PANEL,
     REGIME_COLOURS,
     drop_unused,
@@ -30,6 +29,15 @@ from .style import (
     palette,
     styled,
     wrap,
+)
+from langspec.stats.frames import (
+    AGGREGATED_EPOCHS,
+    EPOCHS,
+    aggregated,
+    columns,
+    languages_present,
+    nonempty,
+    replicate_lists,
 )
 
 SPECIALIZATION = "in-language positive share (%)"

@@ -4,7 +4,7 @@ A share is the percentage of a test language's top-k most positively (or
 negatively) influential training examples that come from a training language;
 a change is the condition's share minus the baseline's, in percentage points (pp).
 Every heatmap draws the mean over replicates of an aggregated table
-(``langspec.replicates.aggregate_shares``) and hatches the cells that are not
+(``langspec.stats.replicates.aggregate_shares``) and hatches the cells that are not
 ``robust``: whose 95% interval includes 0 (changes) or the equal share 100 / L
 (shares); a cell without a value says "n < min" (too few test examples).
 """
@@ -17,11 +17,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..errors import LangspecError
-from .cells import draw_cells, one_decimal, range_norm, signed, symmetric_norm
-from .checks import aggregated, languages_present, nonempty, sign_cells
-from .marks import explain, table_label
-from .style import (
+from langspec.core.errors import LangspecError
+from langspec.figures.cells import draw_cells, one_decimal, range_norm, signed, symmetric_norm
+from langspec.figures.marks import explain, table_label
+from langspec.figures.style import (
     CELL,
     DIVERGING,
     SEQUENTIAL,
@@ -31,6 +30,7 @@ from .style import (
     styled,
     wrap,
 )
+from langspec.stats.frames import aggregated, languages_present, nonempty, sign_cells
 
 CHANGE = "change in share of top-k (pp)"
 SHARE = "share of top-k (%)"

@@ -3,14 +3,14 @@
 A cell, bar or point estimate is *supported* when its 95% interval over the
 replicates excludes its reference (0 for a change, the equal share 100 / L for a
 share, the value expected by chance for head overlaps; see
-:mod:`langspec.replicates`). What is not supported is hatched and washed out
+:mod:`langspec.stats.replicates`). What is not supported is hatched and washed out
 (:data:`~langspec.figures.style.HATCH`), and a legend under the panels says in one
 line what the hatching means, over how many replicates, and by which interval.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,8 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
-from ..replicates import NORMAL_METHOD, T_METHOD
-from .style import EDGE, HATCH, HATCH_COLOUR, MISSING, faded
+from langspec.figures.style import EDGE, HATCH, HATCH_COLOUR, MISSING, faded
+from langspec.stats.replicates import NORMAL_METHOD, T_METHOD
 
 #: Text of a cell whose value is missing because too few test examples scored it.
 TOO_FEW = "n < min"
@@ -104,3 +104,23 @@ def explain(fig: Figure, label: str, missing: bool = False, extra: Iterable[tupl
             return legend
         legend.remove()
     raise AssertionError("unreachable")
+
+
+def describe(summary: dict, counts: Sequence[int], unit: str) -> str:
+    """Two lines: r with its 95% interval, and the points it rests on.
+
+    ``summary`` is :func:`langspec.stats.correlations.correlation`'s result, ``counts``
+    the number of points of every replicate drawn, ``unit`` what a point is:
+    "r = 0.42, 95% CI [0.10, 0.67]" / "3 replicates × 20 pairs"; "r undefined"
+    when no replicate has an r, and "(r of 2)" when only some have one.
+    """
+    counts = [int(c) for c in counts]
+    replicates = len(counts)
+    low, high = (min(counts), max(counts)) if counts else (0, 0)
+    each = f"{low}" if low == high else f"{low}–{high}"
+    points = f"{replicates} replicate{'s' if replicates != 1 else ''} × {each} {unit}"
+    if not np.isfinite(summary["r"]):
+        return f"r undefined\n{points}"
+    used = int(summary["n_replicates"])
+    some = "" if used == replicates else f" (r of {used})"
+    return f"r = {summary['r']:.2f}, 95% CI [{summary['ci_low']:.2f}, {summary['ci_high']:.2f}]\n{points}{some}"

@@ -17,14 +17,12 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from ..errors import LangspecError
-from ..replicates import summarize
-from .cells import count, draw_cells, range_norm, whole
-from .checks import masks_and_shares, nonempty, replicate_masks
-from .marks import explain, interval_label
-from .scatter import replicate_legend, scatter_replicates
-from .similarity import pairs
-from .style import (
+from langspec.core.errors import LangspecError
+from langspec.figures.cells import count, draw_cells, range_norm, whole
+from langspec.figures.marks import explain, interval_label
+from langspec.figures.scatter import replicate_legend, scatter_replicates
+from langspec.figures.similarity import pairs
+from langspec.figures.style import (
     CELL,
     PANEL,
     SEQUENTIAL,
@@ -36,6 +34,8 @@ from .style import (
     styled,
     wrap,
 )
+from langspec.stats.frames import masks_and_shares, nonempty, replicate_masks
+from langspec.stats.replicates import summarize
 
 
 def shared_heads(masks: Mapping[str, np.ndarray]) -> pd.DataFrame:
@@ -73,7 +73,7 @@ def against_chance(observed: Sequence[pd.DataFrame], chance: Sequence[pd.DataFra
     """Mean over replicates of ``observed``, and whether its 95% interval excludes each replicate's ``chance``.
 
     The replicate differences observed − chance are summarized against 0 with
-    :func:`langspec.replicates.summarize`; one replicate gives no interval.
+    :func:`langspec.stats.replicates.summarize`; one replicate gives no interval.
     """
     index, columns = observed[0].index, observed[0].columns
     values = np.stack([o.loc[index, columns].to_numpy(float) for o in observed])

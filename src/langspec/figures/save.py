@@ -8,8 +8,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from ..atomic import atomic_path
-from .style import DPI
+from langspec.core.atomic import atomic_path
+from langspec.figures.style import DPI
+
 #: No creation date, so that the same figure gives the same bytes.
 METADATA = {".pdf": {"CreationDate": None}, ".png": {}}
 

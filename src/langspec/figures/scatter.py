@@ -9,9 +9,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from ..replicates import correlation
-from .stats import describe, pearson
-from .style import GUIDE
+from langspec.figures.marks import describe
+from langspec.figures.style import GUIDE
+from langspec.stats.correlations import correlation, pearson
 
 #: Marker of each replicate's points (cycled beyond eight replicates).
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
@@ -23,7 +23,7 @@ def scatter_replicates(ax: Axes, replicates: Sequence[tuple[np.ndarray, np.ndarr
 
     Replicate r's points use marker ``MARKERS[r]``. Pearson r is taken per
     replicate over its finite pairs and pooled with
-    :func:`langspec.replicates.correlation` (Fisher z; 95% interval), whose
+    :func:`langspec.stats.correlations.correlation` (Fisher z; 95% interval), whose
     result is returned.
     """
     rs, counts = [], []

@@ -1,7 +1,7 @@
 """Subnetwork (mask) similarity against positive cross-language influence (paper figures 8 and 9).
 
 Similarity of two languages' subnetworks is the cosine of their flattened
-binary head masks (``langspec.masks.cosine``); cross-language influence of a
+binary head masks (``langspec.heads.masks.cosine``); cross-language influence of a
 pair is the share (%) of the test language's top-k positive training examples
 that come from the other (training) language. Every replicate has its own masks
 and shares: similarities are averaged over replicates (and tested against the
@@ -18,14 +18,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..replicates import correlation, summarize
-from ..masks import cosine
-from .cells import draw_cells, range_norm, two_decimals
-from .checks import masks_and_shares
-from .marks import explain, interval_label, replicates
-from .scatter import replicate_legend, scatter_replicates
-from .stats import pearson
-from .style import (
+from langspec.figures.cells import draw_cells, range_norm, two_decimals
+from langspec.figures.marks import explain, interval_label, replicates
+from langspec.figures.scatter import replicate_legend, scatter_replicates
+from langspec.figures.style import (
     CELL,
     GUIDE,
     HATCH,
@@ -41,6 +37,10 @@ from .style import (
     styled,
     wrap,
 )
+from langspec.heads.masks import cosine
+from langspec.stats.correlations import correlation, pearson
+from langspec.stats.frames import masks_and_shares
+from langspec.stats.replicates import summarize
 
 SIMILARITY = "subnetwork cosine similarity"
 
@@ -61,7 +61,7 @@ def mean_cosines(replicates_: Sequence[Mapping[str, np.ndarray]]) -> tuple[pd.Da
     """Mean cosine similarity over replicates, and whether its 95% interval excludes the chance cosine.
 
     Each replicate's cosine minus its own chance cosine (:func:`chance_cosines`)
-    is summarized with :func:`langspec.replicates.summarize` against 0; one
+    is summarized with :func:`langspec.stats.replicates.summarize` against 0; one
     replicate gives no interval (nothing is marked as supported).
     """
     observed = [cosines(m) for m in replicates_]
@@ -125,7 +125,7 @@ def layer_correlations(task_masks: Mapping[str, np.ndarray], shares: pd.DataFram
 
 
 def pooled_layer_correlations(reps: Sequence[tuple[Mapping[str, np.ndarray], pd.DataFrame]]) -> pd.DataFrame:
-    """Per layer (1-based index): r pooled over replicates with its 95% interval (:func:`langspec.replicates.correlation`)."""
+    """Per layer (1-based index): r pooled over replicates with its 95% interval (:func:`langspec.stats.correlations.correlation`)."""
     per = [layer_correlations(task_masks, shares) for task_masks, shares in reps]
     layers = len(per[0][0])
     rows = [correlation([r[layer] for r, _ in per], [n for _, n in per]) for layer in range(layers)]

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from langspec.atomic import atomic_dir
-from langspec.errors import LangspecError
+from langspec.core.atomic import atomic_dir
+from langspec.core.errors import LangspecError
 from langspec.models.tokenizer import add_pair_template, xlmr_style
 
 if TYPE_CHECKING:

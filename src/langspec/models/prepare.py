@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from langspec.atomic import atomic_dir
-from langspec.errors import LangspecError
+from langspec.core.atomic import atomic_dir
+from langspec.core.errors import LangspecError
 from langspec.models import vocab
 from langspec.models.tiny import build_tiny
 

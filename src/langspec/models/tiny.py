@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from langspec.errors import LangspecError
+from langspec.core.errors import LangspecError
 from langspec.models.tokenizer import add_pair_template, xlmr_style
 
 if TYPE_CHECKING:

@@ -1,0 +1,69 @@
+"""Checkpoint directories: ``models/{task}/{regime}/epoch{e}/``, their models and their metrics."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from langspec.core.errors import LangspecError
+
+if TYPE_CHECKING:
+    import torch
+
+
+def epoch_path(regime_dir: str | os.PathLike, epoch: int) -> Path:
+    """The directory of one epoch's checkpoint; a one-line error if it is missing."""
+    path = Path(regime_dir) / f"epoch{epoch}"
+    if not (path / "config.json").exists():
+        raise LangspecError(f"checkpoint {path} does not exist")
+    return path
+
+
+def load_classifier(path: str | os.PathLike, device: torch.device | str = "cpu"):
+    """(model in eval mode on ``device``, tokenizer) from a save_pretrained directory.
+
+    Any failure to load (missing or corrupted files, a garbage weights file) and
+    non-finite weights are one line naming the directory. torch and transformers
+    are imported here, so that reading data and metrics does not load them.
+    """
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        model = AutoModelForSequenceClassification.from_pretrained(path)
+    except Exception as error:  # noqa: BLE001 - transformers and safetensors raise many kinds
+        message = " ".join(str(error).split())[:200]
+        raise LangspecError(f"cannot load a classifier from {path} ({error.__class__.__name__}: {message})") from None
+    bad = [name for name, parameter in model.named_parameters() if not torch.isfinite(parameter).all()]
+    if bad:
+        raise LangspecError(f"checkpoint {path} has non-finite weights in {len(bad)} parameter(s), e.g. {bad[0]}")
+    return model.to(device).eval(), tokenizer
+
+
+def read_metrics(checkpoint: str | os.PathLike) -> dict:
+    """A checkpoint's metrics.json, checked: finite losses and learning rate, accuracies in [0, 1]."""
+    path = Path(checkpoint) / "metrics.json"
+    try:
+        metrics = json.loads(path.read_text())
+        values = [metrics["learning_rate"], metrics["train_loss"]]
+        for scores in (metrics["dev"], *([metrics["dev_subnetwork"]] if "dev_subnetwork" in metrics else [])):
+            for lang, m in scores.items():
+                values.append(m["loss"])
+                if not 0 <= m["accuracy"] <= 1:
+                    raise ValueError(f"accuracy {m['accuracy']} of language {lang} is outside [0, 1]")
+    except FileNotFoundError:
+        raise LangspecError(f"{path} does not exist") from None
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise LangspecError(f"{path} is not a valid metrics file ({error.__class__.__name__}: {error})") from None
+    if not all(math.isfinite(float(v)) for v in values):
+        raise LangspecError(f"{path} holds a non-finite loss or learning rate")
+    return metrics
+
+
+def learning_rates(regime_dir: str | os.PathLike, epochs: int) -> list[float]:
+    """The learning rate at each epoch's checkpoint (from its metrics.json)."""
+    return [read_metrics(epoch_path(regime_dir, e))["learning_rate"] for e in range(1, epochs + 1)]

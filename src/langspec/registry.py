@@ -1,0 +1,154 @@
+"""Every figure and table of both papers in one place: what it reads, what draws it, where it goes, its caption.
+
+The workflow's figure and table rules are generated from this registry
+(``workflow/rules/figures.smk``, ``workflow/rules/lth.smk``), and the drawing
+code (:func:`langspec.figures.draw.draw`, :func:`langspec.figures.draw.draw_lth`,
+:func:`langspec.tables.tickets.write_table`) reads its roles from here, so a
+figure is declared once. An entry names its drawing function by dotted path
+(resolved on use), so reading the registry imports neither matplotlib nor torch.
+
+A *role* is a key of the spec the workflow passes to the drawing function
+(:mod:`langspec.figures.draw` documents each); *scalars* are optional spec keys
+passed by name. Paper 000's figures and tables keep their paper numbers
+(``fig4``, ``table2``); paper 003's live under ``figures/lth/`` and
+``tables/lth/`` with theirs.
+
+To add a figure: write its drawing function, add an entry here and a caption
+file ``workflow/report/<caption>.rst``; paper 000's figures also need their
+inputs in ``figure_spec`` (``workflow/rules/figures_common.smk``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from langspec.core.errors import LangspecError
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One figure or table."""
+
+    name: str  #: the key within its paper: "fig4", "table1", "winning"
+    paper: str  #: "000" (Choenni et al.) or "003" (Foroutan et al.)
+    kind: str  #: "figure" (PDF + PNG) or "table" (CSV + Markdown)
+    function: str  #: "module:function" that draws or makes it
+    roles: tuple[str, ...]  #: spec roles passed to the function, in this order
+    caption: str  #: caption file stem in workflow/report/
+    title: str  #: what it shows, in one line
+    scalars: tuple[str, ...] = ()  #: optional spec keys passed by name
+
+    @property
+    def target(self) -> str:
+        """Path under results/ without suffix: ``figures/fig4``, ``tables/lth/table1``."""
+        folder = "figures" if self.kind == "figure" else "tables"
+        return f"{folder}/{self.name}" if self.paper == "000" else f"{folder}/lth/{self.name}"
+
+    def resolve(self) -> Callable:
+        """The drawing (or table) function itself."""
+        module, _, function = self.function.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+def _fig000(n: int, module: str, roles: tuple[str, ...], title: str) -> Entry:
+    return Entry(f"fig{n}", "000", "figure", f"langspec.figures.{module}:fig{n}", roles, f"fig{n}", title)
+
+
+def _fig003(name: str, function: str, roles: tuple[str, ...], title: str, scalars: tuple[str, ...] = ()) -> Entry:
+    return Entry(name, "003", "figure", f"langspec.figures.tickets:{function}", roles, f"lth_{name}", title, scalars)
+
+
+def _table003(name: str, roles: tuple[str, ...], caption: str, title: str, scalars: tuple[str, ...] = ()) -> Entry:
+    return Entry(name, "003", "table", f"langspec.tables.tickets:{name}", roles, caption, title, scalars)
+
+
+_MASKS_AND_SHARES = ("masks", "replicate_tables")
+
+#: Paper 000's figures by number.
+FIGURES_000: dict[int, Entry] = {
+    int(e.name[3:]): e
+    for e in (
+        _fig000(2, "heatmaps", ("tables",), "after full fine-tuning: own-language subnetwork vs full model"),
+        _fig000(3, "heatmaps", ("tables", "test_lang", "task"), "random and suboptimal subnetworks for one test language"),
+        _fig000(4, "heatmaps", ("tables",), "after SFT: own-language subnetwork vs full model after full fine-tuning"),
+        _fig000(5, "bars", ("tables",), "absolute positive shares of the subnetworks after SFT"),
+        _fig000(6, "heatmaps", ("tables",), "SFT with random subnetworks vs full fine-tuning"),
+        _fig000(7, "epochs", ("replicate_epochs",), "language specialization vs accuracy"),
+        _fig000(8, "similarity", _MASKS_AND_SHARES, "subnetwork similarity and positive influence"),
+        _fig000(9, "similarity", _MASKS_AND_SHARES, "per-layer subnetwork similarity vs positive influence"),
+        _fig000(10, "epochs", ("epochs", "task"), "specialization over epochs, full fine-tuning vs SFT"),
+        _fig000(11, "heatmaps", ("tables",), "baseline shares of the full model after full fine-tuning"),
+        _fig000(12, "overlap", ("masks",), "how many languages' subnetworks enable each head"),
+        _fig000(13, "overlap", ("masks", "task"), "pairwise head overlap (paper: XNLI)"),
+        _fig000(14, "overlap", ("masks", "task"), "pairwise head overlap (paper: PAWS-X)"),
+        _fig000(15, "overlap", ("masks", "task"), "pairwise head overlap (paper: MARC)"),
+        _fig000(16, "overlap", _MASKS_AND_SHARES, "head overlap vs negative influence"),
+        _fig000(17, "epochs", ("epochs", "task"), "specialization per test language over epochs"),
+        _fig000(18, "epochs", ("epochs", "task"), "SFT with random subnetworks over epochs"),
+        _fig000(19, "heatmaps", ("tables",), "composed (intersection) subnetworks at test time after SFT"),
+    )
+}
+
+#: Paper 000's tables (made by their own steps from masks and accuracy files).
+TABLES_000: dict[str, Entry] = {
+    "table1": Entry("table1", "000", "table", "langspec.tables.heads:table1", ("masks",), "table1",
+                    "disabled heads per language and task"),
+    "table2": Entry("table2", "000", "table", "langspec.tables.heads:table2", ("accuracy",), "table2",
+                    "dev accuracy of each subnetwork after full fine-tuning and after SFT"),
+}
+
+#: Paper 003's figures (lottery tickets), drawn from role -> task -> CSV.
+FIGURES_003: dict[str, Entry] = {
+    e.name: e
+    for e in (
+        _fig003("fig2", "lth_fig2", ("tickets",), "tickets' dev metric against sparsity, winning tickets marked"),
+        _fig003("fig3", "lth_fig3", ("overlap",), "per-layer overlap of the languages' tickets", ("sparsity",)),
+        _fig003("fig4", "lth_fig4", ("transfer",), "transfer of tickets across languages", ("sparsity",)),
+        _fig003("fig6", "lth_fig6", ("transfer",), "relative transfer change at each sparsity", ("sparsities",)),
+        _fig003("fig7", "lth_fig7", ("retrieval",), "parallel sentence retrieval per layer under each ticket",
+                ("method",)),
+        _fig003("heads", "lth_heads", ("heads",), "tickets seen as heads, against paper 000's head masks"),
+    )
+}
+
+#: Paper 003's tables, made from the same role -> task -> CSV specs as its figures.
+TABLES_003: dict[str, Entry] = {
+    e.name: e
+    for e in (
+        _table003("table1", ("transfer",), "lth_table1", "the multilingual ticket beside single-language tickets",
+                  ("sparsity",)),
+        _table003("winning", ("tickets",), "lth_winning", "the highest sparsity at which each language's ticket wins"),
+        _table003("overlap", ("overlap",), "lth_overlap", "each task's average ticket overlap", ("sparsity",)),
+        _table003("heads", ("heads",), "lth_heads_table", "tickets' kept head weights against paper 000's head masks"),
+    )
+}
+
+#: TracIn under lottery tickets (beyond both papers): paper 000's figure 4 drawn for regime sft-lth.
+TRACIN_003 = Entry("tracin", "003", "figure", "langspec.figures.heatmaps:fig4", ("tables",), "lth_tracin",
+                   "TracIn shares under each language's ticket after SFT on the tickets")
+
+#: Paper 003's figures and tables whose spec takes the overlap sparsity instead of the first transfer sparsity.
+AT_OVERLAP_SPARSITY = ("fig3", "table1", "overlap")
+
+
+def figure_000(number: int) -> Entry:
+    """Paper 000's figure ``number``, or a one-line error naming the known ones."""
+    if number not in FIGURES_000:
+        raise LangspecError(f"paper 000 has no figure {number} here (known: {', '.join(map(str, FIGURES_000))})")
+    return FIGURES_000[number]
+
+
+def figure_003(name: str) -> Entry:
+    """Paper 003's figure ``name``, or a one-line error naming the known ones."""
+    if name not in FIGURES_003:
+        raise LangspecError(f"no lottery-ticket figure '{name}' (known: {', '.join(FIGURES_003)})")
+    return FIGURES_003[name]
+
+
+def table_003(name: str) -> Entry:
+    """Paper 003's table ``name``, or a one-line error naming the known ones."""
+    if name not in TABLES_003:
+        raise LangspecError(f"no lottery-ticket table '{name}' (known: {', '.join(TABLES_003)})")
+    return TABLES_003[name]

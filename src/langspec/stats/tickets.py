@@ -1,0 +1,363 @@
+"""Paper 003's results summarised over replicates: ticket curves and winners, overlap, transfer, drops, retrieval, heads.
+
+The analysis behind paper 003's figures (:mod:`langspec.figures.tickets`), tables
+(:mod:`langspec.tables.tickets`) and claims. Every input is one tidy frame per
+task with the rows of all its replicates (column ``rep``), as
+:mod:`langspec.tickets.analysis` writes them; metrics are fractions in the
+frames and percent in the summaries. Cells are summarised by
+:func:`over_replicates` (95% t-interval over replicates, paired where a
+replicate's value is a difference to its own ticket).
+
+Paper 003's own criteria use the spread between replicates: a *winning* ticket
+has full-model mean − ticket mean ≤ one standard deviation of the full model;
+a *successful* transfer has a(s, t) within one standard deviation of the
+target's own ticket a(t, t) (:mod:`langspec.tickets.transfer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from langspec.core.errors import LangspecError
+from langspec.stats.correlations import correlation, pearson
+from langspec.stats.frames import columns, nonempty
+from langspec.stats.replicates import summarize
+from langspec.tickets.transfer import RANDOM, relative_transfer_drop, transfer_table
+
+#: Columns of each input (one CSV per task, every replicate's rows).
+TICKETS = ("rep", "lang", "sparsity", "metric")
+
+
+TRANSFER = ("rep", "sparsity", "source", "target", "metric")
+
+
+OVERLAP = ("rep", "kind", "a", "b", "layer", "jaccard", "sparsity")
+
+
+RETRIEVAL = ("rep", "ticket", "source", "target", "layer", "k", "accuracy", "method")
+
+
+HEADS = ("rep", "lang", "layer", "head", "kept_fraction", "head_enabled")
+
+
+#: Special names: the dense model (a source of transfer.csv, a ticket of retrieval.csv) and the multilingual ticket.
+FULL, MULTI = "full", "multi"
+
+
+#: Kinds of overlap rows: two languages of one replicate; one language in two replicates (the upper bound).
+PAIR, SAME = "pair", "same-language"
+
+
+def task_frames(tables: Mapping[str, pd.DataFrame], needed: Sequence[str], what: str) -> dict[str, pd.DataFrame]:
+    """task -> a checked copy of its frame (the ``needed`` columns, rows present)."""
+    nonempty(tables, what)
+    out = {}
+    for task, table in tables.items():
+        if not isinstance(table, pd.DataFrame):
+            raise LangspecError(f"{what} of task '{task}' must be one table with every replicate's rows")
+        out[task] = columns(table, needed, f"{what} of task '{task}'").copy()
+    return out
+
+
+def fractions(table: pd.DataFrame, column: str, what: str) -> pd.Series:
+    """A column of fractions in [0, 1] as floats (NaN allowed), or a one-line error."""
+    values = pd.to_numeric(table[column], errors="coerce")
+    if values.isna().sum() > table[column].isna().sum():
+        raise LangspecError(f"{what} has a non-numeric value in column {column}")
+    if not values.dropna().between(0, 1).all():
+        raise LangspecError(f"{what} has {column} outside [0, 1] (a fraction is expected)")
+    return values.astype(float)
+
+
+def sparsities(table: pd.DataFrame, what: str) -> pd.Series:
+    """The sparsity column as floats rounded to 6 decimals (so 0.5 read back from text matches 0.5), checked in [0, 1)."""
+    values = pd.to_numeric(table["sparsity"], errors="coerce")
+    if values.isna().any() or not values.between(0, 1, inclusive="left").all():
+        raise LangspecError(f"{what} has a sparsity outside [0, 1) (a fraction of pruned weights is expected)")
+    return values.astype(float).round(6)
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Labels as text (language codes, layers, replicate pairs), also when a CSV gave them back as numbers."""
+    return values.map(lambda v: str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer() else str(v))
+
+
+def ordered(values: Iterable[str], last: Sequence[str] = ()) -> list[str]:
+    """Distinct values in order of first appearance, those of ``last`` moved to the end (in that order)."""
+    seen = list(dict.fromkeys(values))
+    return [v for v in seen if v not in last] + [v for v in last if v in seen]
+
+
+def pick_sparsity(available: Iterable[float], wanted: float | None, what: str) -> float:
+    """``wanted`` (matched to 6 decimals) among the ``available`` sparsities, or the smallest when None."""
+    levels = sorted({round(float(s), 6) for s in available})
+    if not levels:
+        raise LangspecError(f"{what} has no rows to draw")
+    if wanted is None:
+        return levels[0]
+    wanted = round(float(wanted), 6)
+    if wanted not in levels:
+        raise LangspecError(f"{what} has no sparsity {wanted:g} (it has {', '.join(f'{s:g}' for s in levels)})")
+    return wanted
+
+
+def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: str, scale: float = 1.0) -> pd.DataFrame:
+    """One row per distinct ``keys``: ``value`` × ``scale`` summarized over the replicates (column ``rep``).
+
+    Columns: the keys, then ``mean``, ``ci_low``, ``ci_high`` (95% t-interval;
+    none for one replicate), ``sd`` (between replicates), ``n_replicates``,
+    ``robust`` (the interval excludes 0) and ``method``
+    (:func:`langspec.stats.replicates.summarize`). Cells in order of first
+    appearance; a replicate without a row for a cell counts as missing there.
+    """
+    keys = list(keys)
+    twice = table.duplicated(["rep", *keys], keep=False)
+    if twice.any():
+        row = table[twice].iloc[0]
+        cell = ", ".join(f"{k} {row[k]}" for k in keys)
+        raise LangspecError(f"{what} has more than one row for replicate {row['rep']} and {cell}")
+    wide = table.pivot(index="rep", columns=keys, values=value)
+    cells = table[keys].drop_duplicates()
+    order = pd.MultiIndex.from_frame(cells) if len(keys) > 1 else pd.Index(cells[keys[0]], name=keys[0])
+    wide = wide.reindex(columns=order)  # cells in order of first appearance
+    summary = summarize(wide.to_numpy(float) * scale)
+    frame = wide.columns.to_frame(index=False)
+    for name in ("mean", "ci_low", "ci_high", "sd", "n_replicates", "robust", "method"):
+        frame[name] = summary[name]
+    return frame
+
+
+def ticket_curves(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """One task's tickets: per (lang, sparsity) the mean dev accuracy (%) over replicates and whether the ticket wins.
+
+    ``table``: columns ``rep``, ``lang``, ``sparsity``, ``metric`` (fraction);
+    sparsity 0 is the full model of that language. Returns ``lang``,
+    ``sparsity`` (fraction), the :func:`over_replicates` columns (in %),
+    ``full_mean`` and ``full_sd`` (the full model's mean and sample sd over
+    replicates, %; sd 0 for one replicate) and ``winning``: full_mean − mean ≤
+    full_sd (paper 003). Languages in order of first appearance, ``multi`` last.
+    """
+    table = table.assign(lang=as_text(table["lang"]), sparsity=sparsities(table, what),
+                         metric=fractions(table, "metric", what))
+    languages = ordered(table["lang"], (MULTI,))
+    full = table[table["sparsity"] == 0]
+    for lang in languages:
+        if not (full["lang"] == lang).any():
+            raise LangspecError(f"{what} lacks the full model (sparsity 0) of language '{lang}'")
+    curves = over_replicates(table, ["lang", "sparsity"], "metric", what, scale=100)
+    stats = full.groupby("lang")["metric"].agg(["mean", lambda v: v.std(ddof=1) if len(v) > 1 else 0.0])
+    stats.columns = ["full_mean", "full_sd"]
+    curves = curves.join(stats * 100, on="lang")
+    curves["winning"] = curves["full_mean"] - curves["mean"] <= curves["full_sd"] + 1e-9
+    curves["lang"] = pd.Categorical(curves["lang"], languages, ordered=True)
+    curves = curves.sort_values(["lang", "sparsity"]).reset_index(drop=True)
+    curves["lang"] = curves["lang"].astype(str)
+    return curves
+
+
+def highest_winning(curves: pd.DataFrame) -> pd.DataFrame:
+    """Per language: the highest sparsity > 0 whose ticket wins (NaN when none), with the full model and that ticket.
+
+    ``curves``: :func:`ticket_curves`. Columns ``lang``, ``sparsity``
+    (fraction), ``full_mean``, ``full_sd``, ``ticket_mean``, ``ticket_sd``,
+    ``replicates`` (of that ticket; of the full model when none wins).
+    """
+    rows = []
+    for lang, part in curves.groupby("lang", sort=False):
+        full = part[part["sparsity"] == 0].iloc[0]
+        winners = part[(part["sparsity"] > 0) & part["winning"]]
+        best = winners.iloc[-1] if len(winners) else None
+        rows.append({
+            "lang": lang, "sparsity": best["sparsity"] if best is not None else np.nan,
+            "full_mean": full["full_mean"], "full_sd": full["sd"],
+            "ticket_mean": best["mean"] if best is not None else np.nan,
+            "ticket_sd": best["sd"] if best is not None else np.nan,
+            "replicates": int(best["n_replicates"] if best is not None else full["n_replicates"]),
+        })
+    return pd.DataFrame(rows)
+
+
+def layer_order(values: Iterable[str]) -> list[str]:
+    """Encoder layers in numeric order, then ``pooler``; ``all`` is left out."""
+    values = set(values) - {"all"}
+    numbers = sorted((v for v in values if v.isdigit()), key=int)
+    others = sorted(v for v in values if not v.isdigit())
+    return numbers + others
+
+
+def overlap_rows(table: pd.DataFrame, sparsity: float | None, what: str) -> tuple[pd.DataFrame, float]:
+    """One task's overlap rows at ``sparsity`` (the smallest present when None), labels as text; and the sparsity."""
+    table = table.assign(rep=as_text(table["rep"]), kind=as_text(table["kind"]), a=as_text(table["a"]), b=as_text(table["b"]),
+                         layer=as_text(table["layer"]), sparsity=sparsities(table, what),
+                         jaccard=fractions(table, "jaccard", what))
+    unknown = sorted(set(table["kind"]) - {PAIR, SAME})
+    if unknown:
+        raise LangspecError(f"{what} has kind '{unknown[0]}' ({PAIR} or {SAME} expected)")
+    level = pick_sparsity(table["sparsity"], sparsity, what)
+    part = table[table["sparsity"] == level]
+    if not (part["kind"] == PAIR).any():
+        raise LangspecError(f"{what} has no rows of kind '{PAIR}' at sparsity {level:g}")
+    if not (part["layer"] == "all").any():
+        raise LangspecError(f"{what} has no rows for layer 'all' (the whole ticket) at sparsity {level:g}")
+    return part, level
+
+
+def overlap_summary(part: pd.DataFrame, what: str) -> dict:
+    """Per pair and layer the mean Jaccard (%) over replicates; the task's average overlap and its upper bound.
+
+    ``part``: :func:`overlap_rows`. Returns ``curves`` (columns ``pair``,
+    ``layer``, :func:`over_replicates` columns, %), ``layers`` (drawing
+    order), ``average`` (:func:`over_replicates` row of each replicate's mean
+    over pairs of layer ``all``), ``same`` (per layer: mean over languages and
+    replicate pairs of kind same-language, %; empty without such rows) and
+    ``same_all`` (that mean for layer ``all``, NaN without).
+    """
+    pairs = part[part["kind"] == PAIR].assign(pair=lambda f: f["a"] + "–" + f["b"])
+    layers = layer_order(pairs["layer"])
+    curves = over_replicates(pairs[pairs["layer"] != "all"], ["pair", "layer"], "jaccard", what, scale=100)
+    order = {p: i for i, p in enumerate(dict.fromkeys(pairs["pair"]))}
+    curves = curves.assign(_p=curves["pair"].map(order), _l=curves["layer"].map({l: i for i, l in enumerate(layers)}))
+    curves = curves.sort_values(["_p", "_l"]).drop(columns=["_p", "_l"]).reset_index(drop=True)
+    whole = pairs[pairs["layer"] == "all"].groupby("rep")["jaccard"].mean().rename("jaccard").reset_index()
+    average = over_replicates(whole.assign(cell="all"), ["cell"], "jaccard", what, scale=100).iloc[0]
+    same = part[part["kind"] == SAME]
+    per_layer = same[same["layer"] != "all"].groupby("layer")["jaccard"].mean() * 100
+    same_all = same.loc[same["layer"] == "all", "jaccard"].mean() * 100 if (same["layer"] == "all").any() else np.nan
+    return {"curves": curves, "layers": layers, "average": average,
+            "same": per_layer.reindex([l for l in layers if l in per_layer.index]), "same_all": float(same_all)}
+
+
+def transfer_rows(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """A task's transfer.csv checked, labels as text, sparsity rounded and the metric a fraction."""
+    return table.assign(rep=as_text(table["rep"]), source=as_text(table["source"]), target=as_text(table["target"]),
+                        sparsity=sparsities(table, what), metric=fractions(table, "metric", what))
+
+
+def transfer_level(rows: pd.DataFrame, sparsity: float | None, what: str) -> tuple[pd.DataFrame, float]:
+    """The ticket rows (source not ``full``) at ``sparsity`` (the smallest present when None), and that sparsity."""
+    tickets = rows[rows["source"] != FULL]
+    level = pick_sparsity(tickets["sparsity"], sparsity, f"{what} (tickets, source ≠ {FULL})")
+    return tickets[tickets["sparsity"] == level], level
+
+
+def _with_own(part: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``part`` with ``own``: the same replicate's own ticket a(t, t) of the row's target; every target needs one."""
+    own = part[part["source"] == part["target"]]
+    missing = [t for t in dict.fromkeys(part["target"]) if t not in set(own["target"])]
+    if missing:
+        raise LangspecError(f"{what} lacks the own ticket (source = target) of '{missing[0]}'")
+    lookup = own.set_index(["rep", "target"])["metric"]
+    if lookup.index.duplicated().any():
+        rep, target = lookup.index[lookup.index.duplicated()][0]
+        raise LangspecError(f"{what} has more than one row for replicate {rep} and source = target '{target}'")
+    return part.assign(own=lookup.reindex(pd.MultiIndex.from_arrays([part["rep"], part["target"]])).to_numpy())
+
+
+def transfer_cells(part: pd.DataFrame, what: str) -> dict:
+    """Figure 4 of one task at one sparsity: sources (languages, then ``rand``) x targets.
+
+    ``part``: :func:`transfer_level`'s rows. Returns ``mean`` (a(s, t) − a(t, t)
+    in accuracy points, mean over replicates of each replicate's difference to
+    its own ticket), ``supported`` (the 95% interval of those differences
+    excludes 0), ``successful`` (mean a(s, t) ≥ mean a(t, t) − sd a(t, t), off
+    the diagonal; :func:`langspec.tickets.transfer.transfer_table`) and ``counts``
+    (replicates per cell). ``multi`` is left out (see table 1).
+    """
+    part = _with_own(part[part["source"] != MULTI], what)
+    targets = list(dict.fromkeys(part["target"]))
+    sources = [t for t in targets if t in set(part["source"])]
+    sources += [s for s in dict.fromkeys(part["source"]) if s not in sources and s != RANDOM]
+    sources += [RANDOM] if (part["source"] == RANDOM).any() else []
+    cells = over_replicates(part.assign(difference=part["metric"] - part["own"]), ["source", "target"], "difference",
+                            what, scale=100)
+    shape = lambda column: cells.pivot(index="source", columns="target", values=column).reindex(index=sources, columns=targets)
+    table = transfer_table(part[["source", "target", "metric"]])
+    success = table.pivot(index="source", columns="target", values="successful").reindex(index=sources, columns=targets)
+    success = success.fillna(False).astype(bool)
+    for s in sources:
+        if s in success.columns:
+            success.loc[s, s] = False
+    return {"mean": shape("mean").astype(float), "supported": shape("robust").fillna(False).astype(bool),
+            "successful": success, "counts": shape("n_replicates").fillna(0).astype(int)}
+
+
+def relative_drops(part: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Per source language: each replicate's average relative transfer change (%), footnote 15 of paper 003.
+
+    (1 / (|L| − 1)) Σ_{t ≠ s} (a(s, t) − a(t, t)) / a(t, t) × 100 within one
+    replicate (:func:`langspec.tickets.transfer.relative_transfer_drop`), L the
+    languages that are sources and targets (``rand`` and ``multi`` are left
+    out). Columns ``rep``, ``source``, ``relative_pct``.
+    """
+    part = part[~part["source"].isin([RANDOM, MULTI])]
+    rows = []
+    for rep, frame in part.groupby("rep", sort=False):
+        try:
+            drop = relative_transfer_drop(frame[["source", "target", "metric"]])
+        except LangspecError as error:
+            raise LangspecError(f"{what}, replicate {rep}: {error}") from None
+        rows += [{"rep": rep, "source": source, "relative_pct": 100 * value} for source, value in drop.items()]
+    return pd.DataFrame(rows, columns=["rep", "source", "relative_pct"])
+
+
+def retrieval_curves(table: pd.DataFrame, method: str | None, what: str) -> tuple[pd.DataFrame, str]:
+    """Per (ticket, source, target, k, layer) the mean retrieval accuracy (%) over replicates, for one scoring method.
+
+    ``method`` names a scoring method as the config does (``margin``, ``cosine``)
+    or as the table does (``margin-ratio-k4``); None takes margin scoring when
+    present, else the table's only method.
+    """
+    table = table.assign(rep=as_text(table["rep"]), ticket=as_text(table["ticket"]), source=as_text(table["source"]),
+                         target=as_text(table["target"]), method=as_text(table["method"]),
+                         accuracy=fractions(table, "accuracy", what))
+    table["layer"] = pd.to_numeric(table["layer"], errors="coerce")
+    table["k"] = pd.to_numeric(table["k"], errors="coerce")
+    if table[["layer", "k"]].isna().any().any():
+        raise LangspecError(f"{what} has a layer or k that is not a whole number")
+    table["layer"], table["k"] = table["layer"].astype(int), table["k"].astype(int)
+    methods = list(dict.fromkeys(table["method"]))
+    named = lambda wanted: [m for m in methods if m == wanted or m.startswith(f"{wanted}-")]
+    if method is None:
+        if not named("margin") and len(methods) > 1:
+            raise LangspecError(f"{what} has the methods {', '.join(methods)}: say which one to draw")
+        method = (named("margin") or methods)[0]
+    if not named(method):
+        raise LangspecError(f"{what} has no method '{method}' (it has {', '.join(methods)})")
+    method = named(method)[0]
+    part = table[table["method"] == method]
+    curves = over_replicates(part, ["ticket", "source", "target", "k", "layer"], "accuracy", what, scale=100)
+    tickets = ordered(part["ticket"], (MULTI, FULL))
+    directions = list(dict.fromkeys(zip(part["source"], part["target"])))
+    curves["_t"] = curves["ticket"].map({t: i for i, t in enumerate(tickets)})
+    curves["_d"] = [directions.index(d) for d in zip(curves["source"], curves["target"])]
+    curves = curves.sort_values(["_d", "k", "_t", "layer"], ascending=[True, False, True, True])
+    return curves.drop(columns=["_t", "_d"]).reset_index(drop=True), method
+
+
+def head_points(table: pd.DataFrame, what: str) -> dict[str, list[tuple[str, pd.DataFrame]]]:
+    """Language -> per replicate (rep, its heads: ``enabled`` 0/1, ``kept_pct``), languages and replicates in order."""
+    table = table.assign(rep=as_text(table["rep"]), lang=as_text(table["lang"]),
+                         kept_fraction=fractions(table, "kept_fraction", what))
+    enabled = pd.to_numeric(table["head_enabled"], errors="coerce")
+    if not enabled.isin([0, 1]).all():
+        raise LangspecError(f"{what} has head_enabled other than 0 or 1")
+    table["head_enabled"] = enabled.astype(int)
+    if table.duplicated(["rep", "lang", "layer", "head"]).any():
+        row = table[table.duplicated(["rep", "lang", "layer", "head"])].iloc[0]
+        raise LangspecError(f"{what} has more than one row for replicate {row['rep']}, language {row['lang']}, "
+                            f"layer {row['layer']}, head {row['head']}")
+    out = {}
+    for lang, part in table.groupby("lang", sort=False):
+        out[lang] = [(rep, pd.DataFrame({"enabled": p["head_enabled"].to_numpy(), "kept_pct": 100 * p["kept_fraction"].to_numpy()}))
+                     for rep, p in part.groupby("rep", sort=False)]
+    return out
+
+
+def head_correlation(reps: Sequence[tuple[str, pd.DataFrame]]) -> dict:
+    """Pearson (point-biserial) r of kept % and head enabled, per replicate, pooled with its interval."""
+    rs = [pearson(p["enabled"], p["kept_pct"]) for _, p in reps]
+    counts = [int(np.isfinite(p["kept_pct"]).sum()) for _, p in reps]
+    return {**correlation(rs, counts), "counts": counts}

@@ -1,0 +1,233 @@
+"""Tables of paper 003 (lottery tickets) over replicates, as CSV (numbers) and Markdown (text).
+
+- :func:`table1`: the multilingual ticket next to the single-language tickets,
+  trained on each target language (paper 003, table 1);
+- :func:`winning`: the highest sparsity at which each language's ticket wins
+  (paper 003, table 2, without its random column);
+- :func:`overlap`: each task's average ticket overlap (the poster's table);
+- :func:`heads`: per language, the correlation of the ticket's kept head
+  weights with paper 000's head mask (beyond both papers).
+
+Each takes the same ``task -> frame`` inputs as the figures of
+:mod:`langspec.figures.tickets` and returns a data frame of numbers: a value column
+``c`` holds the mean over replicates, ``c sd`` the sample standard deviation
+between them (empty for one replicate) and, where cells differ in their
+number of replicates, ``c n`` that number. :func:`write_table` reads a spec
+(role -> task -> CSV path, as :func:`langspec.figures.draw.draw_lth`) and
+writes ``stem.csv`` and ``stem.md`` ("mean ± sd" cells, "–" where there is no
+value, and a line saying what the cells are), atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from langspec.core.atomic import atomic_path
+from langspec.core.errors import LangspecError
+from langspec.registry import table_003
+from langspec.stats.frames import load_lth, spec_roles
+from langspec.stats.replicates import spread
+from langspec.stats.tickets import (
+    FULL,
+    HEADS,
+    MULTI,
+    OVERLAP,
+    TICKETS,
+    TRANSFER,
+    head_correlation,
+    head_points,
+    highest_winning,
+    overlap_rows,
+    overlap_summary,
+    task_frames,
+    ticket_curves,
+    transfer_level,
+    transfer_rows,
+)
+from langspec.tables.format import MISSING, SD, markdown
+from langspec.tickets.overlap import expected_jaccard
+from langspec.tickets.transfer import RANDOM
+
+N = " n"
+
+
+def _replicate_words(counts) -> str:
+    counts = sorted({int(c) for c in counts if np.isfinite(c) and c > 0})
+    if not counts:
+        return "no replicate"
+    many = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
+    return f"{many} replicate{'s' if counts[-1] != 1 else ''}"
+
+
+def table1(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> pd.DataFrame:
+    """Dev accuracy (%) of each ticket trained on each target language, mean and sd over replicates, per task.
+
+    ``transfer``: task -> its transfer.csv (columns ``rep``, ``sparsity``,
+    ``source``, ``target``, ``metric``); ``sparsity``: the tickets' level
+    (default: the smallest in each table). Rows per task: ``full model``
+    (source ``full``: the dense model trained on the target), ``own ticket f*``
+    (the target's own ticket, source = target), every single-language source
+    ticket, then ``multi`` (the multilingual ticket) when the task has one;
+    ``rand`` is left out. Columns: ``task``, ``model``, then per target
+    language ``<t>`` (mean, %), ``<t> sd`` and ``<t> n`` (replicates); NaN
+    where a source was not trained on a target.
+    """
+    frames = task_frames(transfer, TRANSFER, "transfer")
+    blocks = []
+    for task, table in frames.items():
+        what = f"transfer of task '{task}'"
+        rows = transfer_rows(table, what)
+        if not (rows["source"] == FULL).any():
+            raise LangspecError(f"{what} has no rows of source '{FULL}' (the dense model trained on each target)")
+        part, _ = transfer_level(rows, sparsity, what)
+        full = rows[rows["source"] == FULL]
+        targets = list(dict.fromkeys(part["target"]))
+        sources = [s for s in dict.fromkeys(part["source"]) if s not in (RANDOM, MULTI)]
+        sources = [t for t in targets if t in sources] + [s for s in sources if s not in targets]
+        models = {"full model": full, "own ticket f*": part[part["source"] == part["target"]]}
+        models |= {s: part[part["source"] == s] for s in sources}
+        if (part["source"] == MULTI).any():
+            models[MULTI] = part[part["source"] == MULTI]
+        for model, cells in models.items():
+            row = {"task": task, "model": model}
+            for target in targets:
+                mean, sd, n = spread(100 * cells.loc[cells["target"] == target, "metric"].to_numpy(float))
+                row |= {target: mean, target + SD: sd, target + N: n}
+            blocks.append(row)
+    frame = pd.DataFrame(blocks)
+    targets = list(dict.fromkeys(c for c in frame.columns if c not in ("task", "model") and not c.endswith((SD, N))))
+    frame = frame[["task", "model", *(c for t in targets for c in (t, t + SD, t + N))]]
+    for t in targets:
+        frame[t + N] = frame[t + N].fillna(0).astype(int)
+    return frame
+
+
+def winning(tickets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per task and language: the highest sparsity (%) whose ticket wins, the full model and that ticket (dev accuracy %).
+
+    ``tickets``: task -> its tickets.csv. A ticket wins when full-model mean −
+    ticket mean ≤ one standard deviation of the full model over replicates.
+    Columns: ``task``, ``lang``, ``sparsity`` (NaN when no ticket wins),
+    ``full``, ``full sd``, ``ticket``, ``ticket sd``, ``replicates``.
+    """
+    frames = task_frames(tickets, TICKETS, "tickets")
+    parts = []
+    for task, table in frames.items():
+        best = highest_winning(ticket_curves(table, f"tickets of task '{task}'"))
+        parts.append(pd.DataFrame({
+            "task": task, "lang": best["lang"], "sparsity": 100 * best["sparsity"],
+            "full": best["full_mean"], "full" + SD: best["full_sd"],
+            "ticket": best["ticket_mean"], "ticket" + SD: best["ticket_sd"], "replicates": best["replicates"],
+        }))
+    return pd.concat(parts, ignore_index=True)
+
+
+def overlap(overlap_: dict[str, pd.DataFrame], sparsity: float | None = None) -> pd.DataFrame:
+    """Per task: the average overlap (%) of its languages' tickets, with the random and same-language references.
+
+    ``overlap_``: task -> its overlap.csv. ``overlap``: per replicate the mean
+    over language pairs of the whole-ticket Jaccard (layer ``all``), then the
+    mean over replicates, with ``overlap sd``, ``overlap ci_low`` and
+    ``overlap ci_high`` (95% t-interval); ``random``: two independent random
+    masks, q / (2 − q); ``same language``: the mean whole-ticket Jaccard of one
+    language pruned in two replicates (NaN without such rows). Columns also
+    ``task``, ``sparsity`` (%), ``replicates``.
+    """
+    frames = task_frames(overlap_, OVERLAP, "overlap")
+    rows = []
+    for task, table in frames.items():
+        what = f"overlap of task '{task}'"
+        part, level = overlap_rows(table, sparsity, what)
+        summary = overlap_summary(part, what)
+        average = summary["average"]
+        rows.append({
+            "task": task, "sparsity": 100 * level, "overlap": average["mean"], "overlap" + SD: average["sd"],
+            "overlap ci_low": average["ci_low"], "overlap ci_high": average["ci_high"],
+            "random": 100 * expected_jaccard(level), "same language": summary["same_all"],
+            "replicates": int(average["n_replicates"]),
+        })
+    return pd.DataFrame(rows)
+
+
+def heads(heads_: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per task and language: Pearson (point-biserial) r of kept head weights and paper 000's head mask.
+
+    ``heads_``: task -> its heads.csv. r is taken per replicate over the heads
+    and pooled over replicates through Fisher's z with its 95% interval
+    (:func:`langspec.stats.correlations.correlation`). Columns: ``task``, ``lang``,
+    ``r``, ``ci_low``, ``ci_high``, ``replicates`` (with an r), ``heads`` (per
+    replicate, the most), ``method``.
+    """
+    frames = task_frames(heads_, HEADS, "heads")
+    rows = []
+    for task, table in frames.items():
+        for lang, reps in head_points(table, f"heads of task '{task}'").items():
+            summary = head_correlation(reps)
+            rows.append({"task": task, "lang": lang, "r": summary["r"], "ci_low": summary["ci_low"],
+                         "ci_high": summary["ci_high"], "replicates": int(summary["n_replicates"]),
+                         "heads": max(summary["counts"]), "method": summary["method"]})
+    return pd.DataFrame(rows)
+
+
+def _notes(name: str, frame: pd.DataFrame, sparsity: float | None) -> str:
+    if name == "table1":
+        counts = frame[[c for c in frame.columns if c.endswith(N)]].to_numpy().ravel()
+        return (f"Dev accuracy (%), mean ± sample standard deviation over {_replicate_words(counts)} (a single replicate "
+                "shows its value). full model: the dense model trained on the target; own ticket f*: the target's own "
+                "ticket; a language: that language's ticket rewound and trained on the target; multi: the multilingual "
+                f"ticket. Tickets at {_levels(sparsity)}. {MISSING}: not run.")
+    if name == "winning":
+        return (f"sparsity: the highest sparsity (%) whose ticket wins (full-model mean − ticket mean ≤ 1 sample sd of the "
+                f"full model over replicates), {MISSING} when none does; full and ticket: dev accuracy (%), mean ± sd "
+                f"over {_replicate_words(frame['replicates'])}.")
+    if name == "overlap":
+        return (f"overlap: Jaccard similarity (%) of the whole tickets, mean over language pairs per replicate, then mean ± "
+                f"sample sd over {_replicate_words(frame['replicates'])} (ci: 95% t-interval, none for one replicate); "
+                "random: two independent "
+                "random masks of that sparsity, q/(2−q); same language: one language pruned in two replicates (upper bound).")
+    methods = "; ".join(dict.fromkeys(m for m in frame["method"] if m != "no value")) or "no r"
+    return ("r: Pearson (point-biserial) correlation over heads of the % of a head's weights the ticket keeps and whether "
+            "paper 000's subnetwork enables the head, per replicate, pooled through Fisher's z with its 95% interval "
+            f"over {_replicate_words(frame['replicates'])} ({methods}); {MISSING}: no r (a constant head mask or kept share).")
+
+
+def _levels(sparsity: float | None) -> str:
+    return "the smallest sparsity of each task" if sparsity is None else f"{sparsity:.0%} sparsity"
+
+
+def _display(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The Markdown layout: "mean ± sd" cells, numbers rounded, "–" where there is no value."""
+    if name == "heads":
+        shown = frame[["task", "lang"]].copy()
+        shown["r (95% CI)"] = [MISSING if not np.isfinite(r) else f"{r:.2f} [{lo:.2f}, {hi:.2f}]"
+                               for r, lo, hi in zip(frame["r"], frame["ci_low"], frame["ci_high"])]
+        shown["replicates"], shown["heads"] = frame["replicates"], frame["heads"]
+        return shown
+    shown = markdown(frame.drop(columns=[c for c in frame.columns if c.endswith(N)]))
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = [MISSING if not np.isfinite(v) else f"{v:.1f}" for v in shown[column]]
+    return shown
+
+
+def write_table(name: str, spec: Mapping, stem: str | os.PathLike) -> None:
+    """Make table ``name`` (a key of :data:`langspec.registry.TABLES_003`) from ``spec`` and write ``stem.csv`` and ``stem.md``, atomically.
+
+    ``spec`` holds role -> task -> CSV path, and optional scalars (``sparsity``),
+    as for :func:`langspec.figures.draw.draw_lth`.
+    """
+    entry = table_003(name)
+    loaded = load_lth(spec_roles(spec, entry.roles, f"table '{name}'"))
+    options = {key: spec[key] for key in entry.scalars if spec.get(key) is not None}
+    frame = entry.resolve()(*(loaded[role] for role in entry.roles), **options)
+    stem = Path(stem)
+    with atomic_path(stem.with_name(stem.name + ".csv")) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.6g")
+    text = _display(name, frame).to_markdown(index=False) + "\n\n" + _notes(name, frame, options.get("sparsity")) + "\n"
+    with atomic_path(stem.with_name(stem.name + ".md")) as tmp:
+        tmp.write_text(text, encoding="utf-8")

@@ -1,0 +1,55 @@
+"""Lottery tickets seen as attention heads, against paper 000's head subnetworks (beyond both papers).
+
+Head h of a layer owns rows h·d:(h+1)·d of the query, key and value weights and
+columns h·d:(h+1)·d of the attention-output weight (:mod:`langspec.models.layout`). The
+fraction of those 4·d·hidden weights that a ticket keeps says how much of the
+head the ticket retains; paper 000's mask says whether the head is enabled.
+Their Pearson correlation over all heads (point-biserial, since the head mask is
+0/1) measures whether the two methods find the same heads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from torch import nn
+
+from langspec.core.errors import LangspecError
+from langspec.models.layout import head_layout
+
+
+def head_fractions(mask: Mapping[str, torch.Tensor], model: nn.Module) -> np.ndarray:
+    """Fraction of each head's query, key, value and output weights kept by ``mask``: [layers, heads] in [0, 1]."""
+    layout = head_layout(model)
+    names = {id(module): name for name, module in model.named_modules()}
+    d = layout.head_size
+    out = np.zeros(layout.shape)
+    for layer, heads in enumerate(layout.layers):
+        parts = {}
+        for role, linear in (("query", heads.query), ("key", heads.key), ("value", heads.value), ("output", heads.output)):
+            name = f"{names[id(linear)]}.weight"
+            if name not in mask:
+                raise LangspecError(f"the weight mask has no entry for {name}")
+            parts[role] = mask[name].bool().cpu()
+        for h in range(layout.num_heads):
+            cut = slice(h * d, (h + 1) * d)
+            kept = sum(int(parts[r][cut, :].sum()) for r in ("query", "key", "value")) + int(parts["output"][:, cut].sum())
+            size = sum(parts[r][cut, :].numel() for r in ("query", "key", "value")) + parts["output"][:, cut].numel()
+            out[layer, h] = kept / size
+    return out
+
+
+def head_agreement(fractions: np.ndarray, head_mask: np.ndarray | torch.Tensor) -> float:
+    """Pearson (point-biserial) correlation over heads of kept fractions [layers, heads] and a 0/1 head mask.
+
+    NaN when either is constant (e.g. a head mask that keeps every head).
+    """
+    a = np.asarray(fractions, dtype=float).ravel()
+    b = np.asarray(head_mask, dtype=float).ravel()
+    if a.shape != b.shape:
+        raise LangspecError(f"head fractions {np.shape(fractions)} and head mask {tuple(np.shape(head_mask))} differ in shape")
+    if a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])

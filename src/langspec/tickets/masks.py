@@ -1,0 +1,293 @@
+"""Lottery-ticket weight masks (paper 003): which weights are prunable, and masks over them.
+
+Prunable are the weight matrices of every encoder layer's query, key, value,
+attention-output, intermediate and output projections, and the pooler's dense
+weight where the model has one (BERT; XLM-R and DistilBERT classifiers have no
+pooler): the parameters BERT-Tickets and paper 003's code prune. Embeddings,
+biases, LayerNorms and the classification head are never pruned.
+
+A weight mask is a dict ``parameter name -> bool tensor`` of that parameter's
+shape, True where the weight is kept. Sparsity is the pruned fraction of all
+prunable weights together (0.5 = half of them are zero).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from functools import partial
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from langspec.core.errors import LangspecError
+from langspec.models.layout import encoder_layers, ffn_projections, head_layout
+from langspec.tickets.maskfile import check_shapes
+from langspec.training.subnetworks import Subnetworks
+
+WeightMask = dict[str, torch.Tensor]
+
+
+def prunable_linears(model: nn.Module) -> dict[str, nn.Linear]:
+    """Parameter name of each prunable weight -> its nn.Linear, in layer order (q, k, v, o, in, out; pooler last)."""
+    layout = head_layout(model)  # checks the model family with a one-line error
+    names = {id(module): name for name, module in model.named_modules()}
+    base = getattr(model, "base_model", model)
+    out: dict[str, nn.Linear] = {}
+    for heads, layer in zip(layout.layers, encoder_layers(model)):
+        for linear in (heads.query, heads.key, heads.value, heads.output, *ffn_projections(model, layer)):
+            out[f"{names[id(linear)]}.weight"] = linear
+    pooler = getattr(base, "pooler", None)
+    if pooler is not None and isinstance(getattr(pooler, "dense", None), nn.Linear):
+        out[f"{names[id(pooler.dense)]}.weight"] = pooler.dense
+    return out
+
+
+def prunable_weights(model: nn.Module) -> dict[str, nn.Parameter]:
+    """Parameter name -> prunable weight matrix [out, in] (see the module docstring)."""
+    return {name: linear.weight for name, linear in prunable_linears(model).items()}
+
+
+def prunable_shapes(model: nn.Module) -> dict[str, torch.Size]:
+    """Parameter name -> shape of each prunable weight: what a weight-mask file must match."""
+    return {name: weight.shape for name, weight in prunable_weights(model).items()}
+
+
+def full_mask(model: nn.Module) -> WeightMask:
+    """Keep every prunable weight (sparsity 0), on the model's device."""
+    return {name: torch.ones_like(weight, dtype=torch.bool) for name, weight in prunable_weights(model).items()}
+
+
+def count(mask: Mapping[str, torch.Tensor]) -> tuple[int, int]:
+    """(kept, total) weights of a mask."""
+    kept = sum(int(m.sum()) for m in mask.values())
+    return kept, sum(m.numel() for m in mask.values())
+
+
+def sparsity(mask: Mapping[str, torch.Tensor]) -> float:
+    """Pruned fraction of all the mask's weights together."""
+    kept, total = count(mask)
+    return (total - kept) / total
+
+
+def check_fits(mask: Mapping[str, torch.Tensor], model: nn.Module, source: str = "weight mask") -> None:
+    """One-line error when the mask's names or shapes differ from the model's prunable weights."""
+    check_shapes(mask, prunable_shapes(model), source)
+
+
+def magnitude_prune(weights: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor], prune: int) -> WeightMask:
+    """Prune the ``prune`` kept weights of smallest |w|, globally over all matrices together.
+
+    ``weights`` and ``mask`` share names and shapes; already pruned weights are
+    never chosen again. Ties go to the earlier weight in (name order, row-major)
+    order, so the result is deterministic. Returns a new mask.
+    """
+    names = list(mask)
+    kept = sum(int(mask[n].sum()) for n in names)
+    if not 0 <= prune <= kept:
+        raise LangspecError(f"cannot prune {prune} weights: {kept} are kept")
+    scores = torch.cat([
+        torch.where(mask[n], weights[n].detach().abs().float(), torch.full_like(weights[n], torch.inf, dtype=torch.float32)).flatten()
+        for n in names
+    ])
+    flat = torch.cat([mask[n].flatten() for n in names]).clone()
+    flat[torch.argsort(scores, stable=True)[:prune]] = False
+    out, start = {}, 0
+    for n in names:
+        size = mask[n].numel()
+        out[n] = flat[start : start + size].view(mask[n].shape)
+        start += size
+    return out
+
+
+def random_mask(like: Mapping[str, torch.Tensor], seed: int, sparsity: float | int | None = None,
+                scope: str = "global") -> WeightMask:
+    """A random mask with the shapes of ``like`` (a mask, or the weights themselves).
+
+    "The same sparsity" as a ticket means, by default, the same number of
+    pruned weights over all matrices together, placed uniformly at random among
+    all prunable weights (``scope="global"``), as BERT-Tickets' and paper 003's
+    random pruning (``prune.RandomUnstructured`` over all prunable weights at
+    once): each matrix's sparsity then varies around the global one.
+    ``scope="matrix"`` keeps instead each matrix's own number of pruned weights
+    from ``like``, a stricter baseline that keeps the ticket's distribution
+    over matrices and layers. ``sparsity``: None (prune as many as the mask
+    ``like`` does), a fraction in [0, 1], or an int (that exact number; global
+    scope only). Drawn on the CPU with ``torch.Generator(seed)``: the same seed
+    gives the same mask anywhere.
+    """
+    names = list(like)
+    total = sum(like[n].numel() for n in names)
+    generator = torch.Generator().manual_seed(seed)
+    if scope == "matrix":
+        if sparsity is not None:
+            raise LangspecError("a per-matrix random mask copies each matrix's pruned count from the mask; give no sparsity")
+        out = {}
+        for n in names:
+            pruned = int((~like[n].bool()).sum())
+            keep = torch.ones(like[n].numel(), dtype=torch.bool)
+            keep[torch.randperm(like[n].numel(), generator=generator)[:pruned]] = False
+            out[n] = keep.view(like[n].shape).to(like[n].device)
+        return out
+    if scope != "global":
+        raise LangspecError(f"random mask scope '{scope}' is not 'global' or 'matrix'")
+    if sparsity is None:
+        prune = total - count(like)[0]
+    elif isinstance(sparsity, int) and not isinstance(sparsity, bool):
+        prune = sparsity
+    else:
+        prune = round(float(sparsity) * total)
+    if not 0 <= prune <= total:
+        raise LangspecError(f"cannot prune {prune} of {total} weights")
+    keep = torch.ones(total, dtype=torch.bool)
+    keep[torch.randperm(total, generator=generator)[:prune]] = False
+    out, start = {}, 0
+    for n in names:
+        size = like[n].numel()
+        out[n] = keep[start : start + size].view(like[n].shape).to(like[n].device)
+        start += size
+    return out
+
+
+@torch.no_grad()
+def bake(model: nn.Module, mask: Mapping[str, torch.Tensor]) -> None:
+    """Zero the pruned weights in place, so that the plain model (and its ``save_pretrained``) is the ticket."""
+    check_fits(mask, model)
+    for name, weight in prunable_weights(model).items():
+        weight.mul_(mask[name].to(weight.device, weight.dtype))
+
+
+@torch.no_grad()
+def rewind(model: nn.Module, theta0: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor]) -> None:
+    """Reset every parameter named in ``theta0`` to its value there, then zero the pruned weights.
+
+    ``theta0`` is a snapshot of the encoder's pre-trained parameters
+    (:func:`encoder_snapshot`); parameters not in it (the classification head)
+    keep their current values. Kept weights become bit-for-bit their θ0 values.
+    """
+    parameters = dict(model.named_parameters())
+    for name, value in theta0.items():
+        parameters[name].copy_(value)
+    bake(model, mask)
+
+
+def encoder_snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A CPU copy of every parameter of the base model (embeddings, encoder, pooler): θ0 for rewinding.
+
+    The classification head (parameters outside ``model.base_model``) is left out.
+    """
+    prefix = getattr(model, "base_model_prefix", "")
+    if not prefix or getattr(model, prefix, None) is None:
+        raise LangspecError(f"model {type(model).__name__} has no base model to rewind")
+    return {name: p.detach().to("cpu", copy=True) for name, p in model.named_parameters() if name.startswith(f"{prefix}.")}
+
+
+def _masked_linear(module: nn.Linear, owner: WeightSubnetworks, name: str, x: torch.Tensor) -> torch.Tensor:
+    mask = owner.current.get(name) if owner.current is not None else None
+    weight = module.weight if mask is None else module.weight * mask
+    return F.linear(x, weight, module.bias)
+
+
+class WeightSubnetworks(Subnetworks):
+    """Weight masks in the forward pass: each prunable nn.Linear computes with ``W ⊙ M``.
+
+    ``W`` itself is untouched (so masks can be swapped per batch, as SFT on
+    lottery-ticket weights needs), the state dict and parameter names are
+    unchanged, and every other hook (gates, sketches) still sees the module. The
+    gradient that reaches ``W`` is ``G ⊙ M``, zero at pruned weights. With no
+    mask in use the modules compute exactly as plain nn.Linear.
+
+    ``masks``: language -> weight mask; :meth:`single` for one mask used by
+    every language, :meth:`ticket` for a ticket to train (pruned weights zeroed).
+    Create it after moving the model to its device; :meth:`remove` detaches it.
+    """
+
+    kind = "weights"
+
+    def __init__(self, model: nn.Module, masks: Mapping[str, Mapping[str, torch.Tensor]], shared: bool = False) -> None:
+        self.zeroed = False  # a ticket: pruned weights are zero and are re-zeroed after each step
+        self.linears = prunable_linears(model)
+        device = next(model.parameters()).device
+        for lang, mask in masks.items():
+            check_fits(mask, model, f"weight mask of '{lang}'")
+        self.masks = {lang: {n: m.to(device=device, dtype=torch.bool) for n, m in mask.items()} for lang, mask in masks.items()}
+        self.shared = shared
+        self.current: dict[str, torch.Tensor] | None = None
+        for name, linear in self.linears.items():
+            linear.forward = partial(_masked_linear, linear, self, name)
+
+    @classmethod
+    def single(cls, model: nn.Module, mask: Mapping[str, torch.Tensor]) -> WeightSubnetworks:
+        """One mask for every language (``use(lang)`` applies it whatever ``lang``; ``use(None)`` the whole model).
+
+        The weights are untouched: e.g. a ticket of the pre-trained model, θ0 ⊙ m, as a feature extractor.
+        """
+        return cls(model, {"*": mask}, shared=True)
+
+    @classmethod
+    def ticket(cls, model: nn.Module, mask: Mapping[str, torch.Tensor]) -> WeightSubnetworks:
+        """A lottery ticket to train: the pruned weights are zeroed now (:func:`bake`) and stay exactly zero.
+
+        In training (strict), the step guard re-zeroes the pruned weights and
+        their AdamW moments after each step, instead of cloning and restoring
+        them: the same result, since they were zero before the step, at no copy.
+        The plain model is the ticket, and so is its ``save_pretrained``.
+        """
+        subnetworks = cls(model, {"*": mask}, shared=True)
+        bake(model, mask)
+        subnetworks.zeroed = True
+        return subnetworks
+
+    @property
+    def languages(self) -> list[str]:
+        return [] if self.shared else list(self.masks)
+
+    def _mask(self, lang: str | None) -> dict[str, torch.Tensor] | None:
+        if lang is None:
+            return None
+        return self.masks["*"] if self.shared else self.masks[lang]
+
+    def use(self, lang: str | None) -> None:
+        self.current = self._mask(lang)
+
+    def mask_gradients(self, lang: str | None) -> None:
+        mask = self._mask(lang)
+        if mask is None:
+            return
+        for name, linear in self.linears.items():
+            if linear.weight.grad is not None:
+                linear.weight.grad.mul_(mask[name])
+
+    @contextlib.contextmanager
+    def frozen(self, lang: str | None, optimizer: torch.optim.Optimizer) -> Iterator[None]:
+        mask = self._mask(lang)
+        if mask is None:
+            yield
+            return
+        if self.zeroed:
+            yield
+            with torch.no_grad():
+                for name, linear in self.linears.items():
+                    linear.weight.mul_(mask[name])
+                    for value in optimizer.state.get(linear.weight, {}).values():
+                        if torch.is_tensor(value) and value.shape == linear.weight.shape:
+                            value.mul_(mask[name])
+            return
+        saved = []
+        for name, linear in self.linears.items():
+            weight = linear.weight
+            state = {k: v.clone() for k, v in optimizer.state.get(weight, {}).items() if torch.is_tensor(v) and v.shape == weight.shape}
+            saved.append((weight, mask[name], weight.detach().clone(), state))
+        yield
+        with torch.no_grad():
+            for weight, keep, before, state in saved:
+                weight.copy_(torch.where(keep, weight, before))
+                current = optimizer.state.get(weight, {})
+                for key, value in state.items():
+                    current[key].copy_(torch.where(keep, current[key], value))
+
+    def remove(self) -> None:
+        self.current = None
+        for linear in self.linears.values():
+            linear.__dict__.pop("forward", None)
