@@ -47,7 +47,8 @@ def test_t_interval_over_replicates():
 def test_single_replicate_uses_the_test_examples_only_and_says_so():
     out = summarize(np.array([[2.0]]), se=np.array([[0.5]]))
     assert out["ci_low"][0] == pytest.approx(2.0 - 1.96 * 0.5, abs=1e-3)
-    assert out["method"][0] == NORMAL_METHOD and out["robust"][0]
+    assert out["method"][0] == NORMAL_METHOD
+    assert not out["robust"][0] and np.isnan(out["p_value"][0]), "one replicate never marks a cell: no spread to test"
     assert np.isnan(out["sd"][0])
     assert method_note(1)["method"] == NORMAL_METHOD and method_note(3)["critical_value"] == pytest.approx(4.303, abs=1e-3)
 
@@ -185,3 +186,4 @@ def test_a_a_helper_on_synthetic_random_conditions():
         second.append(compare(synthetic_influence(rng, probs), baseline, LANGS))
     table, rate = a_a(first, second)
     assert len(table) == 32 and 0 <= rate <= 0.25
+    assert table["robust_fdr"].sum() <= table["robust"].sum(), "the FDR rule flags a subset of the per-cell rule"

@@ -143,13 +143,37 @@ def test_figure_pictures(run, number):
         assert count_cells(png) == cells
 
 
-def test_figure4_marks_exactly_the_cells_the_csv_calls_not_robust(run):
+def test_figure4_marks_exactly_the_cells_the_fdr_control_keeps(run):
+    """The figure hatches what Benjamini–Hochberg over its 2 x 9 cells does not keep, computed here from the CSV."""
+    from langspec.stats.multiplicity import fdr_marks
+
     change = wide(pd.read_csv(run / R / "shares" / TASK / "sft" / "own.csv"), "change_pct")
+    pivot = lambda sign, value: change[change["sign"] == sign].pivot(index="test_lang", columns="train_lang",
+                                                                     values=value).loc[LANGS, LANGS]
+    marks = fdr_marks([pivot(s, "p_value") for s in ("pos", "neg")], [pivot(s, "n_replicates") for s in ("pos", "neg")])
     grids = hatched_grids(run / R / "figures" / "fig4.png")
-    for grid, sign in zip(grids, ("pos", "neg")):
-        part = change[change["sign"] == sign].pivot(index="test_lang", columns="train_lang", values="robust")
-        expected = ~part.loc[LANGS, LANGS].to_numpy(bool)
+    for grid, robust, sign in zip(grids, marks, ("pos", "neg")):
+        expected = ~robust.to_numpy(bool)
         assert (grid == expected).all(), (sign, grid, expected)
+        assert robust.to_numpy().sum() <= pivot(sign, "robust").to_numpy(bool).sum(), "FDR keeps a subset"
+
+
+def test_findings_of_paper_000(run):
+    from langspec.stats.findings import VERDICTS
+
+    table = pd.read_csv(run / R / "findings" / f"{TASK}.csv").set_index("id")
+    mine = table[table["paper"].astype(str).str.zfill(3) == "000"]
+    assert len(mine) >= 8 and mine["verdict"].isin(VERDICTS).all(), mine["verdict"]
+    assert (mine["n_replicates"] == 2).all()
+    diagonal = mine.loc["000-fig2-own-diagonal"]
+    assert np.isfinite(diagonal["mean"]) and diagonal["ci_low"] <= diagonal["mean"] <= diagonal["ci_high"]
+    assert np.isfinite(diagonal["mde_80"]) and diagonal["mde_80"] > 0
+    values = [float(v) for v in str(diagonal["values"]).split()]
+    assert len(values) == 2 and np.mean(values) == pytest.approx(diagonal["mean"], rel=1e-4, abs=1e-6)
+    assert (table[table["paper"].astype(str).str.zfill(3) == "003"]["verdict"] == "not run").all()
+    assert "| claim" in (run / R / "findings" / f"{TASK}.md").read_text()
+    calibration = json.loads((run / R / "calibration" / f"{TASK}.json").read_text())
+    assert calibration["flagged_fdr"] <= calibration["flagged_robust"]
 
 
 def test_influence_browser_pages(run):
@@ -169,6 +193,7 @@ def test_report_holds_every_figure_table_and_browser_page(run):
     assert any(name.endswith("table1.csv") for name in names) and any(name.endswith("table2.csv") for name in names)
     assert any(name.endswith("examples.html") for name in names), "the influence browser pages are in the report"
     assert any(name.endswith(f"/{TASK}.csv") for name in names), "the sketch error table (the report keeps base names)"
+    assert any("indings" in name and name.endswith(f"{TASK}.csv") for name in names), "the findings are in the report"
 
 
 def test_nothing_reruns_and_key_order_does_not_matter(run):
@@ -237,6 +262,19 @@ def test_lottery_tickets_follow_the_contract(lth_run):
             assert [round(m["sparsity"], 2) for m in masks] == [0.25, 0.5]
             assert all((m1 >= m2).all() for m1, m2 in zip(masks[0]["mask"].values(), masks[1]["mask"].values())), "rounds only prune"
             assert [round(e["trained_sparsity"], 2) for e in read_trajectory(where)] == [0.0, 0.25, 0.5]
+
+
+def test_findings_of_paper_003(lth_run):
+    from langspec.stats.findings import VERDICTS
+
+    table = pd.read_csv(lth_run / R / "findings" / "lth" / f"{TASK}.csv").set_index("id")
+    mine = table[table["paper"].astype(str).str.zfill(3) == "003"]
+    computed = mine[mine["verdict"] != "not run"]
+    assert computed["verdict"].isin(VERDICTS).all() and (computed["n_replicates"] == 2).all()
+    assert {"003-fig2-winning", "003-fig3-above-random", "003-fig4-transfer", "003-fig4-random"} <= set(computed.index)
+    above = computed.loc["003-fig3-above-random"]
+    assert above["mean"] > 0, "tickets of one model overlap far above the random bound"
+    assert mine.loc["003-fig6-sparsity", "verdict"] == "not run", "the tiny config transfers at one sparsity"
 
 
 def test_lottery_ticket_tables_hold_numbers(lth_run):

@@ -276,3 +276,4 @@ rule lth:
     input:
         [f"{R}/{entry.target}.pdf" for entry in FIGURES_003.values()],
         [f"{R}/{entry.target}.csv" for entry in TABLES_003.values()],
+        [findings_file(t, "003") for t in lth_tasks()],

@@ -1,6 +1,7 @@
 from langspec.attribution.shares import read_table
 from langspec.core.atomic import atomic_path, write_json
 from langspec.core.jobs import run
+from langspec.stats.multiplicity import METHOD
 from langspec.stats.replicates import a_a
 
 
@@ -17,6 +18,8 @@ def main():
         "flagged_robust": int(table["robust"].sum()),
         "rate": rate,
         "nominal": 0.05,
+        "flagged_fdr": int(table["robust_fdr"].sum()),
+        "fdr_method": f"{METHOD} over the {int(table['p_value'].notna().sum())} tested cells (the figures' marks)",
     })
 
 

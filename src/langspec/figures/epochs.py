@@ -17,7 +17,6 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from langspec.core.errors import LangspecError
 from langspec.figures.marks import method, replicates
 from langspec.figures.scatter import replicate_legend, scatter_replicates
 from langspec.figures.style import (
@@ -31,52 +30,15 @@ from langspec.figures.style import (
     wrap,
 )
 from langspec.stats.frames import (
-    AGGREGATED_EPOCHS,
-    EPOCHS,
-    aggregated,
-    columns,
     languages_present,
     nonempty,
     replicate_lists,
 )
+from langspec.stats.heads import specialization, specialization_summary
 
 SPECIALIZATION = "in-language positive share (%)"
 #: Opacity of the 95% band around a mean line.
 BAND = 0.14
-
-
-def specialization(table: pd.DataFrame, what: str) -> pd.DataFrame:
-    """One replicate's epoch table -> columns epoch, test_lang, specialization_pct, accuracy_pct.
-
-    One row per (epoch, test language); ``accuracy`` in the epoch table is a
-    fraction in [0, 1] and is returned in percent.
-    """
-    columns(table, EPOCHS, what)
-    if not table["accuracy"].dropna().between(0, 1).all():
-        raise LangspecError(f"{what} has accuracy outside [0, 1] (a fraction is expected)")
-    own = table[(table["sign"] == "pos") & (table["train_lang"] == table["test_lang"])]
-    if own.empty:
-        raise LangspecError(f"{what} has no in-language positive rows (sign pos, train_lang == test_lang)")
-    return pd.DataFrame({
-        "epoch": own["epoch"].astype(int).to_numpy(),
-        "test_lang": own["test_lang"].to_numpy(),
-        "specialization_pct": own["share_pct"].astype(float).to_numpy(),
-        "accuracy_pct": own["accuracy"].astype(float).to_numpy() * 100,
-    })
-
-
-def specialization_summary(table: pd.DataFrame, what: str) -> pd.DataFrame:
-    """An aggregated epoch table -> the in-language positive share per (epoch, test language) over replicates.
-
-    Columns: epoch, test_lang, mean, ci_low, ci_high, n_replicates, method.
-    """
-    part = aggregated(table, "share_pct", what, AGGREGATED_EPOCHS)
-    own = part[(part["sign"] == "pos") & (part["train_lang"] == part["test_lang"])]
-    if own.empty:
-        raise LangspecError(f"{what} has no in-language positive rows (sign pos, train_lang == test_lang)")
-    out = own[["epoch", "test_lang", "mean", "ci_low", "ci_high", "n_replicates", "method"]].copy()
-    out["epoch"] = out["epoch"].astype(int)
-    return out.reset_index(drop=True)
 
 
 def _epoch_axis(ax: Axes, epochs: np.ndarray, title: str) -> None:

@@ -5,8 +5,10 @@ negatively) influential training examples that come from a training language;
 a change is the condition's share minus the baseline's, in percentage points (pp).
 Every heatmap draws the mean over replicates of an aggregated table
 (``langspec.stats.replicates.aggregate_shares``) and hatches the cells that are not
-``robust``: whose 95% interval includes 0 (changes) or the equal share 100 / L
-(shares); a cell without a value says "n < min" (too few test examples).
+robust: a cell is robust when its t-test against 0 (changes) or the equal share
+100 / L (shares) is kept by the Benjamini–Hochberg procedure at q = 0.05 over all
+cells of the figure (:mod:`langspec.stats.multiplicity`); with one replicate no
+cell is. A cell without a value says "n < min" (too few test examples).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from matplotlib.figure import Figure
 
 from langspec.core.errors import LangspecError
 from langspec.figures.cells import draw_cells, one_decimal, range_norm, signed, symmetric_norm
-from langspec.figures.marks import explain, table_label
+from langspec.figures.marks import explain, fdr_label
 from langspec.figures.style import (
     CELL,
     DIVERGING,
@@ -30,7 +32,8 @@ from langspec.figures.style import (
     styled,
     wrap,
 )
-from langspec.stats.frames import aggregated, languages_present, nonempty, sign_cells
+from langspec.stats.frames import aggregated, languages_present, nonempty, sign_tests
+from langspec.stats.multiplicity import fdr_marks, tested_cells
 
 CHANGE = "change in share of top-k (pp)"
 SHARE = "share of top-k (%)"
@@ -60,25 +63,28 @@ def reference_text(parts: list[pd.DataFrame], measure: str) -> str:
     return f"the equal share 100/L{value}"
 
 
-def _note(fig: Figure, parts: list[pd.DataFrame], measure: str, means: list[pd.DataFrame]) -> None:
-    """The legend under the panels: hatching, replicates, method; "n < min" when a cell has no value."""
+def _note(fig: Figure, parts: list[pd.DataFrame], measure: str, means: list[pd.DataFrame], tested: int) -> None:
+    """The legend under the panels: hatching, replicates, the FDR control; "n < min" when a cell has no value."""
     missing = any(m.isna().to_numpy().any() for m in means)
-    explain(fig, table_label(parts, reference_text(parts, measure)), missing=missing)
+    explain(fig, fdr_label(parts, reference_text(parts, measure), tested), missing=missing)
 
 
 def _sign_grid(tables: Mapping[str, pd.DataFrame], measure: str, title: str) -> Figure:
     """Rows = tables (tasks), columns = positive / negative: one heatmap of ``measure``'s mean each, unsupported cells hatched."""
     nonempty(tables, "tables")
     parts = {task: aggregated(table, measure, f"table '{task}'") for task, table in tables.items()}
-    grid = [[sign_cells(part, sign, f"table '{task}'") for sign in SIGN_NAMES] for task, part in parts.items()]
-    n = max(len(mean) for row in grid for mean, _ in row)
+    grid = [[sign_tests(part, sign, f"table '{task}'") for sign in SIGN_NAMES] for task, part in parts.items()]
+    cells = [cell for row in grid for cell in row]
+    marks = iter(fdr_marks([p for _, p, _ in cells], [r for _, _, r in cells]))
+    n = max(len(mean) for mean, _, _ in cells)
     cmap, norm, fmt, label = _DRAW[measure]
     fig, axes = new_figure(len(tables), 2, _panel_size(n, n), (0.0, 0.3 + NOTE))
     for task, row, panels in zip(tables, grid, axes):
-        for sign, (mean, robust), ax in zip(SIGN_NAMES, row, panels):
+        for sign, (mean, _, _), ax in zip(SIGN_NAMES, row, panels):
             draw_cells(ax, mean, cmap, norm(mean), fmt, TRAIN, TEST, f"{task}: {SIGN_NAMES[sign]} influence", label,
-                       supported=robust)
-    _note(fig, list(parts.values()), measure, [mean for row in grid for mean, _ in row])
+                       supported=next(marks))
+    _note(fig, list(parts.values()), measure, [mean for mean, _, _ in cells],
+          tested_cells([p for _, p, _ in cells], [r for _, _, r in cells]))
     fig.suptitle(title)
     return fig
 
@@ -89,7 +95,7 @@ def fig2(tables: dict[str, pd.DataFrame]) -> Figure:
 
     ``tables``: task -> aggregated comparison table of condition ``own`` against
     ``full`` (regime full). Cells: mean change_pct (pp) over replicates, hatched
-    where its 95% interval includes 0; one row of panels per task, columns
+    where it is not robust (FDR over the figure's cells); one row of panels per task, columns
     positive and negative influence.
     """
     return _sign_grid(tables, "change_pct", "After full fine-tuning: own-language subnetwork vs full model")
@@ -108,9 +114,9 @@ def fig3(tables: dict[str, pd.DataFrame], test_lang: str, task: str) -> Figure:
     parts = {condition: aggregated(table, "change_pct", f"table '{condition}'") for condition, table in tables.items()}
     train = list(dict.fromkeys(next(iter(parts.values()))["train_lang"]))
     fig, axes = new_figure(1, 2, _panel_size(len(tables), len(train)), (0.0, 0.3 + NOTE))
-    means = []
-    for ax, sign in zip(axes[0], SIGN_NAMES):
-        rows, robust = {}, {}
+    means, ps, ns = [], [], []
+    for sign in SIGN_NAMES:
+        rows, p_values, counts = {}, {}, {}
         for condition, part in parts.items():
             what = f"table '{condition}'"
             part = part[(part["sign"] == sign) & (part["test_lang"] == test_lang)]
@@ -118,12 +124,15 @@ def fig3(tables: dict[str, pd.DataFrame], test_lang: str, task: str) -> Figure:
                 raise LangspecError(f"{what} has no rows for test language '{test_lang}' with sign '{sign}'")
             languages_present(train, part["train_lang"], what, "training language")
             indexed = part.set_index("train_lang").reindex(train)
-            rows[condition], robust[condition] = indexed["mean"], indexed["robust"]
-        values = pd.DataFrame(rows).T.astype(float)
-        means.append(values)
+            rows[condition], p_values[condition], counts[condition] = (indexed["mean"], indexed["p_value"],
+                                                                       indexed["n_replicates"])
+        means.append(pd.DataFrame(rows).T.astype(float))
+        ps.append(pd.DataFrame(p_values).T.astype(float))
+        ns.append(pd.DataFrame(counts).T.astype(float))
+    for ax, sign, values, supported in zip(axes[0], SIGN_NAMES, means, fdr_marks(ps, ns)):
         draw_cells(ax, values, DIVERGING, symmetric_norm(values), signed, TRAIN, "subnetwork",
-                   f"{SIGN_NAMES[sign]} influence", CHANGE, supported=pd.DataFrame(robust).T.astype(bool))
-    _note(fig, [p[p["test_lang"] == test_lang] for p in parts.values()], "change_pct", means)
+                   f"{SIGN_NAMES[sign]} influence", CHANGE, supported=supported)
+    _note(fig, [p[p["test_lang"] == test_lang] for p in parts.values()], "change_pct", means, tested_cells(ps, ns))
     fig.suptitle(f"{task}, test language {test_lang}: random (R) and suboptimal subnetworks vs full model")
     return fig
 
@@ -174,13 +183,15 @@ def fig19(tables: dict[str, pd.DataFrame]) -> Figure:
     """
     nonempty(tables, "composed-subnetwork tables")
     parts = {key: aggregated(t, "change_pct", f"table '{key}'") for key, t in tables.items()}
-    cells = {key: sign_cells(part, "pos", f"table '{key}'") for key, part in parts.items()}
+    cells = {key: sign_tests(part, "pos", f"table '{key}'") for key, part in parts.items()}
+    ps, ns = [p for _, p, _ in cells.values()], [r for _, _, r in cells.values()]
     rows, cols = wrap(len(cells))
-    n = max(len(mean) for mean, _ in cells.values())
+    n = max(len(mean) for mean, _, _ in cells.values())
     fig, axes = new_figure(rows, cols, _panel_size(n, n), (0.0, 0.3 + NOTE))
-    for ax, (key, (mean, robust)) in zip(drop_unused(axes, len(cells)), cells.items()):
+    for ax, (key, (mean, _, _)), supported in zip(drop_unused(axes, len(cells)), cells.items(), fdr_marks(ps, ns)):
         draw_cells(ax, mean, DIVERGING, symmetric_norm(mean), signed, TRAIN, TEST, f"{key}: positive influence", CHANGE,
-                   supported=robust)
-    _note(fig, [p[p["sign"] == "pos"] for p in parts.values()], "change_pct", [mean for mean, _ in cells.values()])
+                   supported=supported)
+    _note(fig, [p[p["sign"] == "pos"] for p in parts.values()], "change_pct", [mean for mean, _, _ in cells.values()],
+          tested_cells(ps, ns))
     fig.suptitle("Composed subnetworks after SFT vs full model after full fine-tuning")
     return fig

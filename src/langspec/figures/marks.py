@@ -19,6 +19,7 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from langspec.figures.style import EDGE, HATCH, HATCH_COLOUR, MISSING, faded
+from langspec.stats.multiplicity import METHOD as FDR_METHOD
 from langspec.stats.replicates import NORMAL_METHOD, T_METHOD
 
 #: Text of a cell whose value is missing because too few test examples scored it.
@@ -73,6 +74,24 @@ def table_label(tables: Iterable[pd.DataFrame], reference: str) -> str:
         counts += present["n_replicates"].astype(int).tolist()
         methods += present["method"].astype(str).tolist()
     return interval_label(counts, methods, reference)
+
+
+def fdr_label(tables: Iterable[pd.DataFrame], reference: str, tested: int) -> str:
+    """The legend line of a figure whose marks control the false discovery rate over its ``tested`` cells.
+
+    ``tables`` are the aggregated tables drawn (cells with a value count); with one
+    replicate nothing is marked and the line says why.
+    """
+    counts = []
+    for table in tables:
+        present = table[np.isfinite(table["mean"].to_numpy(float))]
+        counts += present["n_replicates"].astype(int).tolist()
+    counts = [c for c in counts if c > 0]
+    if not counts or max(counts) < 2:
+        return ("hatched: every cell: 1 replicate has no spread between replicates to test against, "
+                "so no cell is marked robust (run replicates ≥ 2)")
+    return (f"hatched: not robust: the t-test against {reference} over {replicates(counts)} is not kept by "
+            f"{FDR_METHOD} over the figure's {tested} cells")
 
 
 def hatch_handle(colour: tuple = (0.75, 0.75, 0.75, 1.0)) -> Patch:

@@ -21,7 +21,6 @@ from langspec.core.errors import LangspecError
 from langspec.figures.cells import count, draw_cells, range_norm, whole
 from langspec.figures.marks import explain, interval_label
 from langspec.figures.scatter import replicate_legend, scatter_replicates
-from langspec.figures.similarity import pairs
 from langspec.figures.style import (
     CELL,
     PANEL,
@@ -35,6 +34,7 @@ from langspec.figures.style import (
     wrap,
 )
 from langspec.stats.frames import masks_and_shares, nonempty, replicate_masks
+from langspec.stats.heads import pairs
 from langspec.stats.replicates import summarize
 
 

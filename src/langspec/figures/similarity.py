@@ -37,48 +37,11 @@ from langspec.figures.style import (
     styled,
     wrap,
 )
-from langspec.heads.masks import cosine
 from langspec.stats.correlations import correlation, pearson
 from langspec.stats.frames import masks_and_shares
-from langspec.stats.replicates import summarize
+from langspec.stats.heads import cosines, mean_cosines, pairs
 
 SIMILARITY = "subnetwork cosine similarity"
-
-
-def cosines(masks: Mapping[str, np.ndarray], layer: int | None = None) -> pd.DataFrame:
-    """Language x language cosine similarity of the masks (of one ``layer`` when given)."""
-    part = {lang: np.asarray(m if layer is None else m[layer]) for lang, m in masks.items()}
-    return pd.DataFrame([[cosine(part[a], part[b]) for b in part] for a in part], index=list(part), columns=list(part))
-
-
-def chance_cosines(masks: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """Language x language cosine expected of independent masks with the same densities: √(p_a · p_b)."""
-    density = np.array([np.asarray(m, float).mean() for m in masks.values()])
-    return pd.DataFrame(np.sqrt(np.outer(density, density)), index=list(masks), columns=list(masks))
-
-
-def mean_cosines(replicates_: Sequence[Mapping[str, np.ndarray]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mean cosine similarity over replicates, and whether its 95% interval excludes the chance cosine.
-
-    Each replicate's cosine minus its own chance cosine (:func:`chance_cosines`)
-    is summarized with :func:`langspec.stats.replicates.summarize` against 0; one
-    replicate gives no interval (nothing is marked as supported).
-    """
-    observed = [cosines(m) for m in replicates_]
-    index = observed[0].index
-    values = np.stack([o.loc[index, index].to_numpy() for o in observed])
-    chance = np.stack([chance_cosines(m).loc[index, index].to_numpy() for m in replicates_])
-    summary = summarize(values - chance)
-    return (pd.DataFrame(values.mean(axis=0), index=index, columns=index),
-            pd.DataFrame(summary["robust"], index=index, columns=index))
-
-
-def pairs(values: pd.DataFrame) -> pd.Series:
-    """Entries of a language x language matrix whose row and column languages differ, indexed (row, column)."""
-    rows, cols = np.indices(values.shape).reshape(2, -1)
-    index, columns = values.index.to_numpy()[rows], values.columns.to_numpy()[cols]
-    keep = index != columns
-    return pd.Series(values.to_numpy()[rows[keep], cols[keep]], index=pd.MultiIndex.from_arrays([index[keep], columns[keep]]))
 
 
 @styled

@@ -17,7 +17,7 @@ from langspec.stats.replicates import wide
 SHARES = ("test_lang", "train_lang", "sign", "share_pct", "n_test")
 EPOCHS = ("epoch", "test_lang", "train_lang", "sign", "share_pct", "n_test", "accuracy")
 #: Columns of an aggregated table (``langspec.stats.replicates.aggregate_shares`` / ``aggregate_epochs``).
-SUMMARY = ("measure", "mean", "ci_low", "ci_high", "n_replicates", "reference", "robust", "method")
+SUMMARY = ("measure", "mean", "ci_low", "ci_high", "n_replicates", "reference", "p_value", "robust", "method")
 AGGREGATED = ("test_lang", "train_lang", "sign", *SUMMARY)
 AGGREGATED_EPOCHS = ("epoch", *AGGREGATED)
 
@@ -89,6 +89,14 @@ def sign_cells(part: pd.DataFrame, sign: str, what: str) -> tuple[pd.DataFrame, 
     mean = sign_matrix(part, sign, "mean", what)
     robust = matrix(part, sign, "robust").loc[mean.index, mean.columns].astype(bool)
     return mean, robust
+
+
+def sign_tests(part: pd.DataFrame, sign: str, what: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Test x train matrices of the mean, the p-value and the number of replicates of one sign (:func:`aggregated`)."""
+    mean = sign_matrix(part, sign, "mean", what)
+    p = matrix(part, sign, "p_value").loc[mean.index, mean.columns].astype(float)
+    n = matrix(part, sign, "n_replicates").loc[mean.index, mean.columns].astype(float)
+    return mean, p, n
 
 
 def sign_matrix(table: pd.DataFrame, sign: str, value: str, what: str) -> pd.DataFrame:

@@ -28,16 +28,18 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri, stdtrit
+from scipy.special import ndtri, stdtr, stdtrit
 
 from langspec.core.errors import LangspecError
+from langspec.stats.multiplicity import benjamini_hochberg
 
 CONFIDENCE = 0.95
 T_METHOD = "t-interval over replicate means"
 NORMAL_METHOD = "normal interval over the test examples of one replicate (no seed spread)"
 
 #: Columns of an aggregated table after its key columns.
-SUMMARY = ("measure", "mean", "ci_low", "ci_high", "sd", "se_test", "n_replicates", "n_test", "reference", "robust", "method")
+SUMMARY = ("measure", "mean", "ci_low", "ci_high", "sd", "se_test", "n_replicates", "n_test", "reference", "p_value", "robust",
+           "method")
 
 
 def summarize(values: np.ndarray, se: np.ndarray | None = None, reference: float | np.ndarray = 0.0,
@@ -48,7 +50,13 @@ def summarize(values: np.ndarray, se: np.ndarray | None = None, reference: float
     the standard error of each value over its test examples (only needed for a
     single replicate, and for ``se_test``). Returns arrays of shape [...]:
     ``mean``, ``ci_low``, ``ci_high``, ``sd`` (between replicates, NaN for one),
-    ``se_test``, ``n_replicates``, ``robust`` (bool) and ``method`` (str).
+    ``se_test``, ``n_replicates``, ``p_value`` (two-sided one-sample t-test of the
+    replicate values against ``reference``; NaN with fewer than two replicates),
+    ``robust`` (bool) and ``method`` (str). ``robust`` is the single cell's test:
+    the interval excludes ``reference`` and there are at least two replicates (one
+    replicate's interval covers its test sample only, not the spread between
+    replicates, so it never marks a cell). A figure of many cells marks only what
+    survives the false discovery rate over them (:mod:`langspec.stats.multiplicity`).
     """
     values = np.asarray(values, dtype=float)
     se = np.full_like(values, np.nan) if se is None else np.asarray(se, dtype=float)
@@ -69,10 +77,14 @@ def summarize(values: np.ndarray, se: np.ndarray | None = None, reference: float
         half = np.where(n > 1, t * sd / np.sqrt(np.maximum(n, 1)), np.where(n == 1, z * single_se, np.nan))
     low, high = mean - half, mean + half
     reference = np.broadcast_to(np.asarray(reference, dtype=float), mean.shape)
-    robust = np.isfinite(low) & np.isfinite(high) & np.isfinite(reference) & ((low > reference) | (high < reference))
+    robust = (n > 1) & np.isfinite(low) & np.isfinite(high) & np.isfinite(reference) & ((low > reference) | (high < reference))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t_stat = (mean - reference) / (sd / np.sqrt(np.maximum(n, 1)))
+        p_value = np.where(n > 1, 2 * stdtr(np.maximum(n - 1, 1), -np.abs(t_stat)), np.nan)
+        p_value = np.where((n > 1) & (sd == 0) & np.isfinite(mean), np.where(mean == reference, 1.0, 0.0), p_value)
     method = np.where(n > 1, T_METHOD, np.where(n == 1, NORMAL_METHOD, "no value"))
     return {"mean": mean, "ci_low": low, "ci_high": high, "sd": sd, "se_test": se_test,
-            "n_replicates": n, "robust": robust, "method": method}
+            "n_replicates": n, "p_value": p_value, "robust": robust, "method": method}
 
 
 def aggregate(tables: Sequence[pd.DataFrame], keys: Sequence[str],
@@ -106,6 +118,7 @@ def aggregate(tables: Sequence[pd.DataFrame], keys: Sequence[str],
             frame[name] = summary[name]
         frame["n_test"] = np.stack([t[count].to_numpy(float) for t in aligned]).sum(0).astype(int) if count else 0
         frame["reference"] = reference
+        frame["p_value"] = summary["p_value"]
         frame["robust"] = summary["robust"]
         frame["method"] = summary["method"]
         frames.append(frame)
@@ -177,7 +190,10 @@ def a_a(first: Sequence[pd.DataFrame], second: Sequence[pd.DataFrame]) -> tuple[
     Per replicate, the cell-wise difference of the two comparison tables' changes
     is aggregated like any change; since its expectation is 0, the fraction of
     cells flagged robust estimates the intervals' false-positive rate (5%
-    nominal). Returns the aggregated differences (measure ``change_pct``) and that rate.
+    nominal). Returns the aggregated differences (measure ``change_pct``), with
+    ``robust_fdr``: the cells the figures' rule flags (Benjamini–Hochberg over
+    all cells, :mod:`langspec.stats.multiplicity`; about none expected), and the
+    per-cell rate.
     """
     keys = ["test_lang", "train_lang", "sign"]
     tables = []
@@ -188,5 +204,7 @@ def a_a(first: Sequence[pd.DataFrame], second: Sequence[pd.DataFrame]) -> tuple[
             change_se=np.sqrt(merged["change_se"] ** 2 + merged["change_se_b"] ** 2),
         )[[*keys, "change_pct", "change_se", "n_test"]])
     table = aggregate(tables, keys, {"change_pct": ("change_se", 0.0)})
+    tested = np.where(table["n_replicates"].to_numpy() >= 2, table["p_value"].to_numpy(float), np.nan)
+    table["robust_fdr"] = benjamini_hochberg(tested)
     scored = table[np.isfinite(table["ci_low"])]
     return table, float(scored["robust"].mean()) if len(scored) else float("nan")

@@ -1,0 +1,490 @@
+"""The headline claims of both papers, each with the statistic that tests it as the paper states it.
+
+A claim's statistic is computed once per replicate from that replicate's files
+(:class:`Evidence`), pooled as the claim is stated (a mean over test languages,
+language pairs or layers; a correlation over a replicate's points) and paired
+where two conditions share a replicate. :func:`findings` assesses every claim
+whose inputs the config produced (:mod:`langspec.stats.findings`) and lists the
+others as not run. Units: pp = percentage points of a top-k share; points =
+accuracy points; r = Pearson correlation.
+
+To add a claim: write its statistic (``Evidence -> one value per replicate``)
+and add a :class:`Claim` to :data:`CLAIMS` with the roles it reads.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from langspec.attribution.shares import matrix
+from langspec.core.errors import LangspecError
+from langspec.stats.correlations import pearson
+from langspec.stats.findings import assess
+from langspec.stats.heads import cosines, pairs, specialization
+from langspec.stats.tickets import (
+    FULL,
+    MULTI,
+    PAIR,
+    SAME,
+    as_text,
+    relative_drops,
+    transfer_rows,
+)
+from langspec.tickets.overlap import expected_jaccard
+from langspec.tickets.transfer import RANDOM
+
+
+class NotRun(Exception):
+    """A claim's inputs are not among the evidence (the config does not produce them)."""
+
+
+@dataclass
+class Evidence:
+    """What one task's claims are computed from; every list holds one entry per replicate.
+
+    ``shares``: "regime/condition" -> per-replicate comparison tables (shares CSVs);
+    ``epochs``: "regime/condition" -> per-replicate epoch tables; ``masks``: per
+    replicate, language -> [layers, heads] head mask; ``lth``: paper 003's tidy
+    tables by role (tickets, transfer, overlap, retrieval), every replicate's rows;
+    ``settings``: random_seeds, sft_random_seed, sparsity (the first transfer
+    sparsity), sparsities, overlap_sparsity.
+    """
+
+    shares: Mapping[str, Sequence[pd.DataFrame]] = field(default_factory=dict)
+    epochs: Mapping[str, Sequence[pd.DataFrame]] = field(default_factory=dict)
+    masks: Sequence[Mapping[str, np.ndarray]] = ()
+    lth: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    settings: Mapping = field(default_factory=dict)
+
+    def table(self, key: str) -> Sequence[pd.DataFrame]:
+        if key not in self.shares:
+            raise NotRun(f"shares of {key}")
+        return self.shares[key]
+
+    def epoch(self, key: str) -> Sequence[pd.DataFrame]:
+        if key not in self.epochs:
+            raise NotRun(f"epoch shares of {key}")
+        return self.epochs[key]
+
+    def setting(self, key: str):
+        if self.settings.get(key) is None:
+            raise NotRun(f"setting {key}")
+        return self.settings[key]
+
+    def frame(self, role: str) -> pd.DataFrame:
+        if role not in self.lth:
+            raise NotRun(f"paper 003's {role} table")
+        return self.lth[role]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One claim of a paper and how it is tested."""
+
+    id: str
+    paper: str  #: "000" or "003"
+    where: str  #: where the paper states it
+    figure: str  #: the figure or table it belongs to
+    claim: str  #: the claim in one sentence
+    paper_effect: str  #: what the paper reports
+    statistic: str  #: what is computed per replicate, and its unit
+    unit: str
+    expect: str  #: increase, decrease, no-increase or no-decrease (langspec.stats.findings)
+    smallest: float | None  #: the paper's smallest reported effect (effect claims) or the margin (no-... claims)
+    compute: Callable[[Evidence], Sequence[float]] = field(repr=False, compare=False)
+
+
+# -- statistics of paper 000 ------------------------------------------------------------
+
+
+def _diagonal(table: pd.DataFrame, value: str = "change_pct", sign: str = "pos") -> float:
+    """Mean over test languages of the in-language cell (train = test) of one sign."""
+    part = table[(table["sign"] == sign) & (table["test_lang"] == table["train_lang"])]
+    values = part[value].to_numpy(float)
+    return float(np.nanmean(values)) if np.isfinite(values).any() else math.nan
+
+
+def _diagonals(tables: Sequence[pd.DataFrame], value: str = "change_pct") -> np.ndarray:
+    return np.array([_diagonal(t, value) for t in tables])
+
+
+def own_diagonal(e: Evidence) -> np.ndarray:
+    return _diagonals(e.table("full/own"))
+
+
+def own_minus_random(e: Evidence) -> np.ndarray:
+    seeds = e.settings.get("random_seeds") or []
+    if not seeds:
+        raise NotRun("random masks (masks.random_seeds)")
+    random = np.mean([_diagonals(e.table(f"full/random{s}")) for s in seeds], axis=0)
+    return own_diagonal(e) - random
+
+
+def random_diagonal(e: Evidence) -> np.ndarray:
+    seeds = e.settings.get("random_seeds") or []
+    if not seeds:
+        raise NotRun("random masks (masks.random_seeds)")
+    return np.mean([_diagonals(e.table(f"full/random{s}")) for s in seeds], axis=0)
+
+
+def sft_minus_full(e: Evidence) -> np.ndarray:
+    return _diagonals(e.table("sft/own")) - _diagonals(e.table("full/own"))
+
+
+def _sft_random(e: Evidence) -> str:
+    return f"sft-random/random{e.settings.get('sft_random_seed')}"
+
+
+def random_sft_minus_sft(e: Evidence) -> np.ndarray:
+    return _diagonals(e.table(_sft_random(e))) - _diagonals(e.table("sft/own"))
+
+
+def _last_accuracy(table: pd.DataFrame) -> float:
+    """Mean over test languages of the last checkpoint's test accuracy (%)."""
+    last = table[table["epoch"] == table["epoch"].max()].drop_duplicates("test_lang")
+    return float(last["accuracy"].astype(float).mean() * 100)
+
+
+def random_sft_accuracy(e: Evidence) -> np.ndarray:
+    random, own = e.epoch(_sft_random(e)), e.epoch("sft/own")
+    return np.array([_last_accuracy(a) - _last_accuracy(b) for a, b in zip(random, own, strict=True)])
+
+
+def specialization_accuracy(e: Evidence) -> np.ndarray:
+    rs = []
+    for i, table in enumerate(e.epoch("sft/own")):
+        points = specialization(table, f"replicate {i}'s epoch shares of sft/own")
+        rs.append(pearson(points["specialization_pct"].to_numpy(), points["accuracy_pct"].to_numpy()))
+    return np.array(rs)
+
+
+def _similarity_r(e: Evidence, sign: str) -> np.ndarray:
+    if not e.masks:
+        raise NotRun("head masks")
+    rs = []
+    for masks, table in zip(e.masks, e.table("sft/own"), strict=True):
+        influence = pairs(matrix(table, sign, "share_pct")).dropna()
+        similarity = pairs(cosines(masks)).reindex(influence.index)
+        rs.append(pearson(similarity.to_numpy(), influence.to_numpy()))
+    return np.array(rs)
+
+
+def similarity_positive(e: Evidence) -> np.ndarray:
+    return _similarity_r(e, "pos")
+
+
+def similarity_positive_minus_negative(e: Evidence) -> np.ndarray:
+    return _similarity_r(e, "pos") - _similarity_r(e, "neg")
+
+
+# -- statistics of paper 003 ------------------------------------------------------------
+
+
+def _by_rep(frame: pd.DataFrame) -> list[str]:
+    return sorted(dict.fromkeys(as_text(frame["rep"])), key=lambda r: (len(r), r))
+
+
+def _at(frame: pd.DataFrame, sparsity: float) -> pd.DataFrame:
+    return frame[np.isclose(frame["sparsity"].astype(float), float(sparsity))]
+
+
+def ticket_minus_dense(e: Evidence) -> np.ndarray:
+    tickets = e.frame("tickets").assign(rep=lambda f: as_text(f["rep"]), lang=lambda f: as_text(f["lang"]))
+    tickets = tickets[tickets["lang"] != MULTI]
+    level = e.setting("sparsity")
+    out = []
+    for rep in _by_rep(tickets):
+        part = tickets[tickets["rep"] == rep]
+        dense = part[part["sparsity"] == 0].set_index("lang")["metric"]
+        ticket = _at(part, level).set_index("lang")["metric"]
+        if ticket.empty:
+            raise NotRun(f"tickets at sparsity {level:g}")
+        out.append(100 * float((ticket - dense.reindex(ticket.index)).mean()))
+    return np.array(out)
+
+
+def _overlap_all(e: Evidence) -> pd.DataFrame:
+    overlap = e.frame("overlap")
+    overlap = overlap.assign(rep=as_text(overlap["rep"]), kind=as_text(overlap["kind"]), layer=as_text(overlap["layer"]))
+    return _at(overlap[overlap["layer"] == "all"], e.setting("overlap_sparsity"))
+
+
+def overlap_above_random(e: Evidence) -> np.ndarray:
+    rows = _overlap_all(e)
+    pairs_ = rows[rows["kind"] == PAIR]
+    bound = 100 * expected_jaccard(float(e.setting("overlap_sparsity")))
+    return np.array([100 * pairs_.loc[pairs_["rep"] == rep, "jaccard"].mean() - bound for rep in _by_rep(pairs_)])
+
+
+def overlap_below_same(e: Evidence) -> np.ndarray:
+    rows = _overlap_all(e)
+    pairs_, same = rows[rows["kind"] == PAIR], rows[rows["kind"] == SAME]
+    if same.empty:
+        raise NotRun("same-language overlap (needs two replicates)")
+    out = []
+    for rep in _by_rep(pairs_):
+        mine = same[same["rep"].str.split("-").map(lambda reps, r=rep: r in reps)]
+        out.append(100 * (mine["jaccard"].mean() - pairs_.loc[pairs_["rep"] == rep, "jaccard"].mean()))
+    return np.array(out)
+
+
+def _transfer(e: Evidence, sparsity: float) -> pd.DataFrame:
+    rows = transfer_rows(e.frame("transfer"), "paper 003's transfer table")
+    part = _at(rows[rows["source"] != FULL], sparsity)
+    if part.empty:
+        raise NotRun(f"transfer at sparsity {sparsity:g}")
+    return part
+
+
+def _own(part: pd.DataFrame) -> pd.Series:
+    own = part[part["source"] == part["target"]]
+    return own.set_index("target")["metric"]
+
+
+def transfer_loss(e: Evidence) -> np.ndarray:
+    part = _transfer(e, e.setting("sparsity"))
+    out = []
+    for rep in _by_rep(part):
+        p = part[part["rep"] == rep]
+        own = _own(p)
+        cross = p[~p["source"].isin([RANDOM, MULTI]) & (p["source"] != p["target"])]
+        out.append(100 * float((cross["metric"].to_numpy() - own.reindex(cross["target"]).to_numpy()).mean()))
+    return np.array(out)
+
+
+def ticket_over_random(e: Evidence) -> np.ndarray:
+    part = _transfer(e, e.setting("sparsity"))
+    if not (part["source"] == RANDOM).any():
+        raise NotRun("random masks in the transfer")
+    out = []
+    for rep in _by_rep(part):
+        p = part[part["rep"] == rep]
+        tickets = p[~p["source"].isin([RANDOM, MULTI])].groupby("target")["metric"].mean()
+        random = p[p["source"] == RANDOM].set_index("target")["metric"]
+        out.append(100 * float((tickets.reindex(random.index) - random).mean()))
+    return np.array(out)
+
+
+def drop_grows_with_sparsity(e: Evidence) -> np.ndarray:
+    levels = sorted(e.settings.get("sparsities") or [])
+    if len(levels) < 2:
+        raise NotRun("two transfer sparsities (lth.sparsities)")
+    low, high = (_transfer(e, s) for s in (levels[0], levels[-1]))
+    lows = relative_drops(low, "transfer").groupby("rep")["relative_pct"].mean()
+    highs = relative_drops(high, "transfer").groupby("rep")["relative_pct"].mean()
+    return (highs - lows.reindex(highs.index)).to_numpy(float)
+
+
+def retrieval_rises(e: Evidence) -> np.ndarray:
+    table = e.frame("retrieval")
+    table = table.assign(rep=as_text(table["rep"]), method=as_text(table["method"]))
+    margin = [m for m in dict.fromkeys(table["method"]) if m.startswith("margin")]
+    table = table[table["method"] == (margin or list(dict.fromkeys(table["method"])))[0]]
+    layers = sorted(int(v) for v in table["layer"].unique())
+    if len(layers) < 3:
+        raise NotRun("retrieval over at least two encoder layers")
+    top = layers[-1]
+    middle = [l for l in layers if top / 3 <= l <= 2 * top / 3 and l > 0] or [l for l in layers if 0 < l < top]
+    out = []
+    for rep in _by_rep(table):
+        part = table[table["rep"] == rep]
+        first = part.loc[part["layer"] == layers[0], "accuracy"].mean()
+        mid = part.loc[part["layer"].isin(middle), "accuracy"].mean()
+        out.append(100 * float(mid - first))
+    return np.array(out)
+
+
+def multilingual_over_own(e: Evidence) -> np.ndarray:
+    part = _transfer(e, e.setting("overlap_sparsity"))
+    if not (part["source"] == MULTI).any():
+        raise NotRun("the multilingual ticket")
+    out = []
+    for rep in _by_rep(part):
+        p = part[part["rep"] == rep]
+        multi = p[p["source"] == MULTI].set_index("target")["metric"]
+        single = p[~p["source"].isin([RANDOM, MULTI]) & (p["source"] != p["target"])]
+        if single.empty:
+            raise NotRun(f"single-language tickets transferred at sparsity {e.setting('overlap_sparsity'):g}")
+        transferred = single.groupby("target")["metric"].mean()
+        out.append(100 * float((multi - transferred.reindex(multi.index)).mean()))
+    return np.array(out)
+
+
+# -- the registry -----------------------------------------------------------------------
+
+CLAIMS: tuple[Claim, ...] = (
+    Claim("000-fig2-own-diagonal", "000", "§5.1, figure 2", "fig2",
+          "A language's own subnetwork raises the positive influence of in-language training data, for all languages.",
+          "+1 to +8 pp on the diagonal (every language, three tasks)",
+          "mean over test languages of the in-language positive change, own subnetwork vs full model", "pp",
+          "increase", 1.0, own_diagonal),
+    Claim("000-fig3-random", "000", "§5.2, figure 3", "fig3",
+          "Random subnetworks (the own mask shuffled) change little and never raise in-language positive influence.",
+          "little change; the language's own influence never rises (German, PAWS-X)",
+          "mean over test languages and random seeds of the in-language positive change, random mask vs full model",
+          "pp", "no-increase", 1.0, random_diagonal),
+    Claim("000-fig3-own-vs-random", "000", "§5.2, figures 2 and 3", "fig3",
+          "Identified subnetworks behave unlike random ones: the in-language rise exceeds that of random masks.",
+          "own +2 pp (German) against no rise under random masks",
+          "own-subnetwork diagonal minus random-mask diagonal (paired per replicate)", "pp",
+          "increase", 1.0, own_minus_random),
+    Claim("000-fig4-sft", "000", "§6, figure 4", "fig4",
+          "SFT does not always raise in-language reliance beyond using the subnetwork at test time.",
+          "in-language reliance decreases after SFT for some languages (Korean, PAWS-X; Chinese, French, Spanish, MARC)",
+          "figure 4's diagonal minus figure 2's (SFT vs test-time subnetwork, paired per replicate)", "pp",
+          "no-increase", 1.0, sft_minus_full),
+    Claim("000-fig6-random-sft", "000", "§6.1, figure 6", "fig6",
+          "After SFT, random subnetworks rely on in-language data far more than the identified subnetworks.",
+          "English +64 pp (97% in-language), PAWS-X",
+          "figure 6's diagonal minus figure 4's (paired per replicate)", "pp", "increase", None, random_sft_minus_sft),
+    Claim("000-table2-random-accuracy", "000", "§6.1, table 2", "table2",
+          "Those specialised random subnetworks perform considerably worse.",
+          "about 56% against 78.4% after SFT on the identified subnetworks (PAWS-X): −22.4 points",
+          "last-checkpoint test accuracy, SFT on random minus SFT on identified subnetworks (paired)", "points",
+          "decrease", 22.4, random_sft_accuracy),
+    Claim("000-fig7-specialization-accuracy", "000", "§7.1, figure 7", "fig7",
+          "Stronger language specialisation is negatively correlated with accuracy (all languages and checkpoints).",
+          "negative correlation on PAWS-X and MARC (no r reported)",
+          "Pearson r of in-language positive share and test accuracy over languages × checkpoints, SFT", "r",
+          "decrease", None, specialization_accuracy),
+    Claim("000-fig8-similarity-positive", "000", "§7.2, figure 8", "fig8",
+          "Subnetwork similarity correlates positively with positive cross-language influence.",
+          "positive correlation on PAWS-X and MARC (no r reported)",
+          "Pearson r over language pairs (test ≠ train) of mask cosine similarity and positive share, SFT", "r",
+          "increase", None, similarity_positive),
+    Claim("000-fig8-positive-not-negative", "000", "§7.2 and §8, figure 8", "fig8",
+          "Similarity correlates with positive, but not with negative, cross-language influence.",
+          "no strong correlation with negative influence",
+          "r with positive minus r with negative share over language pairs (paired per replicate)", "r",
+          "increase", None, similarity_positive_minus_negative),
+    Claim("003-fig2-winning", "003", "§5 (existence of winning tickets), figure 2", "lth/fig2",
+          "Lottery tickets keep the dense model's accuracy up to high sparsity (winning tickets per language).",
+          "winning tickets (within 1 sd of full mBERT) at several sparsities per language; appendix D: a 5–8% loss disqualifies",
+          "mean over languages of ticket minus dense dev accuracy at the first transfer sparsity", "points",
+          "no-decrease", 5.0, ticket_minus_dense),
+    Claim("003-fig3-above-random", "003", "§5 (absolute sub-network overlap), figure 3", "lth/fig3",
+          "Tickets of different languages overlap far above the random bound.",
+          "85% average overlap for XNLI at 50% sparsity against a random bound of 33%",
+          "mean Jaccard (%) over language pairs minus the random bound (1 − s)/(1 + s)", "pp",
+          "increase", 51.7, overlap_above_random),
+    Claim("003-fig3-below-same", "003", "§5 (absolute sub-network overlap), figure 3", "lth/fig3",
+          "Across languages the tickets overlap less than one language's tickets across seeds.",
+          "XNLI 85% against a same-language bound of 92.23%: −7.2 pp",
+          "same-language Jaccard (pairs of replicates that include this one) minus cross-language Jaccard; "
+          "replicate pairs share replicates, so the interval is approximate", "pp",
+          "increase", 7.2, overlap_below_same),
+    Claim("003-fig4-transfer", "003", "§5 (cross-lingual transfer of winning tickets), figure 4", "lth/fig4",
+          "A language's ticket transfers to other languages: trained on them it nearly matches their own tickets.",
+          "XNLI: tickets often transfer within 1 sd (en, fr tickets win for every target); NER: 98% of the target ticket's performance",
+          "mean over pairs s ≠ t of a(s, t) − a(t, t) at the first transfer sparsity; margin the 5-point loss of appendix D",
+          "points", "no-decrease", 5.0, transfer_loss),
+    Claim("003-fig4-random", "003", "§5 (cross-lingual transfer of winning tickets), figure 4", "lth/fig4",
+          "A random mask of the same sparsity does not transfer: tickets beat it on every target.",
+          "a random 50% mask loses far more than any transferred ticket (MLM, NER, XNLI)",
+          "mean over targets of the mean ticket a(s, t) minus the random mask's a(rand, t)", "points",
+          "increase", None, ticket_over_random),
+    Claim("003-fig6-sparsity", "003", "§5 (impact of sub-network density), figure 6", "lth/fig6",
+          "Transfer degrades as sparsity grows from 50% to 80%.",
+          "the relative transfer drop increases considerably from 50% to 80% (NER, XNLI)",
+          "mean over sources of the relative transfer change at the highest minus the lowest transfer sparsity", "%",
+          "decrease", None, drop_grows_with_sparsity),
+    Claim("003-fig7-retrieval", "003", "§5 (parallel sentence retrieval), figure 7", "lth/fig7",
+          "Parallel-sentence retrieval accuracy rises from the embeddings into the middle layers.",
+          "top-5 retrieval accuracy increases into the middle layers (WMT14 en–fr, margin scoring)",
+          "retrieval accuracy of the middle third of layers minus the embedding layer's, over tickets and directions",
+          "points", "increase", None, retrieval_rises),
+    Claim("003-table1-multilingual", "003", "§5 (multilingual sub-networks), table 1", "lth/table1",
+          "The multilingual ticket beats the single-language tickets for most languages.",
+          "best for 3 of 5 target languages (NER, F1; e.g. ar 87.64 against at most 87.56)",
+          "mean over targets of a(multi, t) minus the mean transferred single-language ticket a(s, t), s ≠ t, at the overlap sparsity",
+          "points",
+          "increase", None, multilingual_over_own),
+)
+
+#: Columns of the findings table, in order.
+COLUMNS = ("id", "paper", "where", "figure", "claim", "paper_effect", "statistic", "unit", "expect", "smallest_effect",
+           "mean", "ci_low", "ci_high", "sd", "n_replicates", "verdict", "mde_80", "replicates_needed", "values", "note")
+
+
+def findings(evidence: Evidence, claims: Sequence[Claim] = CLAIMS) -> pd.DataFrame:
+    """One row per claim (:data:`COLUMNS`): its per-replicate values assessed, or "not run" with what it needs."""
+    rows = []
+    for claim in claims:
+        row = {"id": claim.id, "paper": claim.paper, "where": claim.where, "figure": claim.figure,
+               "claim": claim.claim, "paper_effect": claim.paper_effect, "statistic": claim.statistic,
+               "unit": claim.unit, "expect": claim.expect,
+               "smallest_effect": np.nan if claim.smallest is None else claim.smallest}
+        try:
+            values = np.asarray(claim.compute(evidence), dtype=float)
+        except NotRun as missing:
+            rows.append(row | {"verdict": "not run", "note": f"needs {missing}", "n_replicates": 0})
+            continue
+        except (KeyError, ValueError, LangspecError) as error:
+            raise LangspecError(f"claim {claim.id}: {error}") from None
+        summary = assess(values, claim.expect, claim.smallest)
+        note = "one replicate: no spread between replicates to test against" if summary["n_replicates"] == 1 else ""
+        rows.append(row | summary | {"values": " ".join(f"{v:.4g}" for v in values), "note": note})
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def load_evidence(spec: Mapping) -> Evidence:
+    """:class:`Evidence` read from a spec of paths: ``shares`` / ``epochs``: "regime/condition" -> [CSV per
+    replicate]; ``masks``: [language -> head-mask JSON, per replicate]; ``lth``: role -> CSV; ``settings`` as is.
+    """
+    from langspec.attribution.shares import read_table
+    from langspec.heads.masks import read_mask
+
+    return Evidence(
+        shares={key: [read_table(p) for p in paths] for key, paths in spec.get("shares", {}).items()},
+        epochs={key: [pd.read_csv(p) for p in paths] for key, paths in spec.get("epochs", {}).items()},
+        masks=[{lang: read_mask(p)["mask"] for lang, p in per.items()} for per in spec.get("masks", [])],
+        lth={role: pd.read_csv(p) for role, p in spec.get("lth", {}).items()},
+        settings=spec.get("settings", {}),
+    )
+
+
+def _interval(row: pd.Series) -> str:
+    if not np.isfinite(row["mean"]):
+        return "–"
+    if not np.isfinite(row["ci_low"]):
+        return f"{row['mean']:+.2f}"
+    return f"{row['mean']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+
+
+def markdown(frame: pd.DataFrame, task: str) -> str:
+    """The findings table as Markdown: one row per claim, then how to read it."""
+    shown = pd.DataFrame({
+        "claim": [f"**{i}** {c}" for i, c in zip(frame["id"], frame["claim"])],
+        "paper's effect": frame["paper_effect"],
+        "statistic (mean [95% CI])": [f"{_interval(r)} {r['unit']}" if r["verdict"] != "not run" else "–"
+                                      for _, r in frame.iterrows()],
+        "R": frame["n_replicates"].fillna(0).astype(int),
+        "verdict": frame["verdict"],
+        "MDE 80%": [f"{v:.2f}" if np.isfinite(v) else "–" for v in frame["mde_80"].astype(float)],
+        "R for paper's effect": [("–" if not np.isfinite(v) else "> 10000" if math.isinf(v) else f"{int(v)}")
+                                 for v in frame["replicates_needed"].astype(float)],
+    })
+    not_run = frame[frame["verdict"] == "not run"]
+    lines = [
+        f"# Findings: task {task}",
+        "",
+        "Each claim is tested as its paper states it: one statistic per replicate (pooled over languages, pairs or "
+        "layers, and paired where two conditions share a replicate), a 95% t-interval over the replicates, and a "
+        "verdict: *supported* (the interval excludes 0 in the paper's direction), *contradicted* (it excludes 0 the "
+        "other way), *absent* (it includes 0 and excludes the paper's smallest effect), *not resolved* (neither). "
+        "Claims that an effect stays within a margin are *supported* when the interval lies inside it and "
+        "*contradicted* when it lies wholly beyond it. MDE 80%: the smallest effect these replicates detect with "
+        "80% power; the last column: the replicates the paper's smallest effect would need at the measured spread. "
+        "With one replicate nothing is resolved.",
+        "",
+        shown.to_markdown(index=False),
+        "",
+    ]
+    if len(not_run):
+        lines += ["Not run here: " + "; ".join(f"{i} ({n})" for i, n in zip(not_run["id"], not_run["note"])) + ".", ""]
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""Findings: each claim of both papers tested as the paper states it, with its interval, verdict and power."""
+
+
+rule findings_paper000:
+    """Paper 000's claims for one task: per-replicate statistics, t-interval, verdict, minimal detectable effect."""
+    input:
+        lambda w: findings_inputs(findings_spec(w.task, "000")),
+    output:
+        csv=report(
+            f"{R}/findings/{{task}}.csv",
+            caption="../report/findings.rst",
+            category="1 Findings",
+            labels={"paper": "000", "task": "{task}"},
+        ),
+        md=f"{R}/findings/{{task}}.md",
+    log:
+        f"{R}/logs/findings/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/findings/{{task}}.tsv"
+    conda:
+        "../envs/langspec.yaml"
+    params:
+        spec=canonical(lambda w: findings_spec(w.task, "000")),
+    script:
+        "../scripts/findings.py"
+
+
+rule findings_paper003:
+    """Paper 003's claims for one task (lottery tickets), as paper 000's."""
+    input:
+        lambda w: findings_inputs(findings_spec(w.task, "003")),
+    output:
+        csv=report(
+            f"{R}/findings/lth/{{task}}.csv",
+            caption="../report/findings.rst",
+            category="1 Findings",
+            labels={"paper": "003", "task": "{task}"},
+        ),
+        md=f"{R}/findings/lth/{{task}}.md",
+    log:
+        f"{R}/logs/findings/lth/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/findings/lth/{{task}}.tsv"
+    conda:
+        "../envs/langspec.yaml"
+    params:
+        spec=canonical(lambda w: findings_spec(w.task, "003")),
+    script:
+        "../scripts/findings.py"
+
+
+rule findings:
+    """Target: the findings of both papers for every task (paper 003's for the lottery-ticket tasks)."""
+    input:
+        [findings_file(t, "000") for t in figure_tasks()],
+        [findings_file(t, "003") for t in lth_tasks()],
