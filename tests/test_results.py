@@ -16,6 +16,7 @@ from langspec.browser import COLUMNS
 from langspec.core.atomic import write_json
 from langspec.core.errors import LangspecError
 from langspec.heads.masks import save_mask
+from langspec.stats.claims import Evidence, findings
 from langspec.stats.replicates import aggregate_shares, method_note
 
 from .test_browser import LABELS, LANGS, make_results
@@ -46,6 +47,14 @@ def root(tmp_path_factory):
     with open(aggregated.with_name("own.epochs.csv"), "w") as out:  # notes in leading '#' lines are skipped
         out.write("# a note\n# another\n")
         aggregate_shares(tables).to_csv(out, index=False)
+    (root / "findings" / "lth").mkdir(parents=True)
+    findings(Evidence(shares={"full/own": tables})).to_csv(root / "findings" / f"{TASK}.csv", index=False)
+    overlap = pd.DataFrame({"rep": ["0", "1"], "kind": "pair", "a": "de", "b": "en", "layer": "all",
+                            "jaccard": [0.8, 0.82], "sparsity": 0.5})
+    (root / "lth" / TASK).mkdir(parents=True)
+    overlap.to_csv(root / "lth" / TASK / "overlap.csv", index=False)
+    findings(Evidence(lth={"overlap": overlap}, settings={"overlap_sparsity": 0.5})).to_csv(
+        root / "findings" / "lth" / f"{TASK}.csv", index=False)
     return root
 
 
@@ -99,6 +108,20 @@ def test_a_missing_file_is_one_line_naming_it(root, call, named):
         call(root)
     message = str(error.value)
     assert named in message and "does not exist" in message and "\n" not in message
+
+
+def test_findings_and_lottery_ticket_tables(root):
+    claims = results.findings(root, TASK)
+    row = claims.set_index("id").loc["000-fig2-own-diagonal"]
+    assert row["n_replicates"] == 2 and row["verdict"] in ("supported", "contradicted", "absent", "not resolved")
+    assert (claims["paper"].isin(["000", "003"])).all()
+    lth = results.findings(root, TASK, paper="003").set_index("id")
+    assert lth.loc["003-fig3-above-random", "mean"] == pytest.approx(81 - 100 / 3, abs=1e-3)
+    assert list(results.tickets(root, TASK, "overlap")["jaccard"]) == [0.8, 0.82]
+    with pytest.raises(LangspecError, match="paper 003's tables are"):
+        results.tickets(root, TASK, "winners")
+    with pytest.raises(LangspecError, match="lth/gettext-topic/transfer.csv.*does not exist"):
+        results.tickets(root, TASK, "transfer")
 
 
 def test_bad_arguments_are_one_line(root):

@@ -22,6 +22,11 @@ Example (paste into a notebook started in the repository)::
     # a language's head mask: one row per head
     mask = results.mask("results", "gettext-topic", 0, "de")
     mask.pivot(index="layer", columns="head", values="enabled")
+
+    # each claim of paper 000 with its verdict; paper 003's lottery-ticket tables and claims
+    results.findings("results", "gettext-topic")[["id", "mean", "ci_low", "ci_high", "verdict"]]
+    results.tickets("results", "gettext-topic", "overlap")
+    results.findings("results", "gettext-topic", paper="003")
 """
 
 from __future__ import annotations
@@ -165,4 +170,35 @@ def mask(results_dir: str | os.PathLike, task: str, replicate: int, name: str,
     layers, heads = np.indices(values.shape)
     frame = pd.DataFrame({"layer": layers.ravel(), "head": heads.ravel(), "enabled": values.ravel() > 0.5})
     frame.attrs = body | {"path": str(path)}
+    return frame
+
+
+#: Paper 003's tidy tables under ``lth/{task}/`` (every replicate's rows; column ``rep``).
+TICKET_TABLES = ("tickets", "transfer", "overlap", "retrieval", "heads")
+
+
+def tickets(results_dir: str | os.PathLike, task: str, table: str = "tickets") -> pd.DataFrame:
+    """One of paper 003's tidy tables of a task: ``tickets`` (dev metric by language and sparsity), ``transfer``
+    (a(s, t) per replicate), ``overlap`` (Jaccard per pair and layer), ``retrieval`` (per layer) or ``heads``.
+
+    Metrics and Jaccard values are fractions.
+
+    >>> tickets("results", "gettext-topic", "transfer").query("sparsity == 0.5")  # doctest: +SKIP
+    """
+    if table not in TICKET_TABLES:
+        raise LangspecError(f"paper 003's tables are {', '.join(TICKET_TABLES)}, not '{table}'")
+    return _read_csv(_existing(Path(results_dir, "lth", task, f"{table}.csv"), f"lottery-ticket {table} table"))
+
+
+def findings(results_dir: str | os.PathLike, task: str, paper: str = "000") -> pd.DataFrame:
+    """The findings of one task: one row per claim of paper ``"000"`` or ``"003"`` with its statistic's mean,
+    95% interval, replicates, verdict and minimal detectable effect (``langspec.stats.claims.COLUMNS``).
+
+    >>> findings("results", "gettext-topic")[["id", "mean", "ci_low", "ci_high", "verdict"]]  # doctest: +SKIP
+    """
+    if paper not in ("000", "003"):
+        raise LangspecError(f"paper must be '000' or '003', not {paper!r}")
+    where = Path(results_dir, "findings") if paper == "000" else Path(results_dir, "findings", "lth")
+    frame = _read_csv(_existing(where / f"{task}.csv", "findings table"))
+    frame["paper"] = frame["paper"].astype(str).str.zfill(3)
     return frame
