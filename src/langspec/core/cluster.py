@@ -67,5 +67,5 @@ def check_partitions(wanted: Iterable[tuple[str, str | None]], run: Runner = _ru
         has = ", ".join(available) if available else "none"
         raise LangspecError(
             f"SLURM partition '{name}' does not exist on {where} (sinfo lists: {has}); "
-            "set slurm_partition (LANGSPEC_SLURM_PARTITION for profiles/slurm) to one of them"
+            "set slurm_partition (LANGSPEC_SLURM_PARTITION for workflow/profiles/slurm) to one of them"
         )
