@@ -362,8 +362,8 @@ def test_the_legend_says_what_the_hatching_means_and_over_how_many_replicates(na
 
 def test_legend_line_counts_replicates_of_the_cells_with_a_value():
     texts = [t.get_text() for t in figures.fig2(DATA["agg"]).legends[0].get_texts()]
-    assert texts[0].replace("\n", " ") == ("hatched: not robust: the t-test against 0 over 2–3 replicates is not kept by "
-                                           "Benjamini–Hochberg, q = 0.05 over the figure's 90 cells")
+    assert texts[0].replace("\n", " ") == ("hatched: not robust: t-test against 0 (2–3 replicates) "
+                                           "not kept by Benjamini–Hochberg, q = 0.05 over the figure's 90 cells")
     one = {"pawsx": aggregate_shares(DATA["reps"]["pawsx"][:1])}
     texts = [t.get_text() for t in figures.fig2(one).legends[0].get_texts()]
     assert texts[0].replace("\n", " ").startswith("hatched: every cell: 1 replicate has no spread between replicates")

@@ -98,7 +98,7 @@ def test_one_replicate_marks_nothing_and_the_legend_says_why(tmp_path):
     assert not table["robust"].any() and table["p_value"].isna().all()
     fig = figures.fig4({"toy": table})
     texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-    assert any("1 replicate" in t and "no cell is marked robust" in t for t in texts), texts
+    assert any("1 replicate" in t and "none is robust" in t for t in texts), texts
 
 
 def _planted_evidence(rng: np.random.Generator, replicates: int, shift: float) -> Evidence:

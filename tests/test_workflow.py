@@ -172,8 +172,6 @@ def test_findings_of_paper_000(run):
     assert len(values) == 2 and np.mean(values) == pytest.approx(diagonal["mean"], rel=1e-4, abs=1e-6)
     assert (table[table["paper"].astype(str).str.zfill(3) == "003"]["verdict"] == "not run").all()
     assert "| claim" in (run / R / "findings" / f"{TASK}.md").read_text()
-    calibration = json.loads((run / R / "calibration" / f"{TASK}.json").read_text())
-    assert calibration["flagged_fdr"] <= calibration["flagged_robust"]
 
 
 def test_influence_browser_pages(run):
@@ -193,7 +191,7 @@ def test_report_holds_every_figure_table_and_browser_page(run):
     assert any(name.endswith("table1.csv") for name in names) and any(name.endswith("table2.csv") for name in names)
     assert any(name.endswith("examples.html") for name in names), "the influence browser pages are in the report"
     assert any(name.endswith(f"/{TASK}.csv") for name in names), "the sketch error table (the report keeps base names)"
-    assert any("indings" in name and name.endswith(f"{TASK}.csv") for name in names), "the findings are in the report"
+    assert sum(name.endswith(f"/{TASK}.csv") for name in names) >= 2, "the sketch error table and the findings"
 
 
 def test_nothing_reruns_and_key_order_does_not_matter(run):

@@ -38,8 +38,8 @@ from langspec.stats.multiplicity import fdr_marks, tested_cells
 CHANGE = "change in share of top-k (pp)"
 SHARE = "share of top-k (%)"
 TRAIN, TEST = "training language", "test language"
-#: Height (inches) added under the panels for the legend that explains the marks.
-NOTE = 0.35
+#: Height (inches) added under the panels for the legend that explains the marks (up to three lines).
+NOTE = 0.6
 
 
 def _panel_size(rows: int, cols: int) -> tuple[float, float]:

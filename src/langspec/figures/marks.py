@@ -88,10 +88,9 @@ def fdr_label(tables: Iterable[pd.DataFrame], reference: str, tested: int) -> st
         counts += present["n_replicates"].astype(int).tolist()
     counts = [c for c in counts if c > 0]
     if not counts or max(counts) < 2:
-        return ("hatched: every cell: 1 replicate has no spread between replicates to test against, "
-                "so no cell is marked robust (run replicates ≥ 2)")
-    return (f"hatched: not robust: the t-test against {reference} over {replicates(counts)} is not kept by "
-            f"{FDR_METHOD} over the figure's {tested} cells")
+        return "hatched: every cell: 1 replicate has no spread\nbetween replicates to test, so none is robust"
+    return (f"hatched: not robust: t-test against {reference} ({replicates(counts)})\n"
+            f"not kept by {FDR_METHOD} over the figure's {tested} cells")
 
 
 def hatch_handle(colour: tuple = (0.75, 0.75, 0.75, 1.0)) -> Patch:
