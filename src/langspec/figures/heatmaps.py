@@ -39,7 +39,7 @@ CHANGE = "change in share of top-k (pp)"
 SHARE = "share of top-k (%)"
 TRAIN, TEST = "training language", "test language"
 #: Height (inches) added under the panels for the legend that explains the marks (up to three lines).
-NOTE = 0.6
+NOTE = 0.8
 
 
 def _panel_size(rows: int, cols: int) -> tuple[float, float]:
