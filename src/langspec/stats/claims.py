@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from langspec.attribution.shares import matrix
+from langspec.attribution.shares import matrix, read_table
 from langspec.core.errors import LangspecError
+from langspec.heads.masks import read_mask
 from langspec.stats.correlations import pearson
 from langspec.stats.findings import assess
 from langspec.stats.heads import cosines, pairs, specialization
@@ -117,19 +118,15 @@ def own_diagonal(e: Evidence) -> np.ndarray:
     return _diagonals(e.table("full/own"))
 
 
-def own_minus_random(e: Evidence) -> np.ndarray:
-    seeds = e.settings.get("random_seeds") or []
-    if not seeds:
-        raise NotRun("random masks (masks.random_seeds)")
-    random = np.mean([_diagonals(e.table(f"full/random{s}")) for s in seeds], axis=0)
-    return own_diagonal(e) - random
-
-
 def random_diagonal(e: Evidence) -> np.ndarray:
     seeds = e.settings.get("random_seeds") or []
     if not seeds:
         raise NotRun("random masks (masks.random_seeds)")
     return np.mean([_diagonals(e.table(f"full/random{s}")) for s in seeds], axis=0)
+
+
+def own_minus_random(e: Evidence) -> np.ndarray:
+    return own_diagonal(e) - random_diagonal(e)
 
 
 def sft_minus_full(e: Evidence) -> np.ndarray:
@@ -436,9 +433,6 @@ def load_evidence(spec: Mapping) -> Evidence:
     """:class:`Evidence` read from a spec of paths: ``shares`` / ``epochs``: "regime/condition" -> [CSV per
     replicate]; ``masks``: [language -> head-mask JSON, per replicate]; ``lth``: role -> CSV; ``settings`` as is.
     """
-    from langspec.attribution.shares import read_table
-    from langspec.heads.masks import read_mask
-
     return Evidence(
         shares={key: [read_table(p) for p in paths] for key, paths in spec.get("shares", {}).items()},
         epochs={key: [pd.read_csv(p) for p in paths] for key, paths in spec.get("epochs", {}).items()},
