@@ -21,6 +21,8 @@ rule findings_paper000:
         "../envs/langspec.yaml"
     params:
         spec=canonical(lambda w: findings_spec(w.task, "000")),
+        claims=config["findings"]["claims"],
+        paper="000",
     script:
         "../scripts/findings.py"
 
@@ -45,6 +47,8 @@ rule findings_paper003:
         "../envs/langspec.yaml"
     params:
         spec=canonical(lambda w: findings_spec(w.task, "003")),
+        claims=config["findings"]["claims"],
+        paper="003",
     script:
         "../scripts/findings.py"
 
@@ -52,5 +56,9 @@ rule findings_paper003:
 rule findings:
     """Target: the findings of both papers for every task (paper 003's for the lottery-ticket tasks)."""
     input:
-        [findings_file(t, "000") for t in figure_tasks()],
-        [findings_file(t, "003") for t in lth_tasks()],
+        [
+            findings_file(t, paper)
+            for paper, tasks in (("000", figure_tasks()), ("003", lth_tasks()))
+            if chosen_claims(config["findings"]["claims"], paper)
+            for t in tasks
+        ],

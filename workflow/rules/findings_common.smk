@@ -1,37 +1,47 @@
 """Helpers of the findings rules: the per-replicate files each paper's claims are computed from."""
 
+from langspec.data.families import related_pairs
+from langspec.stats.claims import chosen as chosen_claims
+from langspec.stats.claims import reads as claim_reads
+
 
 def findings_spec(name, paper):
-    """Paths by role of one task's claims of paper 000 or 003 (langspec.stats.claims.load_evidence) and settings."""
+    """Paths by role of one task's claims of paper 000 or 003 (langspec.stats.claims.load_evidence) and
+    settings: only what the claims chosen by findings.claims read, so a short list computes less.
+    """
     seeds = config["masks"]["random_seeds"]
     sft_random = f"sft-random/random{config['sft']['random_seed']}"
+    wanted = claim_reads(chosen_claims(config["findings"]["claims"], paper))
     per_rep = lambda key, **kw: [
         shares_file(name, *key.split("/"), r, **kw) for r in reps(name)
     ]
-    settings = {
-        "random_seeds": seeds,
-        "sft_random_seed": config["sft"]["random_seed"],
-        "sparsity": config["lth"]["sparsities"][0],
-        "sparsities": config["lth"]["sparsities"],
-        "overlap_sparsity": config["lth"]["overlap_sparsity"],
+    shares = {
+        "full/random": [f"full/random{s}" for s in seeds],
+        "sft-random": [sft_random],
     }
-    if paper == "000":
-        keys = ["full/own", "sft/own", sft_random, *(f"full/random{s}" for s in seeds)]
-        return {
-            "shares": {key: per_rep(key) for key in keys},
-            "epochs": {
-                key: per_rep(key, per_epoch=True) for key in ["sft/own", sft_random]
-            },
-            "masks": replicate_masks(name),
-            "settings": settings,
-        }
-    return {
-        "lth": {
-            role: f"{LTH}/{name}/{role}.csv"
-            for role in ("tickets", "transfer", "overlap", "retrieval")
+    spec = {
+        "shares": {},
+        "epochs": {},
+        "settings": {
+            "random_seeds": seeds,
+            "sft_random_seed": config["sft"]["random_seed"],
+            "sparsity": config["lth"]["sparsities"][0],
+            "sparsities": config["lth"]["sparsities"],
+            "overlap_sparsity": config["lth"]["overlap_sparsity"],
+            "related": related_pairs(languages(name), task(name)["related_languages"]),
         },
-        "settings": settings,
     }
+    for item in wanted:
+        kind, _, key = item.rpartition(":")
+        if kind == "lth":
+            spec.setdefault("lth", {})[key] = f"{LTH}/{name}/{key}.csv"
+        elif key == "masks":
+            spec["masks"] = replicate_masks(name)
+        else:
+            for full in shares.get(key, [key]):
+                where = spec["epochs"] if kind == "epochs" else spec["shares"]
+                where[full] = per_rep(full, per_epoch=kind == "epochs")
+    return spec
 
 
 def findings_inputs(spec):

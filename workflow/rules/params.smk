@@ -37,6 +37,7 @@ TRAIN_COMPUTE = {
 _SOURCE_OPTIONS = {
     "gettext-topic": "gettext",
     "local": "local",
+    "planted": "planted",
     "xnli": "hub_id",
     "xnli3": "hub_id",
     "pawsx": "hub_id",

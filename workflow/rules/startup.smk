@@ -27,7 +27,9 @@ def _preflight():
         raise LangspecError(
             f"config key 'examples.k' is {config['examples']['k']}, more than influence.k = {config['influence']['k']}"
         )
+    chosen_claims(config["findings"]["claims"])
     for name, spec in config["tasks"].items():
+        related_pairs(languages(name), spec["related_languages"])
         wanted = data_params(SimpleNamespace(task=name, rep=0))["spec"]
         options = {key: value for key, value in wanted.items() if key != "size"}
         for r in reps(name):

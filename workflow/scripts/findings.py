@@ -1,10 +1,11 @@
 from langspec.core.atomic import atomic_path
 from langspec.core.jobs import run
-from langspec.stats.claims import findings, load_evidence, markdown
+from langspec.stats.claims import chosen, findings, load_evidence, markdown
 
 
 def main():
-    frame = findings(load_evidence(snakemake.params.spec))
+    claims = chosen(snakemake.params.claims, snakemake.params.paper)
+    frame = findings(load_evidence(snakemake.params.spec), claims)
     with atomic_path(snakemake.output.csv) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.6g")
     with atomic_path(snakemake.output.md) as tmp:

@@ -15,11 +15,11 @@ from importlib.metadata import version
 import pandas as pd
 
 from langspec.core.errors import LangspecError
-from langspec.data import gettext_topic, hub, local
+from langspec.data import gettext_topic, hub, local, planted
 from langspec.data.sample import complete_items, label_counts, subsample
 from langspec.data.schema import SPLITS, Loaded, check_splits, to_contract
 
-SOURCES = ("gettext-topic", *hub.TASKS, "local")
+SOURCES = ("gettext-topic", *hub.TASKS, "local", "planted")
 
 
 def load(task: str, spec: dict, languages: Sequence[str], seed: int) -> Loaded:
@@ -31,6 +31,8 @@ def load(task: str, spec: dict, languages: Sequence[str], seed: int) -> Loaded:
         return hub.build(source, spec, languages)
     if source == "local":
         return local.build(spec, languages)
+    if source == "planted":
+        return planted.build(spec, languages, seed)
     raise LangspecError(f"task {task!r}: unknown source {source!r}; choose one of {', '.join(SOURCES)}")
 
 

@@ -53,7 +53,8 @@ class Evidence:
     replicate, language -> [layers, heads] head mask; ``lth``: paper 003's tidy
     tables by role (tickets, transfer, overlap, retrieval), every replicate's rows;
     ``settings``: random_seeds, sft_random_seed, sparsity (the first transfer
-    sparsity), sparsities, overlap_sparsity.
+    sparsity), sparsities, overlap_sparsity, related (sorted pairs of related
+    languages, :func:`langspec.data.families.related_pairs`).
     """
 
     shares: Mapping[str, Sequence[pd.DataFrame]] = field(default_factory=dict)
@@ -98,6 +99,15 @@ class Claim:
     expect: str  #: increase, decrease, no-increase or no-decrease (langspec.stats.findings)
     smallest: float | None  #: the paper's smallest reported effect (effect claims) or the margin (no-... claims)
     compute: Callable[[Evidence], Sequence[float]] = field(repr=False, compare=False)
+    #: the evidence it reads (:data:`READS`), so that a workflow computes only the chosen claims' inputs
+    reads: tuple[str, ...] = ()
+
+
+#: What a claim may read: shares of "regime/condition" ("full/random" stands for every random seed's mask,
+#: "sft-random" for the SFT random seed's), their per-epoch tables ("epochs:..."), the head masks, and
+#: paper 003's tables ("lth:<role>").
+READS: tuple[str, ...] = ("full/full", "full/own", "full/random", "sft/own", "sft-random", "epochs:sft/own",
+                          "epochs:sft-random", "masks", "lth:tickets", "lth:transfer", "lth:overlap", "lth:retrieval")
 
 
 # -- statistics of paper 000 ------------------------------------------------------------
@@ -177,6 +187,40 @@ def similarity_positive(e: Evidence) -> np.ndarray:
 
 def similarity_positive_minus_negative(e: Evidence) -> np.ndarray:
     return _similarity_r(e, "pos") - _similarity_r(e, "neg")
+
+
+def _baseline_positive(e: Evidence) -> list[pd.DataFrame]:
+    """Per replicate: test × train matrix of the full model's positive shares (%), figure 11."""
+    return [matrix(table, "pos", "share_pct") for table in e.table("full/full")]
+
+
+def in_language_baseline(e: Evidence) -> np.ndarray:
+    """Per replicate: mean over test languages of the in-language share minus the mean share of the others."""
+    out = []
+    for m in _baseline_positive(e):
+        own = np.diag(m.to_numpy(float))
+        others = pairs(m).groupby(level=0).mean().reindex(m.index).to_numpy(float)
+        out.append(float(np.nanmean(own - others)))
+    return np.array(out)
+
+
+def related_baseline(e: Evidence) -> np.ndarray:
+    """Per replicate: mean over test languages t of the mean share from t's related languages minus that
+    from its unrelated ones (languages other than t); test languages without both kinds are left out."""
+    related = {frozenset(p) for p in e.settings.get("related") or []}
+    out = []
+    for m in _baseline_positive(e):
+        contrasts = []
+        for t in m.index:
+            others = [s for s in m.columns if s != t]
+            near = [s for s in others if frozenset((s, t)) in related]
+            far = [s for s in others if frozenset((s, t)) not in related]
+            if near and far:
+                contrasts.append(m.loc[t, near].mean() - m.loc[t, far].mean())
+        if not contrasts:
+            raise NotRun("a test language with both related and unrelated training languages (related_languages)")
+        out.append(float(np.nanmean(contrasts)))
+    return np.array(out)
 
 
 # -- statistics of paper 003 ------------------------------------------------------------
@@ -315,93 +359,126 @@ def multilingual_over_own(e: Evidence) -> np.ndarray:
 # -- the registry -----------------------------------------------------------------------
 
 CLAIMS: tuple[Claim, ...] = (
+    Claim("000-fig11-in-language", "000", "Appendix C, figure 11 (and §5.1)", "fig11",
+          "Without subnetworks, a test language relies on its own language's training data more than on another's.",
+          "German draws 33% of its top 100 from German (MARC), where five languages share 20% on average",
+          "mean over test languages of the in-language positive share minus the mean share of the other "
+          "training languages, full model", "pp", "increase", None, in_language_baseline, reads=("full/full",)),
+    Claim("000-fig11-related", "000", "§5.1 (cross-language influence) and Appendix C, figure 11", "fig11",
+          "Related training languages contribute more positive influence than unrelated ones.",
+          "German draws more from English, its most similar training language, than from the others (MARC; "
+          "Choenni et al. 2023b); no pooled value reported",
+          "mean over test languages of the mean positive share from related minus unrelated training languages "
+          "(related_languages, else one genus), full model", "pp", "increase", None, related_baseline,
+          reads=("full/full",)),
     Claim("000-fig2-own-diagonal", "000", "§5.1, figure 2", "fig2",
           "A language's own subnetwork raises the positive influence of in-language training data, for all languages.",
           "+1 to +8 pp on the diagonal (every language, three tasks)",
           "mean over test languages of the in-language positive change, own subnetwork vs full model", "pp",
-          "increase", 1.0, own_diagonal),
+          "increase", 1.0, own_diagonal, reads=("full/own",)),
     Claim("000-fig3-random", "000", "§5.2, figure 3", "fig3",
           "Random subnetworks (the own mask shuffled) change little and never raise in-language positive influence.",
           "little change; the language's own influence never rises (German, PAWS-X)",
           "mean over test languages and random seeds of the in-language positive change, random mask vs full model",
-          "pp", "no-increase", 1.0, random_diagonal),
+          "pp", "no-increase", 1.0, random_diagonal, reads=("full/random",)),
     Claim("000-fig3-own-vs-random", "000", "§5.2, figures 2 and 3", "fig3",
           "Identified subnetworks behave unlike random ones: the in-language rise exceeds that of random masks.",
           "own +2 pp (German) against no rise under random masks",
           "own-subnetwork diagonal minus random-mask diagonal (paired per replicate)", "pp",
-          "increase", 1.0, own_minus_random),
+          "increase", 1.0, own_minus_random, reads=("full/own", "full/random")),
     Claim("000-fig4-sft", "000", "§6, figure 4", "fig4",
           "SFT does not always raise in-language reliance beyond using the subnetwork at test time.",
           "in-language reliance decreases after SFT for some languages (Korean, PAWS-X; Chinese, French, Spanish, MARC)",
           "figure 4's diagonal minus figure 2's (SFT vs test-time subnetwork, paired per replicate)", "pp",
-          "no-increase", 1.0, sft_minus_full),
+          "no-increase", 1.0, sft_minus_full, reads=("sft/own", "full/own")),
     Claim("000-fig6-random-sft", "000", "§6.1, figure 6", "fig6",
           "After SFT, random subnetworks rely on in-language data far more than the identified subnetworks.",
           "English +64 pp (97% in-language), PAWS-X",
-          "figure 6's diagonal minus figure 4's (paired per replicate)", "pp", "increase", None, random_sft_minus_sft),
+          "figure 6's diagonal minus figure 4's (paired per replicate)", "pp", "increase", None, random_sft_minus_sft, reads=("sft-random", "sft/own")),
     Claim("000-table2-random-accuracy", "000", "§6.1, table 2", "table2",
           "Those specialised random subnetworks perform considerably worse.",
           "about 56% against 78.4% after SFT on the identified subnetworks (PAWS-X): −22.4 points",
           "last-checkpoint test accuracy, SFT on random minus SFT on identified subnetworks (paired)", "points",
-          "decrease", 22.4, random_sft_accuracy),
+          "decrease", 22.4, random_sft_accuracy, reads=("epochs:sft-random", "epochs:sft/own")),
     Claim("000-fig7-specialization-accuracy", "000", "§7.1, figure 7", "fig7",
           "Stronger language specialisation is negatively correlated with accuracy (all languages and checkpoints).",
           "negative correlation on PAWS-X and MARC (no r reported)",
           "Pearson r of in-language positive share and test accuracy over languages × checkpoints, SFT", "r",
-          "decrease", None, specialization_accuracy),
+          "decrease", None, specialization_accuracy, reads=("epochs:sft/own",)),
     Claim("000-fig8-similarity-positive", "000", "§7.2, figure 8", "fig8",
           "Subnetwork similarity correlates positively with positive cross-language influence.",
           "positive correlation on PAWS-X and MARC (no r reported)",
           "Pearson r over language pairs (test ≠ train) of mask cosine similarity and positive share, SFT", "r",
-          "increase", None, similarity_positive),
+          "increase", None, similarity_positive, reads=("masks", "sft/own")),
     Claim("000-fig8-positive-not-negative", "000", "§7.2 and §8, figure 8", "fig8",
           "Similarity correlates with positive, but not with negative, cross-language influence.",
           "no strong correlation with negative influence",
           "r with positive minus r with negative share over language pairs (paired per replicate)", "r",
-          "increase", None, similarity_positive_minus_negative),
+          "increase", None, similarity_positive_minus_negative, reads=("masks", "sft/own")),
     Claim("003-fig2-winning", "003", "§5 (existence of winning tickets), figure 2", "lth/fig2",
           "Lottery tickets keep the dense model's accuracy up to high sparsity (winning tickets per language).",
           "winning tickets (within 1 sd of full mBERT) at several sparsities per language; appendix D: a 5–8% loss disqualifies",
           "mean over languages of ticket minus dense dev accuracy at the first transfer sparsity", "points",
-          "no-decrease", 5.0, ticket_minus_dense),
+          "no-decrease", 5.0, ticket_minus_dense, reads=("lth:tickets",)),
     Claim("003-fig3-above-random", "003", "§5 (absolute sub-network overlap), figure 3", "lth/fig3",
           "Tickets of different languages overlap far above the random bound.",
           "85% average overlap for XNLI at 50% sparsity against a random bound of 33%",
           "mean Jaccard (%) over language pairs minus the random bound (1 − s)/(1 + s)", "pp",
-          "increase", 51.7, overlap_above_random),
+          "increase", 51.7, overlap_above_random, reads=("lth:overlap",)),
     Claim("003-fig3-below-same", "003", "§5 (absolute sub-network overlap), figure 3", "lth/fig3",
           "Across languages the tickets overlap less than one language's tickets across seeds.",
           "XNLI 85% against a same-language bound of 92.23%: −7.2 pp",
           "same-language Jaccard (pairs of replicates that include this one) minus cross-language Jaccard; "
           "replicate pairs share replicates, so the interval is approximate", "pp",
-          "increase", 7.2, overlap_below_same),
+          "increase", 7.2, overlap_below_same, reads=("lth:overlap",)),
     Claim("003-fig4-transfer", "003", "§5 (cross-lingual transfer of winning tickets), figure 4", "lth/fig4",
           "A language's ticket transfers to other languages: trained on them it nearly matches their own tickets.",
           "XNLI: tickets often transfer within 1 sd (en, fr tickets win for every target); NER: 98% of the target ticket's performance",
           "mean over pairs s ≠ t of a(s, t) − a(t, t) at the first transfer sparsity; margin the 5-point loss of appendix D",
-          "points", "no-decrease", 5.0, transfer_loss),
+          "points", "no-decrease", 5.0, transfer_loss, reads=("lth:transfer",)),
     Claim("003-fig4-random", "003", "§5 (cross-lingual transfer of winning tickets), figure 4", "lth/fig4",
           "A random mask of the same sparsity does not transfer: tickets beat it on every target.",
           "a random 50% mask loses far more than any transferred ticket (MLM, NER, XNLI)",
           "mean over targets of the mean ticket a(s, t) minus the random mask's a(rand, t)", "points",
-          "increase", None, ticket_over_random),
+          "increase", None, ticket_over_random, reads=("lth:transfer",)),
     Claim("003-fig6-sparsity", "003", "§5 (impact of sub-network density), figure 6", "lth/fig6",
           "Transfer degrades as sparsity grows from 50% to 80%.",
           "the relative transfer drop increases considerably from 50% to 80% (NER, XNLI)",
           "mean over sources of the relative transfer change at the highest minus the lowest transfer sparsity", "%",
-          "decrease", None, drop_grows_with_sparsity),
+          "decrease", None, drop_grows_with_sparsity, reads=("lth:transfer",)),
     Claim("003-fig7-retrieval", "003", "§5 (parallel sentence retrieval), figure 7", "lth/fig7",
           "Parallel-sentence retrieval accuracy rises from the embeddings into the middle layers.",
           "top-5 retrieval accuracy increases into the middle layers (WMT14 en–fr, margin scoring)",
           "retrieval accuracy of the middle third of layers minus the embedding layer's, over tickets and directions",
-          "points", "increase", None, retrieval_rises),
+          "points", "increase", None, retrieval_rises, reads=("lth:retrieval",)),
     Claim("003-table1-multilingual", "003", "§5 (multilingual sub-networks), table 1", "lth/table1",
           "The multilingual ticket beats the single-language tickets for most languages.",
           "best for 3 of 5 target languages (NER, F1; e.g. ar 87.64 against at most 87.56)",
           "mean over targets of a(multi, t) minus the mean transferred single-language ticket a(s, t), s ≠ t, at the overlap sparsity",
           "points",
-          "increase", None, multilingual_over_own),
+          "increase", None, multilingual_over_own, reads=("lth:transfer",)),
 )
+
+
+
+def chosen(ids: Sequence[str] | None = None, paper: str | None = None) -> tuple[Claim, ...]:
+    """The claims named by ``ids`` (every claim where None), restricted to ``paper`` ("000" or "003") where given.
+
+    An unknown id raises a one-line error that names it (config key ``findings.claims``).
+    """
+    known = {c.id: c for c in CLAIMS}
+    unknown = [i for i in ids or () if i not in known]
+    if unknown:
+        raise LangspecError(f"findings.claims: unknown claim(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    picked = CLAIMS if ids is None else tuple(c for c in CLAIMS if c.id in set(ids))
+    return tuple(c for c in picked if paper is None or c.paper == paper)
+
+
+def reads(claims: Sequence[Claim]) -> list[str]:
+    """The evidence (:data:`READS`) that ``claims`` read, in :data:`READS` order."""
+    wanted = {r for c in claims for r in c.reads}
+    return [r for r in READS if r in wanted]
+
 
 #: Columns of the findings table, in order.
 COLUMNS = ("id", "paper", "where", "figure", "claim", "paper_effect", "statistic", "unit", "expect", "smallest_effect",
