@@ -24,13 +24,13 @@ from matplotlib.image import imsave
 from langspec import figures
 from langspec.core.errors import LangspecError
 from langspec.figures.draw import draw
-from langspec.figures.overlap import overlap_pct, shared_heads
-from langspec.figures.similarity import layer_correlations
+from langspec.stats.heads import overlap_pct, shared_heads
+from langspec.figures.similarity import layer_correlations, pooled_layer_correlations
 from langspec.figures.style import MISSING
 from langspec.heads.masks import save_mask
 from langspec.stats.correlations import correlation, pearson
 from langspec.stats.heads import cosines, pairs, specialization, specialization_summary
-from langspec.stats.multiplicity import fdr_marks
+from langspec.stats.multiplicity import fdr_keep, fdr_marks
 from langspec.stats.replicates import aggregate_epochs, aggregate_shares, summarize, wide
 
 from .pictures import (
@@ -272,9 +272,18 @@ def _suboptimal_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
     return [(m, r.to_numpy(bool)) for m, r in zip(means, fdr_marks(ps, ns))]
 
 
-def _against(values: np.ndarray, chance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of [R, ...] values and whether the t-interval of values − chance excludes 0."""
-    return values.mean(axis=0), summarize(values - chance)["robust"]
+def _against(values: np.ndarray, chance: np.ndarray, diagonal: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of [R, ...] values and the p-value of the t-test of values − chance against 0 (NaN: not tested)."""
+    p = summarize(values - chance)["p_value"].copy()
+    if not diagonal:
+        np.fill_diagonal(p, np.nan)
+    return values.mean(axis=0), p
+
+
+def _fdr(blocks: list[tuple[np.ndarray, np.ndarray]], diagonal: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(mean, robust) per block: BH over every tested cell of the figure; an untested diagonal is never hatched."""
+    shown = [np.zeros(m.shape, bool) if diagonal else np.eye(len(m), dtype=bool) for m, _ in blocks]
+    return [(m, keep | own) for (m, _), keep, own in zip(blocks, fdr_keep([p for _, p in blocks]), shown)]
 
 
 def _cosine_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -283,8 +292,8 @@ def _cosine_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
         flat = [np.stack([m[lang].ravel() for lang in LANGS]).astype(float) for m in reps]
         cos = np.stack([f @ f.T / np.outer(np.linalg.norm(f, axis=1), np.linalg.norm(f, axis=1)) for f in flat])
         chance = np.stack([np.sqrt(np.outer(f.mean(1), f.mean(1))) for f in flat])
-        blocks.append(_against(cos, chance))
-    return blocks
+        blocks.append(_against(cos, chance, diagonal=False))
+    return _fdr(blocks, diagonal=False)
 
 
 def _head_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -293,7 +302,7 @@ def _head_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
         counts = np.stack([sum(m.values()) for m in reps]).astype(float)
         chance = np.stack([np.full((LAYERS, HEADS), sum(x.mean() for x in m.values())) for m in reps])
         blocks.append(_against(counts, chance))
-    return blocks
+    return _fdr(blocks)
 
 
 def _overlap_blocks(task: str) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -302,8 +311,8 @@ def _overlap_blocks(task: str) -> list[tuple[np.ndarray, np.ndarray]]:
     own = np.stack([f.sum(1) for f in flat])
     density = np.stack([f.mean(1) for f in flat])
     pct = shared / own[:, :, None] * 100
-    return [_against(pct, np.repeat(density[:, None, :] * 100, len(LANGS), axis=1)),
-            _against(shared, own[:, :, None] * density[:, None, :])]
+    return _fdr([_against(pct, np.repeat(density[:, None, :] * 100, len(LANGS), axis=1), diagonal=False),
+                 _against(shared, own[:, :, None] * density[:, None, :], diagonal=False)], diagonal=False)
 
 
 MARKED = {
@@ -323,7 +332,8 @@ MARKED = {
 
 @pytest.mark.parametrize("name", list(MARKED))
 def test_cells_are_hatched_exactly_where_the_figure_does_not_call_them_robust(name, pngs):
-    """Share heatmaps: where BH over the figure's cells does not keep the cell; mask figures: where the interval includes chance."""
+    """Every heatmap: hatched where BH over the figure's tested cells does not keep the cell (share changes against 0 or the
+    equal share, mask statistics against chance); an untested diagonal is not hatched."""
     expected = MARKED[name]()
     found = hatched_grids(pngs[name])
     assert len(found) == len(expected), "one heatmap block per panel"
@@ -459,7 +469,15 @@ def test_fig5_bars_are_means_with_their_intervals():
     expected = [part.loc[(test, train), "mean"] for train in LANGS for test in LANGS]
     assert heights == pytest.approx(expected)
     hatched = [bool(bar.get_hatch()) for bar in ax.patches]
-    assert hatched == [not part.loc[(test, train), "robust"] for train in LANGS for test in LANGS]
+    ps, ns = [], []  # hatched: not kept by BH over every bar of the figure (both tasks)
+    for table in DATA["agg"].values():
+        pos = wide(table, "share_pct").query("sign == 'pos'")
+        ps.append(pos.pivot(index="test_lang", columns="train_lang", values="p_value").astype(float))
+        ns.append(pos.pivot(index="test_lang", columns="train_lang", values="n_replicates").astype(float))
+    kept = fdr_marks(ps, ns)[0]
+    assert hatched == [not kept.loc[test, train] for train in LANGS for test in LANGS]
+    assert any(hatched) and not all(hatched)
+    assert all(part.loc[(t, s), "robust"] for s in LANGS for t in LANGS if kept.loc[t, s]), "BH keeps a subset"
     segments = np.concatenate([c.get_segments() for c in ax.collections])  # error bars: (low, high) per bar
     spans = sorted((round(s[0][1], 6), round(s[1][1], 6)) for s in segments)
     assert spans == sorted((round(part.loc[(t, s), "ci_low"], 6), round(part.loc[(t, s), "ci_high"], 6)) for s in LANGS for t in LANGS)
@@ -533,7 +551,14 @@ def test_layer_correlations_use_each_layer_alone_and_pool_over_replicates():
                               .loc[LANGS, LANGS]) for m, t in zip(DATA["masks"]["pawsx"], DATA["reps"]["pawsx"])]
     pooled = [correlation([rr[layer] for rr, _ in per], [nn for _, nn in per]) for layer in range(LAYERS)]
     assert [bar.get_height() for bar in ax.patches] == pytest.approx([p["r"] for p in pooled])
-    assert [bool(bar.get_hatch()) for bar in ax.patches] == [not (p["ci_low"] > 0 or p["ci_high"] < 0) for p in pooled]
+    every = [pooled_layer_correlations(list(zip(DATA["masks"][task], [t.query("sign == 'pos'").pivot(
+        index="test_lang", columns="train_lang", values="share_pct").loc[LANGS, LANGS] for t in DATA["reps"][task]])))
+        for task in DATA["masks"]]
+    assert [p["p_value"] for p in pooled] == pytest.approx(every[0]["p_value"].tolist(), nan_ok=True)
+    kept = fdr_keep([frame["p_value"].to_numpy(float) for frame in every])[0]
+    assert [bool(bar.get_hatch()) for bar in ax.patches] == (~kept).tolist(), "hatched: not kept by BH over all layers"
+    for p in pooled:  # the test agrees with the interval: p < 0.05 exactly where the interval excludes 0
+        assert (p["p_value"] < 0.05) == (p["ci_low"] > 0 or p["ci_high"] < 0)
 
 
 def test_specialization_is_the_in_language_positive_share():

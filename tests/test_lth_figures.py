@@ -16,6 +16,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 from matplotlib.figure import Figure
 
 from langspec import figures
@@ -23,6 +24,7 @@ from langspec.core.errors import LangspecError
 from langspec.figures.draw import draw_lth
 from langspec.figures.tickets import CHECK
 from langspec.stats.correlations import correlation
+from langspec.stats.multiplicity import benjamini_hochberg
 from langspec.stats.replicates import summarize
 from langspec.stats.tickets import transfer_cells, transfer_level, transfer_rows
 from langspec.tables import tickets as lthtables
@@ -328,23 +330,35 @@ def test_overlap_table_gives_the_average_overlap_per_task():
 # -- figure 4 ----------------------------------------------------------------------------
 
 
-def _transfer_by_hand(frame: pd.DataFrame, sparsity: float):
-    """sources x targets: mean difference (points), hatched (interval includes 0) and successful, with numpy alone."""
-    part = frame[(frame["sparsity"] == sparsity) & ~frame["source"].isin(["full", "multi"])]
-    sources = LANGS + ["rand"]
-    cube = np.full((R, len(sources), len(LANGS)), np.nan)
-    metric = np.full_like(cube, np.nan)
-    for row in part.itertuples():
-        metric[row.rep, sources.index(row.source), LANGS.index(row.target)] = row.metric
-    own = np.stack([np.diag(metric[r, :len(LANGS)]) for r in range(R)])  # [R, targets]
-    cube = (metric - own[:, None, :]) * 100
-    mean = cube.mean(0)
-    half = 4.302652729911275 * cube.std(0, ddof=1) / np.sqrt(R)
-    hatched = (mean - half <= 0) & (mean + half >= 0)
-    own_mean, own_sd = own.mean(0), own.std(0, ddof=1)
-    successful = metric.mean(0) >= own_mean[None, :] - own_sd[None, :]
-    successful[np.arange(len(LANGS)), np.arange(len(LANGS))] = False
-    return mean, hatched, successful
+def _transfer_by_hand(transfer: dict[str, pd.DataFrame], sparsity: float) -> dict[str, tuple]:
+    """Per task, sources x targets: mean difference (points), hatched and successful, by hand.
+
+    Hatched: not kept by Benjamini–Hochberg at 0.05 over every off-diagonal cell
+    of every task (t-test of the replicate differences against 0); the diagonal,
+    0 by definition, is not tested and not hatched.
+    """
+    cells = {}
+    for task, frame in transfer.items():
+        part = frame[(frame["sparsity"] == sparsity) & ~frame["source"].isin(["full", "multi"])]
+        sources = LANGS + ["rand"]
+        metric = np.full((R, len(sources), len(LANGS)), np.nan)
+        for row in part.itertuples():
+            metric[row.rep, sources.index(row.source), LANGS.index(row.target)] = row.metric
+        own = np.stack([np.diag(metric[r, :len(LANGS)]) for r in range(R)])  # [R, targets]
+        cube = (metric - own[:, None, :]) * 100
+        mean = cube.mean(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = 2 * scipy.stats.t.sf(np.abs(mean / (cube.std(0, ddof=1) / np.sqrt(R))), R - 1)
+        p[np.arange(len(LANGS)), np.arange(len(LANGS))] = np.nan
+        own_mean, own_sd = own.mean(0), own.std(0, ddof=1)
+        successful = metric.mean(0) >= own_mean[None, :] - own_sd[None, :]
+        successful[np.arange(len(LANGS)), np.arange(len(LANGS))] = False
+        cells[task] = (mean, p, successful)
+    flat = np.concatenate([p.ravel() for _, p, _ in cells.values()])
+    tested = np.sort(flat[np.isfinite(flat)])
+    passing = np.flatnonzero(tested <= 0.05 * np.arange(1, tested.size + 1) / tested.size)
+    threshold = tested[passing[-1]] if passing.size else -1.0
+    return {task: (mean, np.isfinite(p) & ~(p <= threshold), successful) for task, (mean, p, successful) in cells.items()}
 
 
 @pytest.mark.parametrize("sparsity", [None, 0.8])
@@ -355,12 +369,12 @@ def test_fig4_hatches_where_the_interval_includes_0_and_checks_successful_transf
     assert len(found) == len(TASKS)
     level = 0.5 if sparsity is None else sparsity
     checked = unchecked = 0
+    by_hand = _transfer_by_hand(DATA["transfer"], level)
     for task, grid, ax in zip(TASKS, found, panels(fig)):
-        mean, hatched, successful = _transfer_by_hand(DATA["transfer"][task], level)
+        mean, hatched, successful = by_hand[task]
         assert grid.shape == mean.shape
         assert (grid == hatched).all(), f"{task}: hatched\n{grid.astype(int)}\nexpected\n{hatched.astype(int)}"
-        assert hatched.any() and (~hatched).any()
-        assert hatched[np.arange(len(LANGS)), np.arange(len(LANGS))].all(), "the diagonal is 0 by definition"
+        assert not hatched[np.arange(len(LANGS)), np.arange(len(LANGS))].any(), "the diagonal (0 by definition) is not tested"
         texts = {(int(t.get_position()[1]), int(t.get_position()[0])): t.get_text() for t in ax.texts}
         for (i, j), text in texts.items():
             assert text.endswith(CHECK) == successful[i, j], (task, i, j, text)
@@ -372,7 +386,9 @@ def test_fig4_hatches_where_the_interval_includes_0_and_checks_successful_transf
         assert ax.get_title() == f"{task}, {level:.0%} sparsity"
     assert checked > 0 and unchecked > 0
     texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-    assert texts[0] == "hatched: 95% interval over 3 replicates includes 0 (t-interval)"
+    assert texts[0] == ("hatched: not robust: t-test against 0 (3 replicates)\nnot kept by Benjamini–Hochberg, q = 0.05 "
+                        f"over the figure's {len(TASKS) * (len(LANGS) + 1) * len(LANGS) - len(TASKS) * len(LANGS)} cells; "
+                        "diagonal: 0 by definition, not tested")
     assert any(t.startswith("successful transfer") and "1 sd" in t for t in texts)
 
 
@@ -381,9 +397,10 @@ def test_fig4_cells_match_the_transfer_helpers():
     part, level = transfer_level(rows, None, "t")
     cells = transfer_cells(part, "t")
     assert level == 0.5
-    mean, hatched, successful = _transfer_by_hand(DATA["transfer"]["wikiann"], 0.5)
+    mean, _, successful = _transfer_by_hand(DATA["transfer"], 0.5)["wikiann"]
     assert cells["mean"].to_numpy() == pytest.approx(mean)
-    assert (cells["supported"].to_numpy() == ~hatched).all()
+    diagonal = np.eye(len(LANGS) + 1, len(LANGS), dtype=bool)
+    assert cells["p_value"].isna().to_numpy().tolist() == diagonal.tolist(), "the diagonal alone is untested"
     assert (cells["successful"].to_numpy() == successful).all()
 
 
@@ -393,21 +410,23 @@ def test_fig4_cells_match_the_transfer_helpers():
 def test_fig6_bars_are_mean_relative_drops_with_intervals():
     fig = figures.lth_fig6(DATA["transfer"])
     ax = panels(fig)[0]
-    frame = DATA["transfer"]["xnli"]
-    heights = [bar.get_height() for bar in ax.patches]
-    expected, hatched = [], []
-    for s in (0.5, 0.8):
-        for source in LANGS:
-            per_rep = []
-            for rep in range(R):
-                part = frame[(frame["rep"] == rep) & (frame["sparsity"] == s)]
-                a = part.set_index(["source", "target"])["metric"]
-                per_rep.append(100 * np.mean([(a[source, t] - a[t, t]) / a[t, t] for t in LANGS if t != source]))
-            expected.append(np.mean(per_rep))
-            summary = summarize(np.array(per_rep)[:, None])
-            hatched.append(not summary["robust"][0])
-    assert heights == pytest.approx(expected)
-    assert [bool(bar.get_hatch()) for bar in ax.patches] == hatched
+    expected, p_values = {}, {}
+    for task, frame in DATA["transfer"].items():
+        expected[task], p_values[task] = [], []
+        for s in (0.5, 0.8):
+            for source in LANGS:
+                per_rep = []
+                for rep in range(R):
+                    part = frame[(frame["rep"] == rep) & (frame["sparsity"] == s)]
+                    a = part.set_index(["source", "target"])["metric"]
+                    per_rep.append(100 * np.mean([(a[source, t] - a[t, t]) / a[t, t] for t in LANGS if t != source]))
+                expected[task].append(np.mean(per_rep))
+                p_values[task].append(summarize(np.array(per_rep)[:, None])["p_value"][0])
+    first = next(iter(DATA["transfer"]))
+    assert [bar.get_height() for bar in ax.patches] == pytest.approx(expected[first])
+    kept = benjamini_hochberg(np.array([p for task in p_values for p in p_values[task]]))[:len(p_values[first])]
+    hatched = [bool(bar.get_hatch()) for bar in ax.patches]
+    assert hatched == (~kept).tolist(), "hatched: not kept by BH over every bar of both tasks"
     assert any(hatched) and not all(hatched)
     assert [t.get_text() for t in ax.get_xticklabels()] == LANGS
     texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
@@ -497,8 +516,8 @@ def test_draw_lth_reads_the_spec_files(tmp_path):
         draw_lth(name, spec, tmp_path / name)
         assert not is_blank(tmp_path / f"{name}.png")
     draw_lth("fig4", {**spec, "sparsity": 0.8}, tmp_path / "fig4-80")
-    mean, hatched, _ = _transfer_by_hand(DATA["transfer"]["xnli"], 0.8)
-    assert (hatched_grids(tmp_path / "fig4-80.png")[0] == hatched).all()
+    hatched = [h for _, h, _ in _transfer_by_hand(DATA["transfer"], 0.8).values()]
+    assert all((found == want).all() for found, want in zip(hatched_grids(tmp_path / "fig4-80.png"), hatched))
     draw_lth("fig6", {**spec, "sparsities": [0.5]}, tmp_path / "fig6-50")
     for name in ("table1", "winning", "overlap", "heads"):
         lthtables.write_table(name, spec, tmp_path / f"table-{name}")

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from langspec.figures.marks import TOO_FEW, explain, table_label
+from langspec.figures.marks import TOO_FEW, explain, fdr_label
 from langspec.figures.style import (
     GUIDE,
     HATCH,
@@ -21,7 +21,8 @@ from langspec.figures.style import (
     styled,
     wrap,
 )
-from langspec.stats.frames import aggregated, nonempty, sign_cells, sign_matrix
+from langspec.stats.frames import aggregated, nonempty, sign_matrix, sign_tests
+from langspec.stats.multiplicity import fdr_marks, tested_cells
 
 SHARE = "share of top-k positive (%)"
 
@@ -34,8 +35,9 @@ def fig5(tables: dict[str, pd.DataFrame]) -> Figure:
     own-language subnetworks after SFT (measure ``share_pct``, sign pos). One
     panel per task, each with its own y scale; groups = test languages, bars =
     training languages: the mean over replicates with its 95% interval as an
-    error bar, hatched and washed out where the interval includes the equal
-    share 100 / L (dashed line). A test language without enough test examples
+    error bar, hatched and washed out unless its t-test against the equal share
+    100 / L (dashed line) survives the false discovery rate control over every
+    bar of the figure. A test language without enough test examples
     gets "n < min" instead of bars.
     """
     nonempty(tables, "tables")
@@ -43,16 +45,20 @@ def fig5(tables: dict[str, pd.DataFrame]) -> Figure:
     panels = {}
     for task, part in parts.items():
         what = f"table '{task}'"
-        mean, robust = sign_cells(part, "pos", what)
+        mean, p, n = sign_tests(part, "pos", what)
         low = sign_matrix(part, "pos", "ci_low", what).loc[mean.index, mean.columns]
         high = sign_matrix(part, "pos", "ci_high", what).loc[mean.index, mean.columns]
         reference = part["reference"].dropna()
-        panels[task] = (mean, robust, low, high, float(reference.iloc[0]) if len(reference) else np.nan)
+        panels[task] = [mean, p, n, low, high, float(reference.iloc[0]) if len(reference) else np.nan]
+    tests = [(p, n) for _, p, n, *_ in panels.values()]
+    for panel, robust in zip(panels.values(), fdr_marks(*zip(*tests))):
+        panel[1] = robust
+    bars = tested_cells(*zip(*tests))
     colours = palette(lang for mean, *_ in panels.values() for lang in mean.columns)
     rows, cols = wrap(len(panels))
     fig, axes = new_figure(rows, cols, (PANEL[0] + 0.4, PANEL[1]), (1.0, 0.75))
     missing = False
-    for ax, (task, (mean, robust, low, high, equal)) in zip(drop_unused(axes, len(panels)), panels.items()):
+    for ax, (task, (mean, robust, _, low, high, equal)) in zip(drop_unused(axes, len(panels)), panels.items()):
         width = 0.8 / len(mean.columns)
         positions = np.arange(len(mean.index))
         for j, train_lang in enumerate(mean.columns):
@@ -82,7 +88,8 @@ def fig5(tables: dict[str, pd.DataFrame]) -> Figure:
     fig.legend(handles=[Patch(color=c, label=lang) for lang, c in colours.items()], title="training language",
                loc="outside right upper", frameon=False)
     reference = Line2D([], [], color=GUIDE, linewidth=0.8, linestyle="--")
-    explain(fig, table_label([p[p["sign"] == "pos"] for p in parts.values()], "the equal share 100/L"), missing=missing,
+    explain(fig, fdr_label([p[p["sign"] == "pos"] for p in parts.values()], "the equal share 100/L", bars, "bars"),
+            missing=missing,
             extra=[(reference, "equal share 100/L"), (Line2D([], [], color="0.15", marker="|", linestyle=""), "95% interval")])
     fig.suptitle("After SFT: absolute positive share of each training language")
     return fig

@@ -1,11 +1,12 @@
 """How a figure shows uncertainty: the mark on what an interval does not support, and the line that explains it.
 
-A cell, bar or point estimate is *supported* when its 95% interval over the
-replicates excludes its reference (0 for a change, the equal share 100 / L for a
-share, the value expected by chance for head overlaps; see
-:mod:`langspec.stats.replicates`). What is not supported is hatched and washed out
+A cell or bar is *robust* when its t-test over the replicates against its
+reference (0 for a change, the equal share 100 / L for a share, the value
+expected by chance for head overlaps; see :mod:`langspec.stats.replicates`)
+survives the false discovery rate control over the figure's cells or bars
+(:mod:`langspec.stats.multiplicity`). What is not robust is hatched and washed out
 (:data:`~langspec.figures.style.HATCH`), and a legend under the panels says in one
-line what the hatching means, over how many replicates, and by which interval.
+line what the hatching means, over how many replicates, and by which test.
 """
 
 from __future__ import annotations
@@ -51,32 +52,7 @@ def method(methods: Iterable[str]) -> str:
     return "no interval"
 
 
-def interval_label(counts: Iterable[int], methods: Iterable[str] | None, reference: str) -> str:
-    """One legend line: what the hatching means, over how many replicates, by which interval.
-
-    ``methods`` None means the values have no standard error of their own (mask
-    statistics), so a single replicate gives no interval at all.
-    """
-    counts = [int(c) for c in counts if int(c) > 0]
-    if counts and max(counts) == 1:
-        if methods is None:
-            return f"hatched: 1 replicate, so no interval: nothing is told apart from {reference}"
-        return f"hatched: 95% interval over the test examples of 1 replicate includes {reference} (no seed spread)"
-    how = method(methods) if methods is not None else "t-interval"
-    return f"hatched: 95% interval over {replicates(counts)} includes {reference} ({how})"
-
-
-def table_label(tables: Iterable[pd.DataFrame], reference: str) -> str:
-    """:func:`interval_label` of aggregated tables (cells with a value only)."""
-    counts, methods = [], []
-    for table in tables:
-        present = table[np.isfinite(table["mean"].to_numpy(float))]
-        counts += present["n_replicates"].astype(int).tolist()
-        methods += present["method"].astype(str).tolist()
-    return interval_label(counts, methods, reference)
-
-
-def fdr_label(tables: Iterable[pd.DataFrame], reference: str, tested: int) -> str:
+def fdr_label(tables: Iterable[pd.DataFrame], reference: str, tested: int, what: str = "cells") -> str:
     """The legend line of a figure whose marks control the false discovery rate over its ``tested`` cells.
 
     ``tables`` are the aggregated tables drawn (cells with a value count); with one
@@ -86,11 +62,21 @@ def fdr_label(tables: Iterable[pd.DataFrame], reference: str, tested: int) -> st
     for table in tables:
         present = table[np.isfinite(table["mean"].to_numpy(float))]
         counts += present["n_replicates"].astype(int).tolist()
-    counts = [c for c in counts if c > 0]
+    return fdr_text(counts, reference, tested, what)
+
+
+def fdr_text(counts: Iterable[int], reference: str, tested: int, what: str = "cells", untested: str = "") -> str:
+    """:func:`fdr_label` from the replicate counts of the drawn values; ``what`` names them ("cells", "bars").
+
+    ``untested`` says which drawn values are fixed by construction and so not
+    tested (and never hatched), e.g. "diagonal: a language with itself".
+    """
+    counts = [int(c) for c in counts if int(c) > 0]
     if not counts or max(counts) < 2:
-        return "hatched: every cell: 1 replicate has no spread\nbetween replicates to test, so none is robust"
+        return f"hatched: every {what[:-1]}: 1 replicate has no spread\nbetween replicates to test, so none is robust"
+    aside = f"; {untested}, not tested" if untested else ""
     return (f"hatched: not robust: t-test against {reference} ({replicates(counts)})\n"
-            f"not kept by {FDR_METHOD} over the figure's {tested} cells")
+            f"not kept by {FDR_METHOD} over the figure's {tested} {what}{aside}")
 
 
 def hatch_handle(colour: tuple = (0.75, 0.75, 0.75, 1.0)) -> Patch:

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from langspec.figures.cells import draw_cells, range_norm, two_decimals
-from langspec.figures.marks import explain, interval_label, replicates
+from langspec.figures.marks import explain, fdr_text
 from langspec.figures.scatter import replicate_legend, scatter_replicates
 from langspec.figures.style import (
     CELL,
@@ -40,6 +40,7 @@ from langspec.figures.style import (
 from langspec.stats.correlations import correlation, pearson
 from langspec.stats.frames import masks_and_shares
 from langspec.stats.heads import cosines, mean_cosines, pairs
+from langspec.stats.multiplicity import fdr_keep, tested
 
 SIMILARITY = "subnetwork cosine similarity"
 
@@ -51,18 +52,22 @@ def fig8(masks: dict[str, list[dict[str, np.ndarray]]], tables: dict[str, list[p
     ``masks``: task -> one language -> [layers, heads] 0/1 dict per replicate;
     ``tables``: task -> one shares table per replicate (own-language subnetworks
     after SFT), replicate i with masks i. Left: mean cosine over replicates,
-    hatched where its 95% interval includes the cosine of independent masks of
-    the same densities. Right: every replicate's ordered pairs test != train,
+    hatched unless its t-test against the cosine of independent masks of the
+    same densities survives the false discovery rate control over every
+    off-diagonal cell of the figure (the diagonal, a mask with itself, is not
+    tested). Right: every replicate's ordered pairs test != train,
     x = cosine similarity, y = share_pct (sign pos, %), with r pooled over replicates.
     """
     inputs = masks_and_shares(masks, tables, "pos")
     n = max(len(shares) for reps in inputs.values() for _, shares in reps)
     fig, axes = new_figure(len(inputs), 2, (max(n * CELL + 1.6, PANEL[0]), max(n * CELL + 1.2, PANEL[1] + 0.3)), (0.9, 0.65))
     colours = palette(lang for reps in inputs.values() for _, shares in reps for lang in shares.index)
-    for (task, reps), (left, right) in zip(inputs.items(), axes):
-        mean, supported = mean_cosines([m for m, _ in reps])
+    similarity = {task: mean_cosines([m for m, _ in reps]) for task, reps in inputs.items()}
+    keep = fdr_keep([p for _, p in similarity.values()])
+    for (task, reps), (left, right), robust in zip(inputs.items(), axes, keep):
+        mean = similarity[task][0]
         draw_cells(left, mean, SEQUENTIAL, range_norm(mean), two_decimals, "language", "language",
-                   f"{task}: {SIMILARITY}", "cosine similarity", supported=supported)
+                   f"{task}: {SIMILARITY}", "cosine similarity", supported=robust | np.eye(len(mean), dtype=bool))
         points = []
         for task_masks, shares in reps:
             influence = pairs(shares)
@@ -73,7 +78,8 @@ def fig8(masks: dict[str, list[dict[str, np.ndarray]]], tables: dict[str, list[p
     legend(fig, colours, "test language")
     replicate_legend(fig, max(len(reps) for reps in inputs.values()))
     counts = [len(reps) for reps in inputs.values()]
-    explain(fig, interval_label(counts, None, "the cosine of independent masks √(p_a·p_b)"))
+    explain(fig, fdr_text(counts, "the cosine of independent masks √(p_a·p_b)", tested([p for _, p in similarity.values()]),
+                          untested="diagonal: a mask with itself"))
     fig.suptitle("Subnetwork similarity and positive cross-language influence (after SFT)")
     return fig
 
@@ -101,20 +107,23 @@ def fig9(masks: dict[str, list[dict[str, np.ndarray]]], tables: dict[str, list[p
 
     Same inputs as :func:`fig8`. One bar per layer (1-based, x): r pooled over
     replicates, with its 95% interval as an error bar; hatched and washed out
-    where the interval includes 0. A layer whose similarity is the same for
+    unless its test of r = 0 survives the false discovery rate control over
+    every layer of every panel (one replicate: nothing is marked). A layer whose similarity is the same for
     every pair in every replicate has no r and is marked "n/a".
     """
     inputs = masks_and_shares(masks, tables, "pos")
+    pooled_ = {task: pooled_layer_correlations(reps) for task, reps in inputs.items()}
+    keep = iter(fdr_keep([pooled["p_value"].to_numpy(float) for pooled in pooled_.values()]))
+    m = tested([pooled["p_value"].to_numpy(float) for pooled in pooled_.values()])
     rows, cols = wrap(len(inputs))
     fig, axes = new_figure(rows, cols, PANEL, (0.0, 0.75))
     colour = LANGUAGE_COLOURS[0]
     counts = []
-    for ax, (task, reps) in zip(drop_unused(axes, len(inputs)), inputs.items()):
-        pooled = pooled_layer_correlations(reps)
+    for ax, (task, pooled) in zip(drop_unused(axes, len(inputs)), pooled_.items()):
         r = pooled["r"].to_numpy(float)
         low, high = pooled["ci_low"].to_numpy(float), pooled["ci_high"].to_numpy(float)
         layers = pooled.index.to_numpy()
-        supported = np.isfinite(low) & np.isfinite(high) & ((low > 0) | (high < 0))
+        supported = next(keep)
         bars = ax.bar(layers, np.nan_to_num(r), color=[colour if ok else faded(colour) for ok in supported], linewidth=0)
         for bar, ok in zip(bars, supported):
             if not ok:
@@ -132,8 +141,6 @@ def fig9(masks: dict[str, list[dict[str, np.ndarray]]], tables: dict[str, list[p
         ax.set_ylabel("Pearson r")
         ax.set_title(f"{task}: layer similarity vs positive influence")
         counts += pooled["n_replicates"].tolist()
-    how = "t-interval over replicates' Fisher z" if max(counts, default=0) > 1 else "Fisher interval of 1 replicate's pairs"
-    label = f"hatched: 95% interval of r over {replicates(counts)} includes 0 ({how})"
-    explain(fig, label, extra=[(Patch(color=colour), "r pooled over replicates (Fisher z), with its 95% interval")])
+    explain(fig, fdr_text(counts, "r = 0 (on Fisher z)", m, "layers"), extra=[(Patch(color=colour), "r pooled over replicates (Fisher z), with its 95% interval")])
     fig.suptitle("Correlation of per-layer subnetwork similarity with positive cross-language influence")
     return fig

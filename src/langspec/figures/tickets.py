@@ -34,7 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from langspec.figures.cells import draw_cells, signed, symmetric_norm
-from langspec.figures.marks import describe, explain, interval_label, missing_handle, replicates
+from langspec.figures.marks import describe, explain, fdr_text, missing_handle, replicates
 from langspec.figures.scatter import MARKERS, replicate_legend
 from langspec.figures.style import (
     DIVERGING,
@@ -51,6 +51,7 @@ from langspec.figures.style import (
     styled,
     wrap,
 )
+from langspec.stats.multiplicity import fdr_keep, tested
 from langspec.stats.tickets import (
     FULL,
     HEADS,
@@ -342,8 +343,9 @@ def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -
     the tickets' level (default: the smallest in each table). Rows: source
     tickets (languages, then ``rand``), columns: target languages. Cells: the
     mean over replicates of each replicate's a(s, t) − a(t, t); blue a loss, red
-    a gain; hatched where the 95% interval of those paired differences
-    includes 0 (so the diagonal, 0 by definition, is hatched); "✓" after the
+    a gain; hatched unless the t-test of those paired differences against 0
+    survives the false discovery rate control over every off-diagonal cell of
+    every panel (the diagonal, 0 by definition, is not tested); "✓" after the
     value where the transfer is successful: mean a(s, t) within one standard
     deviation (over replicates) of the target's own ticket mean a(t, t).
     """
@@ -353,6 +355,8 @@ def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -
         what = f"transfer of task '{task}'"
         part, level = transfer_level(transfer_rows(table, what), sparsity, what)
         panels[task] = (transfer_cells(part, f"{what} at sparsity {level:g}"), level)
+    keep = iter(fdr_keep([c["p_value"] for c, _ in panels.values()]))
+    m = tested([c["p_value"] for c, _ in panels.values()])
     rows_ = max(c["mean"].shape[0] for c, _ in panels.values())
     cols_ = max(c["mean"].shape[1] for c, _ in panels.values())
     size = (cols_ * TRANSFER_CELL + 1.7, rows_ * TRANSFER_CELL + 1.0)
@@ -361,8 +365,9 @@ def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -
     for task, (cells, level) in panels.items():
         ax = grid[task]
         mean = cells["mean"]
+        robust = next(keep) | cells["p_value"].isna() & (cells["mean"] == 0)  # the diagonal: not tested, not hatched
         draw_cells(ax, mean, DIVERGING, symmetric_norm(mean), signed, "target language", "source ticket",
-                   f"{task}, {level:.0%} sparsity", POINTS, supported=cells["supported"], missing="–")
+                   f"{task}, {level:.0%} sparsity", POINTS, supported=robust, missing="–")
         _append_checks(ax, cells["successful"])
         counts += [c for c in cells["counts"].to_numpy().ravel() if c > 0]
         missing |= bool(mean.isna().to_numpy().any())
@@ -374,7 +379,7 @@ def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -
     extra = [(check, success)]
     if missing:
         extra.append((missing_handle(), "–: not run"))
-    explain(fig, interval_label(counts, None, "0"), extra=extra)
+    explain(fig, fdr_text(counts, "0", m, untested="diagonal: 0 by definition"), extra=extra)
     fig.suptitle("Transfer of lottery tickets across languages: source ticket trained on the target language")
     return fig
 
@@ -386,7 +391,8 @@ def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | No
     ``transfer``: task -> its transfer.csv; ``sparsities``: the levels drawn
     (default: every level of the tickets in each table). A bar is the mean over
     replicates of :func:`relative_drops` with its 95% interval as an error bar,
-    hatched and washed out where the interval includes 0; negative is a drop.
+    hatched and washed out unless its t-test against 0 survives the false
+    discovery rate control over every bar of the figure; negative is a drop.
     """
     frames = task_frames(transfer, TRANSFER, "transfer")
     panels = {}
@@ -401,6 +407,9 @@ def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | No
             drops = relative_drops(tickets[tickets["sparsity"] == level], f"{what} at sparsity {level:g}")
             bars.append(over_replicates(drops, ["source"], "relative_pct", what).assign(sparsity=level))
         panels[task] = pd.concat(bars, ignore_index=True)
+    for bars, robust in zip(panels.values(), fdr_keep([bars["p_value"].to_numpy(float) for bars in panels.values()])):
+        bars["robust"] = robust
+    m = tested([bars["p_value"].to_numpy(float) for bars in panels.values()])
     levels = sorted({s for p in panels.values() for s in p["sparsity"]})
     colours = {s: REGIME_COLOURS[i % len(REGIME_COLOURS)] for i, s in enumerate(levels)}
     sources = max(p["source"].nunique() for p in panels.values())
@@ -431,7 +440,7 @@ def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | No
         ax.set_title(task)
     fig.legend(handles=[Patch(color=c, label=f"{s:.0%}") for s, c in colours.items()], title="sparsity",
                loc="outside right upper", frameon=False)
-    explain(fig, interval_label(counts, None, "0"),
+    explain(fig, fdr_text(counts, "0", m, "bars"),
             extra=[(Line2D([], [], color="0.15", marker="|", linestyle=""), "95% interval")])
     fig.suptitle("Average relative change when a source ticket is trained on the other languages")
     return fig

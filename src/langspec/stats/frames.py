@@ -84,13 +84,6 @@ def languages_present(needed: Iterable[str], available: Iterable[str], what: str
             raise LangspecError(f"{what} has no {role} '{lang}'")
 
 
-def sign_cells(part: pd.DataFrame, sign: str, what: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Test x train matrices of the mean and of ``robust`` (bool) of one sign of one measure (:func:`aggregated`)."""
-    mean = sign_matrix(part, sign, "mean", what)
-    robust = matrix(part, sign, "robust").loc[mean.index, mean.columns].astype(bool)
-    return mean, robust
-
-
 def sign_tests(part: pd.DataFrame, sign: str, what: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Test x train matrices of the mean, the p-value and the number of replicates of one sign (:func:`aggregated`)."""
     mean = sign_matrix(part, sign, "mean", what)

@@ -1,6 +1,6 @@
-"""Paper 000's head subnetworks summarised: mask similarity per language pair, and language specialization.
+"""Paper 000's head subnetworks summarised: mask similarity and head overlap per language pair, and language specialization.
 
-The analysis behind figures 7-10 and 16-18 of paper 000 (:mod:`langspec.figures`)
+The analysis behind figures 7-10 and 12-18 of paper 000 (:mod:`langspec.figures`)
 and their claims (:mod:`langspec.stats.claims`).
 """
 
@@ -30,19 +30,79 @@ def chance_cosines(masks: Mapping[str, np.ndarray]) -> pd.DataFrame:
 
 
 def mean_cosines(replicates_: Sequence[Mapping[str, np.ndarray]]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mean cosine similarity over replicates, and whether its 95% interval excludes the chance cosine.
+    """Mean cosine similarity over replicates, and the p-value of its difference from the chance cosine.
 
     Each replicate's cosine minus its own chance cosine (:func:`chance_cosines`)
-    is summarized with :func:`langspec.stats.replicates.summarize` against 0; one
-    replicate gives no interval (nothing is marked as supported).
+    is tested against 0 (:func:`against_chance`); the diagonal (a mask with
+    itself) and a single replicate are not tested (NaN).
     """
-    observed = [cosines(m) for m in replicates_]
-    index = observed[0].index
-    values = np.stack([o.loc[index, index].to_numpy() for o in observed])
-    chance = np.stack([chance_cosines(m).loc[index, index].to_numpy() for m in replicates_])
-    summary = summarize(values - chance)
-    return (pd.DataFrame(values.mean(axis=0), index=index, columns=index),
-            pd.DataFrame(summary["robust"], index=index, columns=index))
+    return against_chance([cosines(m) for m in replicates_], [chance_cosines(m) for m in replicates_], diagonal=False)
+
+
+def shared_heads(masks: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Language x language number of heads enabled in both subnetworks (diagonal: a language's own)."""
+    flat = np.stack([np.asarray(m).ravel() for m in masks.values()]).astype(int)
+    return pd.DataFrame(flat @ flat.T, index=list(masks), columns=list(masks))
+
+
+def overlap_pct(masks: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Row language's enabled heads that the column language also enables (%); NaN for an empty row mask."""
+    shared = shared_heads(masks).astype(float)
+    own = np.diag(shared.to_numpy()).copy()
+    own[own == 0] = np.nan
+    return shared.div(own, axis=0) * 100
+
+
+def densities(masks: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Fraction of heads each language's subnetwork enables, in the order of ``masks``."""
+    return np.array([np.asarray(m, float).mean() for m in masks.values()])
+
+
+def chance_shared(masks: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Heads enabled in both a and b if b chose its heads independently at its density: own_a · p_b."""
+    own = np.array([np.asarray(m, float).sum() for m in masks.values()])
+    return pd.DataFrame(np.outer(own, densities(masks)), index=list(masks), columns=list(masks))
+
+
+def chance_pct(masks: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """% of a's heads that b also enables if b chose its heads independently: 100 · p_b, in every row."""
+    p = densities(masks)
+    return pd.DataFrame(np.tile(100 * p, (len(p), 1)), index=list(masks), columns=list(masks))
+
+
+def against_chance(observed: Sequence[pd.DataFrame], chance: Sequence[pd.DataFrame],
+                   diagonal: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean over replicates of ``observed``, and the p-value of its difference from each replicate's ``chance``.
+
+    The replicate differences observed − chance are tested against 0 with
+    :func:`langspec.stats.replicates.summarize` (two-sided t-test); the p-value
+    is NaN (not tested) with fewer than two replicates, and on the diagonal when
+    ``diagonal`` is False (a language against itself is fixed by construction).
+    A figure marks what survives :func:`langspec.stats.multiplicity.fdr_keep`.
+    """
+    index, columns = observed[0].index, observed[0].columns
+    values = np.stack([o.loc[index, columns].to_numpy(float) for o in observed])
+    expected = np.stack([c.loc[index, columns].to_numpy(float) for c in chance])
+    summary = summarize(values - expected)
+    present = np.isfinite(values).sum(axis=0)
+    mean = np.where(present > 0, np.nansum(values, axis=0) / np.maximum(present, 1), np.nan)
+    p = np.where(np.isfinite(summary["p_value"]), summary["p_value"], np.nan)
+    if not diagonal:
+        p[np.arange(len(index)), np.arange(len(index))] = np.nan
+    return pd.DataFrame(mean, index=index, columns=columns), pd.DataFrame(p, index=index, columns=columns)
+
+
+def head_counts(replicates: Sequence[Mapping[str, np.ndarray]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Layers (1-based) x heads (1-based): mean number of languages enabling the head, and its p-value against chance.
+
+    Chance is the sum of the languages' densities (each language enabling a head
+    independently at its own density), per replicate.
+    """
+    layers, heads = next(iter(replicates[0].values())).shape
+    index, columns = range(1, layers + 1), range(1, heads + 1)
+    observed = [pd.DataFrame(np.stack(list(m.values())).sum(axis=0), index=index, columns=columns) for m in replicates]
+    chance = [pd.DataFrame(np.full((layers, heads), densities(m).sum()), index=index, columns=columns) for m in replicates]
+    return against_chance(observed, chance)
 
 
 def pairs(values: pd.DataFrame) -> pd.Series:

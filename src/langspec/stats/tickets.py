@@ -109,7 +109,9 @@ def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: 
 
     Columns: the keys, then ``mean``, ``ci_low``, ``ci_high`` (95% t-interval;
     none for one replicate), ``sd`` (between replicates), ``n_replicates``,
-    ``robust`` (the interval excludes 0) and ``method``
+    ``p_value`` (t-test against 0; NaN for one replicate), ``robust`` (the
+    interval excludes 0: the single cell's test, before any multiplicity
+    control) and ``method``
     (:func:`langspec.stats.replicates.summarize`). Cells in order of first
     appearance; a replicate without a row for a cell counts as missing there.
     """
@@ -125,7 +127,7 @@ def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: 
     wide = wide.reindex(columns=order)  # cells in order of first appearance
     summary = summarize(wide.to_numpy(float) * scale)
     frame = wide.columns.to_frame(index=False)
-    for name in ("mean", "ci_low", "ci_high", "sd", "n_replicates", "robust", "method"):
+    for name in ("mean", "ci_low", "ci_high", "sd", "n_replicates", "p_value", "robust", "method"):
         frame[name] = summary[name]
     return frame
 
@@ -261,8 +263,8 @@ def transfer_cells(part: pd.DataFrame, what: str) -> dict:
 
     ``part``: :func:`transfer_level`'s rows. Returns ``mean`` (a(s, t) − a(t, t)
     in accuracy points, mean over replicates of each replicate's difference to
-    its own ticket), ``supported`` (the 95% interval of those differences
-    excludes 0), ``successful`` (mean a(s, t) ≥ mean a(t, t) − sd a(t, t), off
+    its own ticket), ``p_value`` (t-test of those differences against 0; NaN
+    on the diagonal, 0 by definition, and for one replicate), ``successful`` (mean a(s, t) ≥ mean a(t, t) − sd a(t, t), off
     the diagonal; :func:`langspec.tickets.transfer.transfer_table`) and ``counts``
     (replicates per cell). ``multi`` is left out (see table 1).
     """
@@ -280,8 +282,11 @@ def transfer_cells(part: pd.DataFrame, what: str) -> dict:
     for s in sources:
         if s in success.columns:
             success.loc[s, s] = False
-    return {"mean": shape("mean").astype(float), "supported": shape("robust").fillna(False).astype(bool),
-            "successful": success, "counts": shape("n_replicates").fillna(0).astype(int)}
+    p_value = shape("p_value").astype(float)
+    for s in sources:
+        if s in p_value.columns:
+            p_value.loc[s, s] = np.nan
+    return {"mean": shape("mean").astype(float), "p_value": p_value, "successful": success, "counts": shape("n_replicates").fillna(0).astype(int)}
 
 
 def relative_drops(part: pd.DataFrame, what: str) -> pd.DataFrame:
