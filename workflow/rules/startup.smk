@@ -8,6 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from langspec import preflight
+from langspec.data.hub import TASKS as HUB_TASKS
 
 
 def _manifest(name, rep):
@@ -19,10 +20,27 @@ def _manifest(name, rep):
 
 
 def _preflight():
-    """Everything the config alone decides, checked in the main process only (jobs re-read the Snakefile)."""
+    """Everything the config alone decides, checked in the main process only (jobs re-read the Snakefile).
+
+    Returns the hub models and datasets it could not check
+    (no network, or HF_HUB_OFFLINE without the cache): a dry run plans without
+    them, a real run stops with the first before any job (`onstart`).
+    """
     preflight.check_sketch_dim(config["sketch"]["dim"])
-    for name in {task_model(t)["name"] for t in config["tasks"]}:
+    unchecked = [
         preflight.check_model_name(name)
+        for name in sorted({task_model(t)["name"] for t in config["tasks"]})
+    ]
+    unchecked += [
+        preflight.check_dataset(
+            spec["hub_id"] or HUB_TASKS[spec["source"]].hub_id, f"tasks.{name}.hub_id"
+        )
+        for name, spec in config["tasks"].items()
+        if spec["source"] in HUB_TASKS
+    ]
+    unchecked = list(dict.fromkeys(item for item in unchecked if item))
+    if unchecked:
+        print(f"langspec: note: {preflight.unchecked_note(unchecked)}", file=sys.stderr)
     if config["examples"]["k"] > config["influence"]["k"]:
         raise LangspecError(
             f"config key 'examples.k' is {config['examples']['k']}, more than influence.k = {config['influence']['k']}"
@@ -51,6 +69,7 @@ def _preflight():
             preflight.check_shards(
                 name, SHARDS, n_train, config["sketch"]["batch_size"]
             )
+    return unchecked
 
 
 def _release_stale_locks():
@@ -92,7 +111,15 @@ def _release_stale_locks():
     (owners / f"{host}.{os.getpid()}").touch()
 
 
+UNCHECKED = []  # hub models and datasets the main process could not check
 if workflow.is_main_process:
-    _preflight()
+    UNCHECKED = _preflight()
     if not workflow.dryrun:
         _release_stale_locks()
+
+
+onstart:
+    # a real run (not a dry run, not a job): after the DAG, before the first job
+    if UNCHECKED:
+        raise LangspecError(UNCHECKED[0].error)
+    _check_slurm_cluster()  # workflow/rules/cluster.smk
