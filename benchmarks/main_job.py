@@ -8,6 +8,8 @@ Stages overlap on 2 cores, so their sum exceeds the wall time.
 Usage:
     python benchmarks/main_job.py [--keep DIR]
     python benchmarks/main_job.py --target lth      # paper 003's stages
+    python benchmarks/main_job.py --target findings --configfile config/study.yaml   # the power study
+    python benchmarks/main_job.py --summarize DIR   # the stages of a run already made in DIR
 """
 
 from __future__ import annotations
@@ -43,23 +45,8 @@ def stage(path: Path, root: Path) -> str:
     return STAGES[parts[0]]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--keep", help="run in this directory and keep it")
-    parser.add_argument("--cores", type=int, default=2)
-    parser.add_argument("--target", default="results/figures/fig4.pdf")
-    args = parser.parse_args()
-    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="langspec-main-"))
-    subprocess.run(["git", "clone", "-q", str(REPO), str(workdir)], check=True)
-    started = time.perf_counter()
-    run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", str(args.cores), args.target],
-        cwd=workdir, capture_output=True, text=True,
-    )
-    wall = time.perf_counter() - started
-    if run.returncode != 0:
-        sys.exit(run.stderr[-3000:])
-    root = workdir / "results" / "benchmarks"
+def stages(root: Path) -> dict[str, dict[str, float]]:
+    """Per stage: jobs, job seconds (summed) and the largest peak memory (MB) of the `benchmark:` records under ``root``."""
     seconds, jobs, rss = defaultdict(float), defaultdict(int), defaultdict(float)
     for tsv in root.rglob("*.tsv"):
         record = pd.read_csv(tsv, sep="\t").iloc[0]
@@ -67,13 +54,39 @@ def main() -> None:
         seconds[name] += float(record["s"])
         jobs[name] += 1
         rss[name] = max(rss[name], float(record["max_rss"]))
+    return {name: {"jobs": jobs[name], "job_seconds": round(seconds[name], 1), "max_rss_mb": rss[name]} for name in seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--keep", help="run in this directory and keep it")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--target", default="results/figures/fig4.pdf")
+    parser.add_argument("--configfile", help="a config of the repository, e.g. config/study.yaml")
+    parser.add_argument("--summarize", help="only add up the benchmark records of a run made in this directory")
+    args = parser.parse_args()
+    if args.summarize:
+        print(json.dumps({"stages": stages(Path(args.summarize) / "results" / "benchmarks")}, indent=1))
+        return
+    workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="langspec-main-"))
+    subprocess.run(["git", "clone", "-q", str(REPO), str(workdir)], check=True)
+    started = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", str(args.cores), args.target,
+         *(["--configfile", args.configfile] if args.configfile else [])],
+        cwd=workdir, capture_output=True, text=True,
+    )
+    wall = time.perf_counter() - started
+    if run.returncode != 0:
+        sys.exit(run.stderr[-3000:])
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=workdir, capture_output=True, text=True).stdout.strip()
     print(json.dumps({
         "commit": commit,
         "target": args.target,
+        "configfile": args.configfile,
         "wall_seconds": wall,
         "cores": args.cores,
-        "stages": {name: {"jobs": jobs[name], "job_seconds": seconds[name], "max_rss_mb": rss[name]} for name in seconds},
+        "stages": stages(workdir / "results" / "benchmarks"),
         "workdir": str(workdir),
     }, indent=1))
 
