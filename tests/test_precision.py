@@ -34,6 +34,18 @@ def test_bfloat16_sketches_agree_with_float32_and_are_float32():
     assert F.cosine_similarity(sketches["float32"], sketches["bfloat16"]).min() > 0.98
 
 
+def test_bfloat16_forward_passes_see_every_optimizer_step():
+    """A training loop inside one autocast block must not run on the first step's cached bfloat16 weights."""
+    layer = torch.nn.Linear(8, 8)
+    x = torch.randn(2, 8)
+    with autocast("bfloat16", "cpu"):
+        before = layer(x)
+        before.float().sum().backward()
+        torch.optim.SGD(layer.parameters(), lr=1.0).step()  # in place, as every optimizer
+        after = layer(x)
+    assert not torch.allclose(before.float(), after.float())
+
+
 @pytest.mark.parametrize(("precision", "message"), [
     ("half", "compute.precision is 'half'; choose one of float32, bfloat16, tf32"),
     ("tf32", "compute.precision 'tf32' needs a CUDA device"),

@@ -11,6 +11,7 @@ import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
 
 from langspec.core.errors import LangspecError
+from langspec.core.precision import autocast
 from langspec.data.encode import encode
 from langspec.heads.subnetworks import HeadSubnetworks
 from langspec.models.layout import head_layout
@@ -59,6 +60,18 @@ def test_full_finetuning_writes_self_contained_checkpoints(setup, tmp_path):
     loss_b, pred_b = predict(reloaded, again, 16)
     assert np.array_equal(pred_a, pred_b)
     np.testing.assert_allclose(loss_a, loss_b, rtol=1e-5, atol=1e-6)
+
+
+def test_bfloat16_autocast_training_learns_like_float32(setup):
+    """The toy task under bfloat16 autocast, the whole loop in one block as the workflow's scripts run it."""
+    _, tokenizer, data = setup
+    accuracy = {}
+    for precision in ("float32", "bfloat16"):
+        model = _model(tokenizer)
+        with autocast(precision, "cpu", model):
+            history = train(model, tokenizer, data, data, dataclasses.replace(HP, epochs=8), None)
+        accuracy[precision] = np.mean([history[-1]["dev"][lang]["accuracy"] for lang in ("aa", "bb", "cc")])
+    assert accuracy["float32"] > 0.6 and accuracy["bfloat16"] > 0.6, accuracy
 
 
 def test_sft_batches_are_single_language_and_balanced(setup):

@@ -2,7 +2,10 @@
 
 ``bfloat16`` runs the forward passes under ``torch.autocast`` (weights, optimizer
 state and gradients of the weights stay float32; matmuls and their activation
-gradients run in bfloat16); ``tf32`` keeps float32 tensors but lets CUDA matmuls
+gradients run in bfloat16), without autocast's weight cache: with it, a
+training loop inside one block kept every forward pass on the first step's
+bfloat16 weights (the optimizer updates the float32 weights in place, which
+does not invalidate the cache), and the embedded default stayed at chance; ``tf32`` keeps float32 tensors but lets CUDA matmuls
 use TensorFloat-32. Gradient sketches always project in float32
 (:mod:`langspec.attribution.sketch`). On a CPU, bfloat16 runs attention in transformers'
 eager implementation: PyTorch's fused CPU attention backward in bfloat16 took
@@ -70,7 +73,10 @@ def autocast(precision: str, device: "torch.device | str", model: "torch.nn.Modu
 
         attention = sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH])
     try:
-        with torch.autocast(device.type, dtype=torch.bfloat16), attention:
+        # No weight cache: autocast keeps the bfloat16 copy of each weight for the whole
+        # block, and an optimizer's in-place step does not invalidate it, so a training
+        # loop inside one block would run every forward pass on the first step's weights.
+        with torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=False), attention:
             yield
     finally:
         if device.type == "cpu" and previous not in (None, "eager"):
