@@ -1,4 +1,4 @@
-"""Checks of what the SLURM cluster offers, before any job is submitted.
+"""What runs where on a cluster: the rules that stay local, and checks of what the SLURM cluster offers.
 
 Runs in the main Snakemake process only, when the workflow executes through the
 SLURM executor (snakemake-executor-plugin-slurm, e.g. `--profile workflow/profiles/slurm`):
@@ -39,3 +39,26 @@ def _check_slurm_cluster():
         for name in _cluster.requested(resources.get("slurm_partition")):
             wanted.add((name, str(where) if where else None))
     _cluster.check_partitions(wanted)
+
+
+# Jobs of a few seconds (tables, shares, aggregation, findings, the browser) run in
+# the main Snakemake process, not as cluster jobs: their work is smaller than a
+# cluster job's start-up. The figure and table rules of both papers say so
+# themselves (`localrule: True` in workflow/rules/figures.smk and lth.smk).
+localrules:
+    random_mask,
+    composed_mask,
+    shares,
+    aggregate_shares,
+    epoch_shares,
+    aggregate_epoch_shares,
+    calibration,
+    sketch_error_table,
+    examples,
+    table1,
+    table2,
+    lth_collect,
+    lth_gather_retrieval,
+    lth_figure_tracin,
+    findings_paper000,
+    findings_paper003,

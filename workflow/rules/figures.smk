@@ -19,6 +19,7 @@ for n in FIGURES:
             f"{R}/logs/figures/fig{n}.log",
         benchmark:
             f"{R}/benchmarks/figures/fig{n}.tsv"
+        localrule: True
         conda:
             "../envs/langspec.yaml"
         params:

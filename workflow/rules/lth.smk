@@ -202,6 +202,7 @@ for name, entry in FIGURES_003.items():
             f"{R}/logs/figures/lth/{name}.log",
         benchmark:
             f"{R}/benchmarks/figures/lth/{name}.tsv"
+        localrule: True
         conda:
             "../envs/langspec.yaml"
         params:
@@ -231,6 +232,7 @@ for name, entry in TABLES_003.items():
             f"{R}/logs/tables/lth/{name}.log",
         benchmark:
             f"{R}/benchmarks/tables/lth/{name}.tsv"
+        localrule: True
         conda:
             "../envs/langspec.yaml"
         params:
