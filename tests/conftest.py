@@ -113,6 +113,6 @@ def tiny_run(tmp_path_factory):
             pytest.fail("the end-to-end tests ran on two xdist workers: their xdist_group did not hold "
                         "(pytest-xdist's --dist loadgroup needs pytest < 9.2, see pyproject.toml)")
     workdir = copy_repo(tmp_path_factory.mktemp("e2e"))
-    result = snakemake(workdir, "all", "--cores", "2", "--configfile", "tests/config/tiny.yaml", timeout=1500)
+    result = snakemake(workdir, "all", "--cores", "2", "--configfile", "tests/config/tiny.yaml", timeout=2700)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     return workdir

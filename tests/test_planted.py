@@ -121,7 +121,7 @@ def test_planted_task_through_the_workflow(tmp_path):
     from .workspace import copy_repo, snakemake
 
     workdir = copy_repo(tmp_path)
-    result = snakemake(workdir, "findings", "--cores", "2", "--configfile", "tests/config/planted.yaml", timeout=1500)
+    result = snakemake(workdir, "findings", "--cores", "2", "--configfile", "tests/config/planted.yaml", timeout=2700)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     assert not (workdir / "results" / "masks").exists(), "the full-model claims need no pruning"
     found = {t: pd.read_csv(workdir / "results" / "findings" / f"{t}.csv").set_index("id")
