@@ -280,10 +280,9 @@ def _against(values: np.ndarray, chance: np.ndarray, diagonal: bool = True) -> t
     return values.mean(axis=0), p
 
 
-def _fdr(blocks: list[tuple[np.ndarray, np.ndarray]], diagonal: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(mean, robust) per block: BH over every tested cell of the figure; an untested diagonal is never hatched."""
-    shown = [np.zeros(m.shape, bool) if diagonal else np.eye(len(m), dtype=bool) for m, _ in blocks]
-    return [(m, keep | own) for (m, _), keep, own in zip(blocks, fdr_keep([p for _, p in blocks]), shown)]
+def _fdr(blocks: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(mean, robust) per block: BH over every tested cell of the figure; an untested cell is never robust."""
+    return [(m, keep) for (m, _), keep in zip(blocks, fdr_keep([p for _, p in blocks]))]
 
 
 def _cosine_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -293,7 +292,7 @@ def _cosine_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
         cos = np.stack([f @ f.T / np.outer(np.linalg.norm(f, axis=1), np.linalg.norm(f, axis=1)) for f in flat])
         chance = np.stack([np.sqrt(np.outer(f.mean(1), f.mean(1))) for f in flat])
         blocks.append(_against(cos, chance, diagonal=False))
-    return _fdr(blocks, diagonal=False)
+    return _fdr(blocks)
 
 
 def _head_blocks() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -312,7 +311,7 @@ def _overlap_blocks(task: str) -> list[tuple[np.ndarray, np.ndarray]]:
     density = np.stack([f.mean(1) for f in flat])
     pct = shared / own[:, :, None] * 100
     return _fdr([_against(pct, np.repeat(density[:, None, :] * 100, len(LANGS), axis=1), diagonal=False),
-                 _against(shared, own[:, :, None] * density[:, None, :], diagonal=False)], diagonal=False)
+                 _against(shared, own[:, :, None] * density[:, None, :], diagonal=False)])
 
 
 MARKED = {
@@ -330,10 +329,14 @@ MARKED = {
 }
 
 
+#: Pair statistics of the synthetic random masks: no language pair shares more than chance, so BH keeps no cell.
+PAIR_MASK_FIGURES = ("fig8", "fig13", "fig14", "fig15")
+
+
 @pytest.mark.parametrize("name", list(MARKED))
 def test_cells_are_hatched_exactly_where_the_figure_does_not_call_them_robust(name, pngs):
     """Every heatmap: hatched where BH over the figure's tested cells does not keep the cell (share changes against 0 or the
-    equal share, mask statistics against chance); an untested diagonal is not hatched."""
+    equal share, mask statistics against chance); an untested diagonal is hatched."""
     expected = MARKED[name]()
     found = hatched_grids(pngs[name])
     assert len(found) == len(expected), "one heatmap block per panel"
@@ -346,7 +349,9 @@ def test_cells_are_hatched_exactly_where_the_figure_does_not_call_them_robust(na
         for i, j in zip(*np.nonzero(~np.isfinite(mean))):  # "n < min": flat grey, not hatched
             assert np.abs(cell_colour(image, grid[i, j]) - np.array([0xA6 / 255] * 3)).max() < 0.03, MISSING
         marked, unmarked = marked + want.sum(), unmarked + (np.isfinite(mean) & robust).sum()
-    assert marked > 0 and unmarked > 0, "the synthetic data should give both kinds of cells"
+    assert marked > 0, "the synthetic data should give hatched cells"
+    if name not in PAIR_MASK_FIGURES:  # random synthetic masks share nothing beyond chance between languages
+        assert unmarked > 0, "the synthetic data should give robust cells too"
 
 
 def test_hatching_is_told_apart_by_a_clear_margin(pngs):

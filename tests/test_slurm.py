@@ -263,7 +263,7 @@ def test_a_partition_the_cluster_lacks_fails_before_any_job(pipeline, slurm_env)
     before = figure.stat().st_mtime_ns
     env = {**slurm_env, "LANGSPEC_SLURM_PARTITION": "nosuch"}
     code, output, run_id = _snakemake(
-        workdir, env, TARGET, "--forcerun", "fig4", "--configfile", TINY, OVERLAY, check=False, timeout=120
+        workdir, env, TARGET, "--forcerun", "influence", "--configfile", TINY, OVERLAY, check=False, timeout=120
     )
     assert code != 0
     line = ("SLURM partition 'nosuch' does not exist on this SLURM cluster (sinfo lists: debug); "
@@ -271,7 +271,7 @@ def test_a_partition_the_cluster_lacks_fails_before_any_job(pipeline, slurm_env)
     assert line in output.splitlines(), output[-3000:]
     assert "Traceback" not in output, output[-3000:]
     assert run_id and not _slurm_jobs(slurm_env, run_id), "no job may be submitted"
-    assert figure.stat().st_mtime_ns == before, "the forced job's output must not be touched"
+    assert figure.stat().st_mtime_ns == before, "no output downstream of the forced jobs may be touched"
 
 
 def test_cuda_on_a_node_without_a_gpu_is_one_line_from_the_job(pipeline, slurm_env):

@@ -85,7 +85,7 @@ def pair_overlap(masks: dict[str, list[dict[str, np.ndarray]]], task: str) -> Fi
     means over replicates, hatched unless their t-test against chance (b
     enabling heads independently at its density p_b: 100 · p_b, and own_a · p_b
     heads) survives the false discovery rate control over both panels'
-    off-diagonal cells; the diagonal (a language with itself) is not tested.
+    off-diagonal cells; the diagonal (a language with itself) is not tested, so never robust.
     """
     if task not in masks:
         raise LangspecError(f"no masks given for task '{task}'")
@@ -94,7 +94,7 @@ def pair_overlap(masks: dict[str, list[dict[str, np.ndarray]]], task: str) -> Fi
     fig, axes = new_figure(1, 2, (n * CELL + 1.6, n * CELL + 1.0), (0.0, 0.65))
     pct, pct_p = against_chance([overlap_pct(m) for m in reps], [chance_pct(m) for m in reps], diagonal=False)
     shared, shared_p = against_chance([shared_heads(m) for m in reps], [chance_shared(m) for m in reps], diagonal=False)
-    pct_ok, shared_ok = (keep | np.eye(n, dtype=bool) for keep in fdr_keep([pct_p, shared_p]))
+    pct_ok, shared_ok = fdr_keep([pct_p, shared_p])
     draw_cells(axes[0, 0], pct, SEQUENTIAL, Normalize(0, 100), whole, "language (column)", "language (row)",
                f"{task}: % of row language's heads shared", "% of row language's enabled heads", supported=pct_ok,
                missing="–")

@@ -55,7 +55,7 @@ def fig8(masks: dict[str, list[dict[str, np.ndarray]]], tables: dict[str, list[p
     hatched unless its t-test against the cosine of independent masks of the
     same densities survives the false discovery rate control over every
     off-diagonal cell of the figure (the diagonal, a mask with itself, is not
-    tested). Right: every replicate's ordered pairs test != train,
+    tested, so never robust). Right: every replicate's ordered pairs test != train,
     x = cosine similarity, y = share_pct (sign pos, %), with r pooled over replicates.
     """
     inputs = masks_and_shares(masks, tables, "pos")
@@ -67,7 +67,7 @@ def fig8(masks: dict[str, list[dict[str, np.ndarray]]], tables: dict[str, list[p
     for (task, reps), (left, right), robust in zip(inputs.items(), axes, keep):
         mean = similarity[task][0]
         draw_cells(left, mean, SEQUENTIAL, range_norm(mean), two_decimals, "language", "language",
-                   f"{task}: {SIMILARITY}", "cosine similarity", supported=robust | np.eye(len(mean), dtype=bool))
+                   f"{task}: {SIMILARITY}", "cosine similarity", supported=robust)
         points = []
         for task_masks, shares in reps:
             influence = pairs(shares)

@@ -345,7 +345,7 @@ def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -
     mean over replicates of each replicate's a(s, t) − a(t, t); blue a loss, red
     a gain; hatched unless the t-test of those paired differences against 0
     survives the false discovery rate control over every off-diagonal cell of
-    every panel (the diagonal, 0 by definition, is not tested); "✓" after the
+    every panel (the diagonal, 0 by definition, is not tested, so hatched); "✓" after the
     value where the transfer is successful: mean a(s, t) within one standard
     deviation (over replicates) of the target's own ticket mean a(t, t).
     """
@@ -365,9 +365,8 @@ def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -
     for task, (cells, level) in panels.items():
         ax = grid[task]
         mean = cells["mean"]
-        robust = next(keep) | cells["p_value"].isna() & (cells["mean"] == 0)  # the diagonal: not tested, not hatched
         draw_cells(ax, mean, DIVERGING, symmetric_norm(mean), signed, "target language", "source ticket",
-                   f"{task}, {level:.0%} sparsity", POINTS, supported=robust, missing="–")
+                   f"{task}, {level:.0%} sparsity", POINTS, supported=next(keep), missing="–")
         _append_checks(ax, cells["successful"])
         counts += [c for c in cells["counts"].to_numpy().ravel() if c > 0]
         missing |= bool(mean.isna().to_numpy().any())
