@@ -22,6 +22,7 @@ rule lth_imp:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
+        **runtime("lth_imp"),
         gpu=int(config["compute"]["gpus"]),
     params:
         lth=lth_prune_params,
@@ -67,6 +68,7 @@ rule lth_transfer:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
+        **runtime("lth_transfer"),
         gpu=int(config["compute"]["gpus"]),
     params:
         lth=lth_transfer_params,

@@ -13,6 +13,7 @@ rule prune:
         "../envs/langspec.yaml"
     threads: config["compute"]["threads"]
     resources:
+        **runtime("prune"),
         gpu=int(config["compute"]["gpus"]),
     params:
         prune=prune_params,

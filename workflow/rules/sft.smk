@@ -14,6 +14,7 @@ rule sft:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
+        **runtime("sft"),
         gpu=int(config["compute"]["gpus"]),
     params:
         sft=sft_params,
@@ -41,6 +42,7 @@ rule sft_lth:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
+        **runtime("sft_lth"),
         gpu=int(config["compute"]["gpus"]),
     params:
         sft=sft_params,

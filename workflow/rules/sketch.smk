@@ -22,6 +22,7 @@ if SHARDS == 1:
             "../envs/langspec.yaml"
         threads: config["compute"]["threads"]
         resources:
+            **runtime("sketch"),
             gpu=int(config["compute"]["gpus"]),
         params:
             sketch=sketch_params,
@@ -51,6 +52,7 @@ else:
             "../envs/langspec.yaml"
         threads: config["compute"]["threads"]
         resources:
+            **runtime("sketch"),
             gpu=int(config["compute"]["gpus"]),
         params:
             sketch=sketch_params,
@@ -79,6 +81,7 @@ else:
             "../envs/langspec.yaml"
         threads: config["compute"]["threads"]
         resources:
+            **runtime("sketch"),
             gpu=int(config["compute"]["gpus"]),
         params:
             sketch=sketch_params,

@@ -1,0 +1,60 @@
+"""Cluster sizes: each GPU job's runtime follows compute.cost and the config's sizes; without costs the profile decides."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+
+import pytest
+import yaml
+
+from .workspace import copy_repo, snakemake
+
+GPU_RULES = {"finetune", "sft", "prune", "sketch", "lth_imp", "lth_imp_multilingual", "lth_transfer"}
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return copy_repo(tmp_path_factory.mktemp("repo"))
+
+
+def _planned(workdir, *args) -> list[tuple[str, str, dict[str, str]]]:
+    """(rule, first output, resources) of every job of a dry run."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": "/nonexistent/hub-cache"}
+    done = snakemake(workdir, "-n", "--cores", "1", *args, timeout=300, env=env)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-2000:]
+    jobs = []
+    for block in done.stdout.split("\nrule ")[1:]:
+        name = block.split(":", 1)[0].strip()
+        output = re.search(r"output: ([^,\n]+)", block)
+        resources = re.search(r"resources: (.*)", block)
+        pairs = dict(item.split("=", 1) for item in resources.group(1).split(", ")) if resources else {}
+        jobs.append((name, output.group(1) if output else "", pairs))
+    return jobs
+
+
+def test_the_paper_config_sizes_every_gpu_job_from_its_costs(workdir):
+    jobs = _planned(workdir, "all", "lth", "--configfile", "config/paper.yaml")
+    config = yaml.safe_load((workdir / "config" / "paper.yaml").read_text())
+    cost = config["compute"]["cost"]
+    sized = {name for name, _, resources in jobs if "runtime" in resources}
+    assert sized == GPU_RULES
+    # a sketch job of xnli: 4 checkpoints x (train + test of 5 languages) sketched examples, start-up, margin 3
+    xnli = config["tasks"]["xnli"]
+    seconds = 4 * 5 * (xnli["size"]["train"] + xnli["size"]["test"]) * cost["sketch"] / 1000
+    expected = max(10, math.ceil((cost["startup_s"] + seconds) * cost["margin"] / 60))
+    sketch = {int(r["runtime"]) for name, out, r in jobs if name == "sketch" and "sketches/xnli/" in out}
+    assert sketch == {expected}
+    # an IMP run of paper 003: 9 rounds and the ticket, 3 epochs of 20,000 examples with dev after each
+    lth = config["tasks"]["xnli-lth"]
+    training = 3 * (lth["size"]["train"] * cost["train"] + lth["size"]["dev"] * cost["evaluate"]) / 1000
+    expected = math.ceil((cost["startup_s"] + 10 * training) * cost["margin"] / 60)
+    imp = {int(r["runtime"]) for name, _, r in jobs if name == "lth_imp"}
+    assert imp == {expected} and expected > 60
+
+
+def test_without_costs_jobs_take_the_profiles_default(workdir):
+    jobs = _planned(workdir, "results/figures/fig4.pdf")
+    assert {name for name, _, _ in jobs} >= {"finetune", "sft", "prune", "sketch"}
+    assert not [name for name, _, resources in jobs if "runtime" in resources]
