@@ -232,6 +232,12 @@ def test_the_exact_sample_reruns_only_the_sketch_error(run):
     assert set(jobs) == {"sketch_error", "sketch_error_table", "all"}, jobs
 
 
+def test_the_exact_check_covers_the_first_replicate_and_more_on_request(run):
+    assert sorted(p.name for p in (run / "results" / "sketch_error" / "gettext-topic").iterdir()) == ["rep0.json"]
+    jobs = _jobs(run, "--configfile", _changed(run, "exact2.yaml", {"influence": {"exact_replicates": 2}}))
+    assert jobs == {"sketch_error": 1, "sketch_error_table": 1, "all": 1}, jobs
+
+
 def test_a_third_replicate_computes_only_itself_and_the_aggregates(run):
     jobs = _jobs(run, "--configfile", _changed(run, "three.yaml", {"replicates": 3}))
     assert jobs["data"] == 1 and jobs["finetune"] == 1 and jobs["prune"] == len(LANGS), jobs

@@ -25,9 +25,12 @@ rule sketch_error:
 
 
 rule sketch_error_table:
-    """Top-k overlap of sketched with exact TracIn and the largest share difference, per replicate and mean."""
+    """Top-k overlap of sketched with exact TracIn and the largest share difference, per checked replicate and mean."""
     input:
-        lambda w: [f"{R}/sketch_error/{w.task}/rep{r}.json" for r in reps(w.task)],
+        lambda w: [
+            f"{R}/sketch_error/{w.task}/rep{r}.json"
+            for r in reps(w.task)[: config["influence"]["exact_replicates"]]
+        ],
     output:
         csv=report(
             f"{R}/sketch_error/{{task}}.csv",

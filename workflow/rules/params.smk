@@ -115,7 +115,11 @@ def assignment(wildcards):
 
 @canonical
 def influence_params(wildcards):
-    influence = {k: v for k, v in config["influence"].items() if k != "exact_sample"}
+    influence = {
+        k: v
+        for k, v in config["influence"].items()
+        if k not in ("exact_sample", "exact_replicates")
+    }
     return {**influence, "assignment": assignment(wildcards)}
 
 
