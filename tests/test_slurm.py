@@ -66,6 +66,9 @@ SLURM_ARGS = [
 
 #: Rule -> whether it requests GPUs (resources: gpu=compute.gpus).
 GPU_RULES = {"finetune": True, "prune": True, "sft": True, "sketch": True, "influence": False}
+#: Per-example costs (ms) and start-up (s) from which the GPU jobs' runtimes are sized (workflow/rules/resources.smk):
+#: not this machine's, but different enough per rule that each rule's time limit is its own.
+COST = {"train": 50, "sft": 60, "prune": 40, "sketch": 30, "evaluate": 10, "startup_s": 20, "margin": 3, "min_minutes": 1}
 #: Jobs of a few seconds in this DAG, which run in the main Snakemake process (workflow/rules/cluster.smk).
 LOCAL_RULES = {"shares", "aggregate_shares", "fig4"}
 LANGS = ["en", "de", "fr"]
@@ -167,6 +170,27 @@ def _slurm_jobs(env: dict, run_id: str) -> dict[str, dict[str, str]]:
     return jobs
 
 
+def _minutes(limit: str) -> int:
+    """scontrol's TimeLimit ([D-]HH:MM:SS) in minutes."""
+    days, _, clock = limit.rpartition("-")
+    hours, minutes, _ = (int(part) for part in clock.split(":"))
+    return (int(days or 0) * 24 + hours) * 60 + minutes
+
+
+def _planned_runtimes(workdir: Path, env: dict) -> dict[str, int]:
+    """Rule -> the runtime (minutes) a dry run of the same configs plans for its jobs (one value per rule here)."""
+    done = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--forceall", TARGET, "--configfile", TINY, OVERLAY],
+                          cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    planned: dict[str, set[int]] = {}
+    for block in done.stdout.split("\nrule ")[1:]:
+        runtime = re.search(r"resources: .*\bruntime=(\d+)", block)
+        if runtime:
+            planned.setdefault(block.split(":", 1)[0], set()).add(int(runtime.group(1)))
+    assert all(len(values) == 1 for values in planned.values()), planned
+    return {rule: values.pop() for rule, values in planned.items()}
+
+
 def _rule_threads(workdir: Path, overlay: dict) -> dict[str, int]:
     """Threads each checked rule asks for (workflow/rules/*.smk) under the tiny config and the overlay."""
     compute = {"threads": 1, "train_threads": 1}  # the schema's defaults
@@ -195,7 +219,7 @@ def pipeline(slurm_env, tmp_path_factory, request):
     computes, so side by side they take little longer than the local run alone.
     """
     workdir = copy_repo(tmp_path_factory.mktemp("slurm") / "repo")
-    overlay = {"compute": {"gpus": 1, **_local_precisions()}}
+    overlay = {"compute": {"gpus": 1, **_local_precisions(), "cost": COST}}
     (workdir / OVERLAY).write_text(yaml.safe_dump(overlay))
     started = time.monotonic()
     targets = [TARGET, *(name for name in SHARES if "/full/" in name)]
@@ -249,6 +273,12 @@ def test_every_job_but_the_light_ones_ran_as_a_slurm_job_with_its_cpus_and_gpus(
             assert job["NumCPUs"] == str(threads[rule]), f"{rule}: threads must become --cpus-per-task: {job}"
             tres = job.get("TresPerJob", "")
             assert (tres == "gres:gpu:1") if gpu else ("gpu" not in tres), f"{rule}: {tres!r}"
+    # each GPU job's time limit is the runtime its costs and sizes give (the dry run's), the others the profile's 120 min
+    planned = _planned_runtimes(workdir, slurm_env)
+    for job in jobs.values():
+        minutes = _minutes(job["TimeLimit"])
+        assert minutes == planned.get(job["rule"], 120), f"{job['rule']}: time limit {job['TimeLimit']}, planned {planned}"
+    assert len({planned[rule] for rule in ("finetune", "prune", "sketch")}) == 3, planned
     # one sketch job per (replicate, mask): each language's SFT subnetwork and the full model
     assert len(by_rule["sketch"]) == 2 * (len(LANGS) + 1), {r: len(j) for r, j in by_rule.items()}
     assert len(by_rule["finetune"]) == len(by_rule["sft"]) == 2  # one per replicate
