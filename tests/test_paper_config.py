@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 import yaml
@@ -32,16 +34,30 @@ def workdir(tmp_path_factory):
     return workdir
 
 
-def test_paper_config_draws_every_figure_with_sharded_sketch_jobs(workdir):
+def test_paper_config_draws_every_figure_with_one_sketch_job_per_regime(workdir):
     result = snakemake(workdir, "-n", "all", "--configfile", "paper-fixtures.yaml", timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     for n in range(2, 20):
         assert f"results/figures/fig{n}.pdf" in result.stdout, n
+    # sketch.jobs: regime: one job sketches the full model, every language's mask and its random shuffles
+    block = result.stdout.split("rule sketch_full_xnli:", 1)[1].split("\n\n", 1)[0]
+    outputs = re.search(r"output: (.*)", block).group(1).split(", ")
+    assert "results/sketches/xnli/rep0/full/full" in outputs or "results/sketches/xnli/rep1/full/full" in outputs
+    assert len(outputs) == 1 + 5 + 5 * 3, outputs
+    assert "rule sketch_sft_random_pawsx:" in result.stdout
+    assert "xnli-lth" not in result.stdout, "paper 003's task is not in paper 000's figures"
+
+
+def test_sharded_sketches_are_one_job_per_mask_checkpoint_and_shard(workdir):
+    config = yaml.safe_load((workdir / "paper-fixtures.yaml").read_text())
+    config["sketch"].update(shards=2, jobs="mask")
+    (workdir / "sharded.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(workdir, "-n", "all", "--configfile", "sharded.yaml", timeout=300)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     # one sketch job per (mask, checkpoint) with the test split and shard 0, one per further shard
     for shard in range(2):
         assert "results/sketches/xnli/rep0/full/full/epoch4/train.shard{}.h5".format(shard) in result.stdout, shard
     assert "results/sketches/pawsx/rep2/sft/de/epoch5/test.h5" in result.stdout
-    assert "xnli-lth" not in result.stdout, "paper 003's task is not in paper 000's figures"
 
 
 def test_paper_config_draws_paper_003(workdir):

@@ -8,9 +8,12 @@ accounting database, so job status is read with squeue
 (``--slurm-status-command squeue``).
 
 The main run draws figure 4 of tests/config/tiny.yaml (two replicates), and the
-replicates' baseline shares, with ``compute.gpus: 1`` (the node has fake GPUs):
-one SLURM job per job of the DAG, except the light ones (shares, their
-aggregation, the figure), which run in the main Snakemake process. Its shares
+replicates' baseline shares, with ``compute.gpus: 1`` (the node has fake GPUs)
+in the paper config's layout: one sketch job per replicate and regime
+(``sketch.jobs: regime``) and each GPU job's time limit sized from per-example
+costs (``compute.cost``). One SLURM job per job of the DAG, except the light ones
+(random masks, shares, their aggregation, the figure), which run in the main
+Snakemake process. Its shares
 CSVs must be byte-identical to those of the local run of the same config (the
 ``tiny_run`` fixture): SLURM changes nothing in the results. Sharded sketches
 (``sketch.shards`` > 1) are the same files for any shard count
@@ -65,12 +68,13 @@ SLURM_ARGS = [
 ]
 
 #: Rule -> whether it requests GPUs (resources: gpu=compute.gpus).
-GPU_RULES = {"finetune": True, "prune": True, "sft": True, "sketch": True, "influence": False}
+GPU_RULES = {"finetune": True, "prune": True, "sft": True, "sketch_full_gettext_topic": True, "sketch_sft_gettext_topic": True,
+             "influence": False}
 #: Per-example costs (ms) and start-up (s) from which the GPU jobs' runtimes are sized (workflow/rules/resources.smk):
 #: not this machine's, but different enough per rule that each rule's time limit is its own.
 COST = {"train": 50, "sft": 60, "prune": 40, "sketch": 30, "evaluate": 10, "startup_s": 20, "margin": 3, "min_minutes": 1}
 #: Jobs of a few seconds in this DAG, which run in the main Snakemake process (workflow/rules/cluster.smk).
-LOCAL_RULES = {"shares", "aggregate_shares", "fig4"}
+LOCAL_RULES = {"random_mask", "shares", "aggregate_shares", "fig4"}
 LANGS = ["en", "de", "fr"]
 
 
@@ -219,7 +223,7 @@ def pipeline(slurm_env, tmp_path_factory, request):
     computes, so side by side they take little longer than the local run alone.
     """
     workdir = copy_repo(tmp_path_factory.mktemp("slurm") / "repo")
-    overlay = {"compute": {"gpus": 1, **_local_precisions(), "cost": COST}}
+    overlay = {"compute": {"gpus": 1, **_local_precisions(), "cost": COST}, "sketch": {"jobs": "regime"}}
     (workdir / OVERLAY).write_text(yaml.safe_dump(overlay))
     started = time.monotonic()
     targets = [TARGET, *(name for name in SHARES if "/full/" in name)]
@@ -278,9 +282,11 @@ def test_every_job_but_the_light_ones_ran_as_a_slurm_job_with_its_cpus_and_gpus(
     for job in jobs.values():
         minutes = _minutes(job["TimeLimit"])
         assert minutes == planned.get(job["rule"], 120), f"{job['rule']}: time limit {job['TimeLimit']}, planned {planned}"
-    assert len({planned[rule] for rule in ("finetune", "prune", "sketch")}) == 3, planned
-    # one sketch job per (replicate, mask): each language's SFT subnetwork and the full model
-    assert len(by_rule["sketch"]) == 2 * (len(LANGS) + 1), {r: len(j) for r, j in by_rule.items()}
+    assert len({planned[rule] for rule in ("finetune", "prune", "sketch_full_gettext_topic")}) == 3, planned
+    # the paper config's layout (sketch.jobs: regime): one sketch job per replicate and regime, where one job
+    # per mask made 2 x (3 + 1); the full model's job also sketches the own and random masks (as under `all`)
+    assert len(by_rule["sketch_full_gettext_topic"]) == len(by_rule["sketch_sft_gettext_topic"]) == 2, by_rule.keys()
+    assert "sketch" not in by_rule
     assert len(by_rule["finetune"]) == len(by_rule["sft"]) == 2  # one per replicate
     # SLURM's own log of a job, where the plugin asked for it (sbatch --output)
     job_id, job = next(iter(jobs.items()))

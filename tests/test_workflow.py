@@ -403,3 +403,25 @@ def test_a_killed_run_resumes_with_the_plain_command_and_gives_the_same_files(ru
     assert (workdir / target).read_bytes() == (run / target).read_bytes(), "resumed results differ from an uninterrupted run"
     leftovers = [p for p in (workdir / R).rglob(".*") if ".tmp" in p.name or p.name.endswith(".old")]
     assert not leftovers, leftovers
+
+
+def test_one_job_per_regime_writes_the_sketches_of_one_job_per_mask(run, tmp_path):
+    """sketch.jobs: regime (the paper config's) loads the model once per checkpoint for all masks: same sketches."""
+    import shutil
+
+    workdir = shutil.copytree(run, tmp_path / "regime", symlinks=True)
+    base = workdir / R / "sketches" / TASK / "rep0" / "sft"
+    per_mask = {}
+    for path in sorted(base.rglob("*.h5")):
+        with h5py.File(path) as f:
+            per_mask[path.relative_to(base)] = {k: f[k][()] for k in ("sketch", "loss", "pred", "uid")}
+    assert len(per_mask) == len(LANGS) * 3 * 2, sorted(per_mask)  # test and train at three checkpoints per own mask
+    (workdir / "regime.yaml").write_text(yaml.safe_dump({"sketch": {"jobs": "regime"}}))
+    done = snakemake(workdir, f"{R}/sketches/{TASK}/rep0/sft/de", "--cores", "2", "--configfile", CONFIG, "regime.yaml",
+                     "--forcerun", "sketch_sft_gettext_topic", timeout=600)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert "sketch_sft_gettext_topic" in done.stdout and re.search(r"^sketch +\d", done.stdout, re.M) is None
+    for name, arrays in per_mask.items():
+        with h5py.File(base / name) as f:
+            for key, values in arrays.items():
+                assert np.array_equal(f[key][()], values), f"{name}:{key} differs from the per-mask job's"

@@ -39,6 +39,7 @@ def _dry(workdir, *args, config: str | None = None):
         ("model: {name: ./missing-dir}\n", "config key 'model.name' is './missing-dir': that directory has no config.json"),
         ({"influence": {"k": 5000}}, "config key 'influence.k' is 5000, but task 'gettext-topic' has only 1000 training examples"),
         ({"sketch": {"shards": 9}}, "config key 'sketch.shards' is 9, but task 'gettext-topic' has 1000 training examples, 4 window(s)"),
+        ({"sketch": {"shards": 2, "jobs": "regime"}}, "config key 'sketch.jobs' is 'regime', which sketches whole masks, but sketch.shards is 2"),
         ({"examples": {"k": 150}}, "config key 'examples.k' is 150, more than influence.k = 100"),
         ("replicates: 0\n", "config key 'replicates': 0 is less than the minimum of 1"),
         ("compute: {precision: half}\n", "config key 'compute.precision' is 'half'; choose one of"),

@@ -1,5 +1,7 @@
 """Paths of the artifact contract (results/...) and the input functions that list a rule's files."""
 
+from types import SimpleNamespace
+
 from langspec.attribution.conditions import mask_languages, ticket_language
 
 
@@ -54,6 +56,30 @@ def sketch_mask(wildcards):
 
 
 SHARDS = config["sketch"]["shards"]
+
+
+SKETCH_JOBS = config["sketch"]["jobs"]
+if SKETCH_JOBS == "regime" and SHARDS != 1:
+    raise LangspecError(
+        f"config key 'sketch.jobs' is 'regime', which sketches whole masks, but sketch.shards is {SHARDS}; "
+        "use sketch.shards: 1, or sketch.jobs: mask to shard"
+    )
+
+
+def regime_masks(name):
+    """Regime -> the standard single masks that `sketch.jobs: regime` sketches in one job per task and replicate."""
+    langs = languages(name)
+    randoms = [f"{lang}-random{s}" for lang in langs for s in config["masks"]["random_seeds"]]
+    return {
+        "full": ["full", *langs, *randoms],
+        "sft": list(langs),
+        "sft-random": [f"{lang}-random{config['sft']['random_seed']}" for lang in langs],
+    }
+
+
+def for_task(name, wildcards):
+    """Wildcards of a rule made for one task (a regime's sketch job) as if ``task`` were a wildcard too."""
+    return SimpleNamespace(task=name, **dict(wildcards.items()))
 
 
 def train_sketch_names():

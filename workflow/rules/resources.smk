@@ -56,13 +56,18 @@ def _work_seconds(rule_name, wildcards):
     raise ValueError(f"no cost model for rule {rule_name}")
 
 
-def runtime(rule_name):
-    """A `runtime` resource (minutes) for ``rule_name``, or the profile's default when compute.cost is unset."""
+def runtime(rule_name, name=None, masks=1):
+    """A `runtime` resource (minutes) for ``rule_name``, or the profile's default when compute.cost is unset.
+
+    ``name`` fixes the task of a rule made for one task; ``masks`` is how many
+    single masks one sketch job sketches (one start-up for all of them).
+    """
     if COST is None:
         return {}
 
     def minutes(wildcards):
-        work = _work_seconds(rule_name, wildcards)
+        chosen = for_task(name, wildcards) if name else wildcards
+        work = masks * _work_seconds(rule_name, chosen)
         seconds = (COST["startup_s"] + work) * COST["margin"]
         return max(COST["min_minutes"], math.ceil(seconds / 60))
 

@@ -91,3 +91,46 @@ else:
             compute=COMPUTE,
         script:
             "../scripts/sketch.py"
+
+
+if SKETCH_JOBS == "regime":
+    # One job per task, replicate and regime for the regime's standard masks
+    # (regime_masks): the model is loaded once per checkpoint and the job's
+    # start-up is paid once. Other masks fall to the per-mask rule above.
+    for _name in config["tasks"]:
+        for _regime, _masks in regime_masks(_name).items():
+            _rule = f"sketch_{_regime}_{_name}".replace("-", "_")
+
+            rule:
+                name:
+                    _rule
+                input:
+                    model=model_dir(_name, "{rep}", _regime),
+                    data=data_files(_name, "{rep}", ["train", "test"]),
+                    masks=[mask_file(_name, "{rep}", m) for m in _masks if m != "full"],
+                output:
+                    [
+                        directory(f"{R}/sketches/{_name}/rep{{rep}}/{_regime}/{m}")
+                        for m in _masks
+                    ],
+                log:
+                    f"{R}/logs/sketches/{_name}/rep{{rep}}/{_regime}.log",
+                benchmark:
+                    f"{R}/benchmarks/sketches/{_name}/rep{{rep}}/{_regime}.tsv"
+                conda:
+                    "../envs/langspec.yaml"
+                threads: config["compute"]["threads"]
+                resources:
+                    **runtime("sketch", _name, len(_masks)),
+                    gpu=int(config["compute"]["gpus"]),
+                params:
+                    sketch=lambda w, name=_name: sketch_params(for_task(name, w)),
+                    epochs=list(range(1, epochs(_name) + 1)),
+                    masks=_masks,
+                    shard=0,
+                    shards=1,
+                    compute=COMPUTE,
+                script:
+                    "../scripts/sketch.py"
+
+            workflow.ruleorder(_rule, "sketch")
