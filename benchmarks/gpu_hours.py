@@ -1,19 +1,23 @@
-"""GPU-hours of config/paper.yaml per stage, from per-example costs measured on a GPU.
+"""GPU-hours of config/paper.yaml per stage of both papers, from per-example costs and a start-up measured on hardware.
 
-The costs are ``training.py`` and ``sketch_speed.py`` run with ``--device cuda
---shape xlm-roberta-base`` (a randomly initialised model of the paper's XLM-R
-base shape, on the embedded default's gettext messages; benchmarks/RESULTS.md):
-ms per example of full fine-tuning, of SFT, of a sketched example and of a
-pruning pass. They are scaled from the measured mean tokens per example to the
-paper config's ``max_length`` by the ratio of XLM-R base's forward FLOPs at
-the two lengths; at the measured short lengths the GPU was launch-bound, so the
-scaling overestimates (a conservative estimate). Each GPU job adds
-``--job-overhead`` seconds of start-up (Python, torch, loading XLM-R base; the
-SLURM test measured about 4 s of Snakemake start-up per job on the CPU
-machines, plus loading).
+The per-example costs are ``training.py`` and ``sketch_speed.py`` run with
+``--device cuda --shape xlm-roberta-base`` (a randomly initialised model of
+the paper's XLM-R base shape, on the embedded default's gettext messages;
+benchmarks/RESULTS.md): ms per example of full fine-tuning, of SFT, of a
+sketched example and of a pruning pass. They are scaled from the measured mean
+tokens per example to each task's ``max_length`` by the ratio of XLM-R base's
+forward FLOPs at the two lengths (at short lengths the GPU was launch-bound, so
+the scaling overestimates: a conservative estimate). Paper 003's mBERT has the
+same 12 × 768 encoder, so its training is costed like XLM-R base's; an
+evaluation or retrieval example costs a third of a training example (a forward
+pass without the backward).
 
-Usage (the H200 figures of benchmarks/RESULTS.md):
-    python benchmarks/gpu_hours.py --gpu-ms-train 1.9 --gpu-ms-sft 2.3 --gpu-ms-sketch 0.87 --gpu-ms-prune 0.59 --tokens 21
+Every job adds ``--job-overhead`` seconds of start-up (``startup.py``: the
+node's Snakemake process, the interpreter, imports, model load and first
+batch), once per job: that is what fewer, longer jobs save.
+
+Usage (the H200 per-example costs of benchmarks/RESULTS.md; start-up measured by startup.py):
+    python benchmarks/gpu_hours.py --gpu-ms-train 2.86 --gpu-ms-sft 3.8 --gpu-ms-sketch 1.49 --gpu-ms-prune 2.3 --tokens 125.7 --job-overhead 21
 """
 
 from __future__ import annotations
@@ -23,6 +27,12 @@ import json
 from dataclasses import dataclass
 
 import yaml
+
+from langspec.tickets.schedule import lottery_rounds
+
+# Paper 003 (Foroutan et al., 2022), appendix: GPU-hours on one Quadro RTX 8000 per language for the
+# full XNLI training set (392,702 examples): pruning (IMP) about 45, fine-tuning about 15.
+PAPER_003_XNLI = {"train_examples": 392_702, "prune_hours_per_language": 45.0, "finetune_hours_per_language": 15.0}
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,74 @@ class Shape:
 XLMR_BASE = Shape(layers=12, hidden=768, intermediate=3072)  # xlm-roberta-base's config.json
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One stage of one paper: GPU seconds of work and the number of jobs that do it."""
+
+    paper: str
+    name: str
+    seconds: float
+    jobs: int
+
+
 def masks_per_task(config: dict, languages: int) -> dict[str, int]:
-    """Single masks sketched per task and replicate by `all`, by regime."""
+    """Single masks sketched per task and replicate by `all`, by regime.
+
+    The full model under itself, every language's mask and its random shuffles
+    (figure 3's suboptimal masks are other languages' own); after SFT, the own
+    masks and one composed mask; after SFT on random masks, the random masks.
+    With one job per mask, `snakemake -n all --configfile config/paper.yaml`
+    plans 285 sketch jobs where this counts 288, and with one per regime
+    (`sketch.jobs: regime`) 33 where this counts 36 (xnli draws no
+    composed-mask figure).
+    """
     seeds = len(config.get("masks", {}).get("random_seeds", [1, 2, 3]))
-    fig3 = seeds + len(config.get("figures", {}).get("fig3", {}).get("suboptimal", [])) if config.get("figures", {}).get("fig3") else 0
-    return {"full": 1 + languages + languages * seeds + fig3, "sft": languages + 1, "sft-random": languages}
+    return {"full": 1 + languages + languages * seeds, "sft": languages + 1, "sft-random": languages}
+
+
+def paper000(config: dict, name: str, spec: dict, ms: dict[str, float], shards: int) -> list[Stage]:
+    """Paper 000's stages for one task (all replicates): fine-tuning, SFT, pruning, sketches."""
+    replicates = config.get("replicates", 3)
+    languages = len(spec.get("languages") or config.get("languages", []))
+    n_train, n_dev, n_test = (spec["size"][s] * languages for s in ("train", "dev", "test"))
+    epochs = spec["finetune"]["epochs"]
+    regimes = masks_per_task(config, languages)
+    masks = sum(regimes.values())
+    if config.get("sketch", {}).get("jobs", "mask") == "regime":  # a job per regime, the composed mask its own
+        sketch_jobs = len(regimes) + 1
+    else:
+        sketch_jobs = masks * (epochs * shards if shards > 1 else 1)
+    prune_steps = ms["prune_steps"]
+    return [
+        Stage("000", "finetune (full)", replicates * n_train * epochs * ms["train"], replicates),
+        Stage("000", "sft (own and random masks)", 2 * replicates * n_train * epochs * ms["sft"], 2 * replicates),
+        Stage("000", "prune", replicates * languages * prune_steps * (n_dev / languages) * ms["prune"], replicates * languages),
+        Stage("000", "sketch", replicates * masks * epochs * (n_train + n_test) * ms["sketch"], replicates * sketch_jobs),
+    ]
+
+
+def paper003(config: dict, name: str, spec: dict, ms: dict[str, float]) -> list[Stage]:
+    """Paper 003's stages for one task (its replicates): IMP per language and multilingual, transfers, retrieval."""
+    lth = config.get("lth", {})
+    languages = lth.get("languages") or spec.get("languages") or config.get("languages", [])
+    replicates = min(lth.get("replicates") or config.get("replicates", 3), config.get("replicates", 3))
+    rate = lth.get("rate", 0.1)
+    rounds = lottery_rounds(rate, lth.get("max_sparsity", 0.9))
+    overlap_round = round(lth.get("overlap_sparsity", 0.5) / rate)
+    transfer_rounds = len(lth.get("sparsities", [0.5, 0.8]))
+    epochs = (lth.get("finetune") or {}).get("epochs") or spec["finetune"]["epochs"]
+    n_train, n_dev, n_test = (spec["size"][s] for s in ("train", "dev", "test"))  # per language
+    evaluate = ms["train"] / 3
+    training = epochs * (n_train * ms["train"] + n_dev * evaluate)  # one training run on one language, dev each epoch
+    sources = len(languages) + 1  # every language's ticket and a random mask of its sparsity
+    return [
+        Stage("003", "IMP (per language and multilingual)",
+              replicates * (len(languages) * (rounds + 1) + overlap_round + 1) * training, replicates * (len(languages) + 1)),
+        Stage("003", "transfer (every ticket on every language)",
+              replicates * (sources * transfer_rounds + 1) * len(languages) * training,
+              replicates * (sources * transfer_rounds + 1)),
+        Stage("003", "retrieval", replicates * len(languages) * len(languages) * n_test * evaluate, replicates),
+    ]
 
 
 def main() -> None:
@@ -58,42 +131,57 @@ def main() -> None:
     parser.add_argument("--gpu-ms-sketch", type=float, required=True, help="ms per sketched example, XLM-R base shape")
     parser.add_argument("--gpu-ms-prune", type=float, required=True, help="ms per example of a pruning pass, XLM-R base shape")
     parser.add_argument("--tokens", type=float, required=True, help="mean tokens per example of the measured batches")
-    parser.add_argument("--paper-tokens", type=float, default=None, help="mean tokens per example at paper scale (default: max_length)")
     parser.add_argument("--prune-steps", type=int, default=8, help="pruning steps per language (paper table 1: 2-7 at 14 heads each)")
-    parser.add_argument("--job-overhead", type=float, default=30.0, help="seconds of start-up per GPU job")
+    parser.add_argument("--job-overhead", type=float, required=True, help="seconds of start-up per job (startup.py)")
     parser.add_argument("--shards", type=int, default=None, help="sketch.shards instead of the config's")
+    parser.add_argument("--sketch-jobs", choices=("mask", "regime"), default=None, help="sketch.jobs instead of the config's")
     args = parser.parse_args()
 
     config = yaml.safe_load(open(args.config))
-    replicates = config.get("replicates", 3)
-    tasks = {name: spec for name, spec in config["tasks"].items() if name in (config.get("figures", {}).get("tasks") or config["tasks"])}
-    gpu_seconds, jobs = {}, {}
-    for name, spec in tasks.items():
-        languages = len(spec.get("languages") or config.get("languages", []))
-        n_train, n_dev, n_test = (spec["size"][s] * languages for s in ("train", "dev", "test"))
-        epochs = spec["finetune"]["epochs"]
-        tokens = args.paper_tokens or spec["finetune"].get("max_length", 128)
-        scale = XLMR_BASE.forward_flops(tokens) / XLMR_BASE.forward_flops(args.tokens)
-        masks = masks_per_task(config, languages)
-        shards = args.shards or config.get("sketch", {}).get("shards", 1)
-        work = {  # GPU seconds at paper scale, per stage, all replicates
-            "finetune (full)": replicates * n_train * epochs * args.gpu_ms_train * scale / 1000,
-            "sft (own and random masks)": 2 * replicates * n_train * epochs * args.gpu_ms_sft * scale / 1000,
-            "prune": replicates * languages * args.prune_steps * (n_dev / languages) * args.gpu_ms_prune * scale / 1000,
-            "sketch": replicates * sum(masks.values()) * epochs * (n_train + n_test) * args.gpu_ms_sketch * scale / 1000,
-        }
-        counts = {
-            "finetune (full)": replicates, "sft (own and random masks)": 2 * replicates, "prune": replicates * languages,
-            "sketch": replicates * sum(masks.values()) * (epochs * shards if shards > 1 else 1),
-        }
-        for stage in work:
-            gpu_seconds[stage] = gpu_seconds.get(stage, 0.0) + work[stage]
-            jobs[stage] = jobs.get(stage, 0) + counts[stage]
-    table = {stage: {"gpu_hours_compute": seconds / 3600, "gpu_hours": (seconds + jobs[stage] * args.job_overhead) / 3600,
-                     "parallel_jobs": jobs[stage]} for stage, seconds in gpu_seconds.items()}
-    total = {key: sum(row[key] for row in table.values()) for key in ("gpu_hours_compute", "gpu_hours")}
-    print(json.dumps({"config": args.config, "tasks": list(tasks), "replicates": replicates,
-                      "stages": table, "total": total}, indent=1))
+    if args.sketch_jobs:
+        config.setdefault("sketch", {})["jobs"] = args.sketch_jobs
+    shards = args.shards or config.get("sketch", {}).get("shards", 1)
+    figure_tasks = config.get("figures", {}).get("tasks") or list(config["tasks"])
+    lth_tasks = config.get("lth", {}).get("tasks") or []
+    stages: list[Stage] = []
+    for name, spec in config["tasks"].items():
+        tokens = spec["finetune"].get("max_length", 128)
+        scale = XLMR_BASE.forward_flops(tokens) / XLMR_BASE.forward_flops(args.tokens) / 1000  # ms at args.tokens -> s
+        ms = {"train": args.gpu_ms_train * scale, "sft": args.gpu_ms_sft * scale, "sketch": args.gpu_ms_sketch * scale,
+              "prune": args.gpu_ms_prune * scale, "prune_steps": args.prune_steps}
+        if name in figure_tasks:
+            stages += paper000(config, name, spec, ms, shards)
+        if name in lth_tasks:
+            stages += paper003(config, name, spec, ms)
+
+    def summary(chosen: list[Stage]) -> dict:
+        compute = sum(s.seconds for s in chosen) / 3600
+        startup = sum(s.jobs for s in chosen) * args.job_overhead / 3600
+        return {"gpu_hours_compute": round(compute, 2), "gpu_hours_startup": round(startup, 2),
+                "gpu_hours": round(compute + startup, 2), "jobs": sum(s.jobs for s in chosen),
+                "startup_share": round(startup / (compute + startup), 3) if compute + startup else 0.0}
+
+    table = {}
+    for stage in stages:
+        key = f"{stage.paper} {stage.name}"
+        row = table.setdefault(key, {"seconds": 0.0, "jobs": 0})
+        row["seconds"] += stage.seconds
+        row["jobs"] += stage.jobs
+    by_stage = {key: summary([Stage("", "", row["seconds"], row["jobs"])]) for key, row in table.items()}
+    papers = {paper: summary([s for s in stages if s.paper == paper]) for paper in ("000", "003")}
+    report = {"config": args.config, "sketch_shards": shards, "sketch_jobs": config.get("sketch", {}).get("jobs", "mask"), "job_overhead_s": args.job_overhead,
+              "stages": by_stage, "papers": papers, "total": summary(stages)}
+    for name in lth_tasks:
+        spec = config["tasks"][name]
+        if spec.get("source") in ("xnli3", "xnli"):
+            share = spec["size"]["train"] / PAPER_003_XNLI["train_examples"]
+            report[f"paper 003 reported, scaled to {name}'s training set"] = {
+                "train_share_of_xnli": round(share, 4),
+                "prune_gpu_hours_per_language": round(PAPER_003_XNLI["prune_hours_per_language"] * share, 2),
+                "finetune_gpu_hours_per_language": round(PAPER_003_XNLI["finetune_hours_per_language"] * share, 2),
+                "note": "one Quadro RTX 8000, one replicate, the full XNLI training set scaled linearly",
+            }
+    print(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":
