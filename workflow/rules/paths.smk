@@ -69,11 +69,15 @@ if SKETCH_JOBS == "regime" and SHARDS != 1:
 def regime_masks(name):
     """Regime -> the standard single masks that `sketch.jobs: regime` sketches in one job per task and replicate."""
     langs = languages(name)
-    randoms = [f"{lang}-random{s}" for lang in langs for s in config["masks"]["random_seeds"]]
+    randoms = [
+        f"{lang}-random{s}" for lang in langs for s in config["masks"]["random_seeds"]
+    ]
     return {
         "full": ["full", *langs, *randoms],
         "sft": list(langs),
-        "sft-random": [f"{lang}-random{config['sft']['random_seed']}" for lang in langs],
+        "sft-random": [
+            f"{lang}-random{config['sft']['random_seed']}" for lang in langs
+        ],
     }
 
 
