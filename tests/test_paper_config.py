@@ -40,10 +40,12 @@ def test_paper_config_draws_every_figure_with_one_sketch_job_per_regime(workdir)
     for n in range(2, 20):
         assert f"results/figures/fig{n}.pdf" in result.stdout, n
     # sketch.jobs: regime: one job sketches the full model, every language's mask and its random shuffles
-    block = result.stdout.split("rule sketch_full_xnli:", 1)[1].split("\n\n", 1)[0]
-    outputs = re.search(r"output: (.*)", block).group(1).split(", ")
-    assert "results/sketches/xnli/rep0/full/full" in outputs or "results/sketches/xnli/rep1/full/full" in outputs
-    assert len(outputs) == 1 + 5 + 5 * 3, outputs
+    blocks = [block.split("\n\n", 1)[0] for block in result.stdout.split("rule sketch_full_xnli:")[1:]]
+    assert len(blocks) == 3, "one job per replicate"
+    for block in blocks:
+        outputs = re.search(r"output: (.*)", block).group(1).split(", ")
+        rep = re.fullmatch(r"results/sketches/xnli/(rep\d)/full/full", outputs[0]).group(1)
+        assert len(outputs) == 1 + 5 + 5 * 3 and f"results/sketches/xnli/{rep}/full/ru-random3" in outputs, outputs
     assert "rule sketch_sft_random_pawsx:" in result.stdout
     assert "xnli-lth" not in result.stdout, "paper 003's task is not in paper 000's figures"
 
