@@ -120,7 +120,7 @@ def test_aggregated_shares_hold_numbers_with_intervals(run):
 
 def test_sketch_error_is_measured(run):
     table = pd.read_csv(run / R / "sketch_error" / f"{TASK}.csv")
-    assert list(table["replicate"]) == ["0", "1", "mean"]
+    assert list(table["replicate"]) == ["0", "mean"], "influence.exact_replicates: the first replicate only"
     assert table[["pos overlap", "neg overlap"]].apply(lambda c: c.between(0, 100)).all().all()
     assert table["pos overlap"].iloc[-1] > 20, "sketched top-k overlaps the exact one far above chance (7%)"
 
@@ -412,7 +412,7 @@ def test_one_job_per_regime_writes_the_sketches_of_one_job_per_mask(run, tmp_pat
     workdir = shutil.copytree(run, tmp_path / "regime", symlinks=True)
     base = workdir / R / "sketches" / TASK / "rep0" / "sft"
     per_mask = {}
-    for path in sorted(base.rglob("*.h5")):
+    for path in sorted(p for lang in LANGS for p in (base / lang).rglob("*.h5")):  # the own masks, not composed ones
         with h5py.File(path) as f:
             per_mask[path.relative_to(base)] = {k: f[k][()] for k in ("sketch", "loss", "pred", "uid")}
     assert len(per_mask) == len(LANGS) * 3 * 2, sorted(per_mask)  # test and train at three checkpoints per own mask
