@@ -79,7 +79,7 @@ def test_task_defaults_validate_for_every_source():
 
 def test_schema_rejects_unknown_source_and_keys():
     with pytest.raises(jsonschema.ValidationError):
-        task_spec("wikipedia")
+        task_spec("no-such-source")
     with pytest.raises(jsonschema.ValidationError):
         task_spec("gettext-topic", gettext={"areaz": ["database"]})
 

@@ -220,7 +220,7 @@ def test_missing_catalogs_name_area_language_and_packages(fake):
             ["en", "de"],
             "gettext.areas_file '/nonexistent/areas.yaml' does not exist",
         ),
-        ({}, ["en"], "gettext-topic needs a language besides en"),
+        ({}, ["en"], "the gettext sources need a language besides en"),
     ],
 )
 def test_bad_gettext_options(fake, gettext, languages, message):

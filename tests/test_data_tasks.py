@@ -48,10 +48,10 @@ def test_same_inputs_give_byte_identical_files(tmp_path, monkeypatch, source, la
 
 
 def test_unknown_source_is_named():
-    spec = task_spec("xnli") | {"source": "wikipedia"}
+    spec = task_spec("xnli") | {"source": "no-such-source"}
     with pytest.raises(
         LangspecError,
-        match="task 'w': unknown source 'wikipedia'; choose one of gettext-topic, xnli, xnli3, pawsx, marc, local",
+        match="task 'w': unknown source 'no-such-source'; choose one of gettext-topic, xnli, xnli3, pawsx, marc, local",
     ):
         build("w", spec, ["en", "de"], 0)
 

@@ -1,13 +1,30 @@
-"""Tokenize contract frames once and cut them into padded batches."""
+"""Tokenize contract frames once and cut them into padded batches, for every task kind.
+
+- classification: one label per example (``label``).
+- token-classification: the words of ``text_a`` (split on spaces) are tokenized
+  as words; each word's tag (``tags``) labels its first sub-word, the other
+  sub-words and the special tokens are ignored (label -100). Words cut off by
+  ``max_length`` are left out of training and scoring alike.
+- mlm: BERT's corruption (:mod:`langspec.data.masking`): training batches draw
+  fresh masks from the trainer's generator; evaluation batches use masks fixed
+  per example at encoding time (seeded by the example's uid), so the same model
+  always gets the same perplexity.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import torch
+
+from langspec.core.errors import LangspecError
+from langspec.data.masking import IGNORE, Masking, corrupt
+
+KINDS = ("classification", "mlm", "token-classification")
 
 
 @dataclass(frozen=True)
@@ -23,6 +40,13 @@ class Encoded:
     label: torch.Tensor  # [N] int64
     features: dict[str, list[list[int]]]
     pad_id: int
+    kind: str = "classification"
+    #: per-token labels [N][T_i] (token-classification: tags at first sub-words; mlm: the fixed evaluation
+    #: masks' original ids), IGNORE elsewhere; None for classification
+    targets: list[list[int]] | None = None
+    #: mlm only: the corruption and the fixed evaluation inputs [N][T_i]
+    masking: Masking | None = None
+    masked_ids: list[list[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.uid)
@@ -45,32 +69,54 @@ class Encoded:
         """The given rows, in that order, as a split of their own."""
         rows = np.asarray(rows, dtype=np.int64)
         features = {name: [values[i] for i in rows] for name, values in self.features.items()}
-        return Encoded(self.uid[rows], self.lang[rows], self.label[torch.from_numpy(rows)], features, self.pad_id)
+        pick = (lambda values: None if values is None else [values[i] for i in rows])
+        return Encoded(self.uid[rows], self.lang[rows], self.label[torch.from_numpy(rows)], features, self.pad_id,
+                       self.kind, pick(self.targets), self.masking, pick(self.masked_ids))
 
-    def batch(self, rows: Sequence[int] | np.ndarray, device: torch.device | str = "cpu") -> dict[str, torch.Tensor]:
-        """Pad the given rows to their longest example: tensors [B, T] plus ``labels`` [B].
+    def batch(
+        self, rows: Sequence[int] | np.ndarray, device: torch.device | str = "cpu", generator: torch.Generator | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Pad the given rows to their longest example: tensors [B, T] plus ``labels`` ([B], or [B, T] per token).
 
-        The batch is assembled on the host and moved in one copy per tensor; for a
-        GPU from pinned memory, asynchronously.
+        mlm: with ``generator`` (training) fresh masks are drawn from it; without
+        it the fixed evaluation masks are used. The batch is assembled on the host
+        and moved in one copy per tensor; for a GPU from pinned memory, asynchronously.
         """
         rows = list(rows)
         device = torch.device(device)
         length = max(len(self.features["input_ids"][i]) for i in rows)
-        out = {}
-        for name, values in self.features.items():
-            pad = self.pad_id if name == "input_ids" else 0
-            padded = np.full((len(rows), length), pad, dtype=np.int64)
+
+        def padded(values: list[list[int]], pad: int) -> torch.Tensor:
+            out = np.full((len(rows), length), pad, dtype=np.int64)
             for r, i in enumerate(rows):
-                padded[r, : len(values[i])] = values[i]
-            out[name] = torch.from_numpy(padded)
-        out["labels"] = self.label[rows]
+                out[r, : len(values[i])] = values[i]
+            return torch.from_numpy(out)
+
+        out = {name: padded(values, self.pad_id if name == "input_ids" else 0) for name, values in self.features.items()}
+        if self.kind == "classification":
+            out["labels"] = self.label[rows]
+        elif self.kind == "token-classification":
+            out["labels"] = padded(self.targets, IGNORE)
+        elif generator is not None:
+            out["input_ids"], out["labels"] = corrupt(out["input_ids"], out["attention_mask"].bool(), self.masking, generator)
+        else:
+            out["input_ids"], out["labels"] = padded(self.masked_ids, self.pad_id), padded(self.targets, IGNORE)
         if device.type == "cuda":
             return {name: tensor.pin_memory().to(device, non_blocking=True) for name, tensor in out.items()}
         return {name: tensor.to(device) for name, tensor in out.items()}
 
 
-def encode(frame: pd.DataFrame, tokenizer, max_length: int) -> Encoded:
-    """Tokenize a contract frame (uid, lang, text_a, text_b, label); pairs where text_b is set."""
+def encode(frame: pd.DataFrame, tokenizer, max_length: int, kind: str = "classification", seed: int = 0) -> Encoded:
+    """Tokenize a contract frame (uid, lang, text_a, text_b, label; ``tags`` for token-classification).
+
+    Classification pairs where text_b is set. ``seed`` fixes the mlm evaluation masks.
+    """
+    if kind not in KINDS:
+        raise LangspecError(f"unknown task kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if kind == "token-classification":
+        return _encode_words(frame, tokenizer, max_length)
+    if kind == "mlm":
+        return _encode_mlm(frame, tokenizer, max_length, seed)
     text_b = frame["text_b"] if "text_b" in frame else pd.Series([None] * len(frame))
     pairs = text_b.notna().to_numpy()
     features: dict[str, list] = {}
@@ -86,13 +132,58 @@ def encode(frame: pd.DataFrame, tokenizer, max_length: int) -> Encoded:
                 column = features.setdefault(name, [None] * len(frame))
                 for r, values in zip(rows, encoded[name]):
                     column[r] = values
-    return Encoded(
-        uid=frame["uid"].astype(str).to_numpy(),
-        lang=frame["lang"].astype(str).to_numpy(),
-        label=torch.tensor(frame["label"].to_numpy(dtype=np.int64)),
-        features=features,
-        pad_id=tokenizer.pad_token_id,
-    )
+    return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id)
+
+
+def _columns(frame: pd.DataFrame) -> dict:
+    return {
+        "uid": frame["uid"].astype(str).to_numpy(),
+        "lang": frame["lang"].astype(str).to_numpy(),
+        "label": torch.tensor(np.ascontiguousarray(frame["label"].to_numpy(dtype=np.int64))),
+    }
+
+
+def _encode_words(frame: pd.DataFrame, tokenizer, max_length: int) -> Encoded:
+    """Token classification: each word's tag on its first sub-word (needs a fast tokenizer for ``word_ids``)."""
+    if "tags" not in frame:
+        raise LangspecError("a token-classification split needs a 'tags' column (one tag id per word)")
+    words = [text.split(" ") for text in frame["text_a"]]
+    encoded = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+    targets = []
+    for r, tags in enumerate(frame["tags"]):
+        tags = list(tags)
+        if len(tags) != len(words[r]):
+            raise LangspecError(f"example {frame['uid'].iloc[r]}: {len(words[r])} words but {len(tags)} tags")
+        labels, previous = [], None
+        for word in encoded.word_ids(r):
+            labels.append(IGNORE if word is None or word == previous else int(tags[word]))
+            previous = word
+        targets.append(labels)
+    features = {name: list(encoded[name]) for name in ("input_ids", "attention_mask", "token_type_ids") if name in encoded}
+    return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id, kind="token-classification",
+                   targets=targets)
+
+
+def example_seed(seed: int, uid: str) -> int:
+    """A 63-bit seed for one example's evaluation mask: the same for the same (seed, uid) anywhere."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{uid}".encode()).digest()[:8], "little") >> 1
+
+
+def _encode_mlm(frame: pd.DataFrame, tokenizer, max_length: int, seed: int) -> Encoded:
+    """Masked language modelling: the passages of ``text_a``, and each example's fixed evaluation mask."""
+    if tokenizer.mask_token_id is None:
+        raise LangspecError(f"tokenizer {type(tokenizer).__name__} has no mask token: it cannot serve masked language modelling")
+    masking = Masking(tokenizer.mask_token_id, len(tokenizer), tuple(sorted(set(tokenizer.all_special_ids))))
+    encoded = tokenizer(frame["text_a"].tolist(), truncation=True, max_length=max_length)
+    features = {name: list(encoded[name]) for name in ("input_ids", "attention_mask", "token_type_ids") if name in encoded}
+    masked_ids, targets = [], []
+    for uid, ids in zip(frame["uid"].astype(str), features["input_ids"]):
+        generator = torch.Generator().manual_seed(example_seed(seed, uid))
+        inputs, labels = corrupt(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.bool), masking, generator)
+        masked_ids.append(inputs[0].tolist())
+        targets.append(labels[0].tolist())
+    return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id, kind="mlm", targets=targets,
+                   masking=masking, masked_ids=masked_ids)
 
 
 def chunks(rows: np.ndarray, size: int) -> Iterator[np.ndarray]:

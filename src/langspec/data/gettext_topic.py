@@ -22,7 +22,8 @@ Which messages become items:
 Texts are whitespace-normalised (runs of spaces and newlines become one space)
 and, in catalogs the areas file marks, stripped of ``_`` mnemonic markers.
 Items are split into train/dev/test by a seeded hash of the English text, so one
-item lands in one split in every language.
+item lands in one split in every language. The gettext-mlm and iso-ner sources
+read their messages through :func:`read_messages` as well.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def find_catalogs(
     foreign = [lang for lang in languages if lang != "en"]
     if not foreign:
         raise LangspecError(
-            "gettext-topic needs a language besides en: English texts are the msgids of translated catalogs"
+            "the gettext sources need a language besides en: English texts are the msgids of translated catalogs"
         )
     present = {}
     for lang in foreign:
@@ -232,19 +233,19 @@ def debian_packages(paths: Sequence[str]) -> dict[str, tuple[str, str]]:
     return {path: (package, versions.get(package, "")) for path, package in package_of.items()}
 
 
-def build(spec: dict, languages: Sequence[str], seed: int) -> Loaded:
-    """Items of the gettext-topic task, split into train/dev/test, with their manifest."""
-    options = spec["gettext"]
+def read_messages(options: dict, languages: Sequence[str]) -> tuple[pd.DataFrame, list[Area], dict]:
+    """The usable messages of the areas in ``options`` (the task's ``gettext`` options) in ``languages``.
+
+    Returns the items (one row per item and language; columns item, lang, text_a,
+    area), the areas, and the manifest entries saying where they came from: locale
+    dir, areas file and areas, the catalogs read (with their Debian package and
+    version) and skipped, the messages dropped, polib's version. Shared by every
+    gettext source.
+    """
     locale_dir = Path(options["locale_dir"])
     areas = load_areas(options["areas_file"], options["areas"])
     catalogs, skipped = find_catalogs(locale_dir, areas, languages)
     items, files, dropped = collect_items(catalogs, locale_dir, languages, options["min_chars"], options["min_words"])
-    split_of = partition(items["item"].unique(), seed, options["dev_fraction"], options["test_fraction"])
-    items["label"] = items["area"].map({area.name: label for label, area in enumerate(areas)})
-    items["uid"] = items["item"] + "-" + items["lang"]
-    items["text_b"] = None
-    splits = items["item"].map(split_of)
-    frames = {split: items[splits == split] for split in SPLITS}
     owners = debian_packages([entry["path"] for entry in files])
     for entry in files:
         entry["package"], entry["version"] = owners.get(entry["path"], (None, None))
@@ -255,10 +256,26 @@ def build(spec: dict, languages: Sequence[str], seed: int) -> Loaded:
         "catalogs": files,
         "skipped_catalogs": skipped,
         "dropped_messages": dropped,
+        "versions": {"polib": version("polib")},
+    }
+    return items, areas, manifest
+
+
+def build(spec: dict, languages: Sequence[str], seed: int) -> Loaded:
+    """Items of the gettext-topic task, split into train/dev/test, with their manifest."""
+    options = spec["gettext"]
+    items, areas, sources = read_messages(options, languages)
+    split_of = partition(items["item"].unique(), seed, options["dev_fraction"], options["test_fraction"])
+    items["label"] = items["area"].map({area.name: label for label, area in enumerate(areas)})
+    items["uid"] = items["item"] + "-" + items["lang"]
+    items["text_b"] = None
+    splits = items["item"].map(split_of)
+    frames = {split: items[splits == split] for split in SPLITS}
+    manifest = {
+        **sources,
         "items": {
             split: {area.name: int(frame.loc[frame["area"] == area.name, "item"].nunique()) for area in areas}
             for split, frame in frames.items()
         },
-        "versions": {"polib": version("polib")},
     }
     return Loaded(frames, [area.name for area in areas], parallel=True, manifest=manifest)

@@ -29,17 +29,29 @@ def seeded_order(keys: Iterable[str], seed: int, purpose: str) -> list[str]:
     return sorted(keys, key=lambda k: _digest(seed, purpose, k))
 
 
+def _uniform(seed: int, purpose: str, key: str) -> float:
+    """A number in [0, 1) fixed by (seed, purpose, key)."""
+    return int.from_bytes(_digest(seed, purpose, key)[:8], "big") / 2**64
+
+
+def split_of(item: str, seed: int, dev: float, test: float) -> str:
+    """``train``, ``dev`` or ``test`` for one item, with probabilities 1-dev-test, dev, test."""
+    u = _uniform(seed, "split", item)
+    return "test" if u < test else "dev" if u < test + dev else "train"
+
+
 def partition(items: Iterable[str], seed: int, dev: float, test: float) -> dict[str, str]:
     """Assign each item to ``train``, ``dev`` or ``test`` with probabilities 1-dev-test, dev, test.
 
     Each item's split depends only on the item and the seed, so adding or removing
     other items (another language, another area) never moves an item between splits.
     """
-    out = {}
-    for item in items:
-        u = int.from_bytes(_digest(seed, "split", item)[:8], "big") / 2**64
-        out[item] = "test" if u < test else "dev" if u < test + dev else "train"
-    return out
+    return {item: split_of(item, seed, dev, test) for item in items}
+
+
+def seeded_index(key: str, n: int, seed: int, purpose: str) -> int:
+    """An index in 0..n-1 fixed by (seed, purpose, key), each equally likely."""
+    return int(_uniform(seed, purpose, key) * n)
 
 
 def complete_items(frame: pd.DataFrame, languages: Sequence[str]) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -93,13 +105,16 @@ def subsample(
     languages: Sequence[str],
     parallel: bool,
     label_names: Sequence[str],
+    balance: bool = True,
 ) -> tuple[pd.DataFrame, list[dict]]:
-    """Take ``n`` examples per language (all when ``n`` is None), balanced over labels.
+    """Take ``n`` examples per language (all when ``n`` is None), balanced over labels if ``balance``.
 
-    A parallel task takes the same items in every language (``frame`` must hold complete
-    items only, see :func:`complete_items`). Rows come out grouped by language in the
-    order of ``languages``, items in a seeded order. Returns the rows and one note per
-    group whose labels could not be balanced.
+    Without ``balance`` (tasks whose kind is not classification: MLM passages, tagged
+    sentences) or without ``label_names`` the first ``n`` items in the seeded order
+    are taken, whatever their label. A parallel task takes the same items in every language (``frame`` must
+    hold complete items only, see :func:`complete_items`). Rows come out grouped by
+    language in the order of ``languages``, items in a seeded order. Returns the rows
+    and one note per group whose labels could not be balanced.
     """
     groups: list[tuple[list[str], pd.DataFrame]] = (
         [(list(languages), frame)] if parallel else [([lang], frame[frame["lang"] == lang]) for lang in languages]
@@ -113,7 +128,11 @@ def subsample(
         if n is None:
             picked = list(items["item"])
         else:
-            by_label = [items.loc[items["label"] == c, "item"].tolist() for c in range(len(label_names))]
+            by_label = (
+                [items.loc[items["label"] == c, "item"].tolist() for c in range(len(label_names))]
+                if balance and label_names
+                else [items["item"].tolist()]
+            )
             available = [len(keys) for keys in by_label]
             if sum(available) < n:
                 which = f"language {langs[0]}" if not parallel else f"languages {', '.join(langs)} (parallel items)"
@@ -150,4 +169,15 @@ def label_counts(frames: Mapping[str, pd.DataFrame], languages: Sequence[str], l
         for lang in languages:
             labels = frame.loc[frame["lang"] == lang, "label"]
             out[split][lang] = {name: int((labels == c).sum()) for c, name in enumerate(label_names)}
+    return out
+
+
+def tag_counts(frames: Mapping[str, pd.DataFrame], languages: Sequence[str], tag_names: Sequence[str]) -> dict:
+    """Token classification: word counts per split, language and tag name (every tag listed, zeros included)."""
+    out: dict = {}
+    for split, frame in frames.items():
+        out[split] = {}
+        for lang in languages:
+            tags = [tag for row in frame.loc[frame["lang"] == lang, "tags"] for tag in row]
+            out[split][lang] = {name: tags.count(c) for c, name in enumerate(tag_names)}
     return out
