@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import torch
 
-from langspec.models.checkpoints import load_classifier
+from langspec.models.checkpoints import load_model
 
 SHAPES = ("checkpoint", "xlm-roberta-base")
 
 
 def classifier(path: str, shape: str, device: torch.device | str):
     """(model in eval mode on ``device``, tokenizer): the checkpoint at ``path``, or a random model of ``shape``."""
-    model, tokenizer = load_classifier(path, device)
+    model, tokenizer = load_model(path, device)
     if shape == "checkpoint":
         return model, tokenizer
     from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification

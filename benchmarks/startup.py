@@ -39,10 +39,10 @@ from langspec.attribution.sketch import Sketcher
 from langspec.data.encode import encode
 from langspec.data.schema import read_split
 from langspec.heads.gates import HeadGates
-from langspec.models.checkpoints import load_classifier
+from langspec.models.checkpoints import load_model
 marks["imports"] = time.time() - t
 where = sys.argv[3]; t = time.time()
-model, tokenizer = load_classifier(sys.argv[2], where)
+model, tokenizer = load_model(sys.argv[2], where)
 if where == "cuda": torch.cuda.synchronize()
 marks["model load"] = time.time() - t; t = time.time()
 data = encode(read_split(sys.argv[4]).head(int(sys.argv[5])), tokenizer, 128)

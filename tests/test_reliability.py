@@ -12,7 +12,7 @@ import pytest
 from langspec.attribution.shares import require_test_examples
 from langspec.core.errors import LangspecError
 from langspec.data.schema import read_split
-from langspec.models.checkpoints import load_classifier, read_metrics
+from langspec.models.checkpoints import load_model, read_metrics
 from langspec.training.evaluate import at_chance
 
 from .conftest import tiny_classifier
@@ -31,10 +31,10 @@ def checkpoint(tmp_path):
 
 
 def test_a_garbage_weights_file_is_one_line_naming_the_directory(checkpoint):
-    load_classifier(checkpoint)
+    load_model(checkpoint)
     (checkpoint / "model.safetensors").write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
-    with pytest.raises(LangspecError, match=rf"cannot load a classifier from {checkpoint} \(\w+"):
-        load_classifier(checkpoint)
+    with pytest.raises(LangspecError, match=rf"cannot load a model from {checkpoint} \(\w+"):
+        load_model(checkpoint)
 
 
 def test_non_finite_weights_are_refused(checkpoint):
@@ -45,7 +45,7 @@ def test_non_finite_weights_are_refused(checkpoint):
     weights[name][0, 0] = float("nan")
     save_file(weights, checkpoint / "model.safetensors", metadata={"format": "pt"})
     with pytest.raises(LangspecError, match="non-finite weights"):
-        load_classifier(checkpoint)
+        load_model(checkpoint)
 
 
 def test_metrics_are_checked(tmp_path):

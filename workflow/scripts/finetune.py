@@ -6,14 +6,14 @@ from langspec.core.jobs import device, run
 from langspec.core.precision import autocast
 from langspec.data.encode import encode
 from langspec.data.schema import read_split
-from langspec.models.checkpoints import load_classifier
+from langspec.models.checkpoints import load_model
 from langspec.training.train import Hyperparameters, train
 
 
 def main():
     hp = Hyperparameters(**snakemake.params.hp)
     where = device(snakemake.params.compute["device"])
-    model, tokenizer = load_classifier(snakemake.input.init, where)
+    model, tokenizer = load_model(snakemake.input.init, where)
     train_data, dev_data = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)
     evaluation = partial(autocast, snakemake.params.evaluation["precision"], where, model)
     with atomic_dir(snakemake.output[0]) as out, autocast(snakemake.params.compute["precision"], where, model):

@@ -4,7 +4,7 @@ import pandas as pd
 from langspec.core.atomic import atomic_path
 from langspec.core.jobs import run
 from langspec.heads.masks import read_mask
-from langspec.models.checkpoints import load_classifier
+from langspec.models.checkpoints import load_model
 from langspec.tickets.heads import head_fractions
 from langspec.tickets.maskfile import read_weight_mask
 from langspec.tickets.masks import prunable_shapes
@@ -14,7 +14,7 @@ def main():
     p = snakemake.params
     rows = []
     for rep, (init, tickets, heads) in enumerate(zip(p.init, p.tickets, p.heads)):
-        model, _ = load_classifier(init)
+        model, _ = load_model(init)
         for lang, path in tickets.items():
             fractions = head_fractions(read_weight_mask(path, prunable_shapes(model))["mask"], model)  # [layers, heads]
             enabled = read_mask(heads[lang], fractions.shape)["mask"]

@@ -5,7 +5,7 @@ from langspec.core.jobs import device, run
 from langspec.core.precision import autocast
 from langspec.data.encode import encode
 from langspec.data.schema import read_split
-from langspec.models.checkpoints import load_classifier
+from langspec.models.checkpoints import kind_of, load_model
 from langspec.tickets.imp import imp, train_ticket, union_rows
 from langspec.tickets.maskfile import read_weight_mask, write_trajectory
 from langspec.tickets.masks import prunable_shapes
@@ -17,8 +17,8 @@ def main():
     hp = Hyperparameters(**p["hp"])
     source = snakemake.wildcards.source
     where = device(snakemake.params.compute["device"])
-    model, tokenizer = load_classifier(snakemake.input.init, where)
-    train, dev = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)
+    model, tokenizer = load_model(snakemake.input.init, where)
+    train, dev = (encode(read_split(path), tokenizer, hp.max_length, kind_of(model), hp.seed) for path in snakemake.input.data)
     langs = p["languages"]
     if source == "multi":  # the union of several languages' data, the size of one language's
         train = train.subset(union_rows(train.lang, langs, len(train.indices(langs[0])), hp.seed))
@@ -36,7 +36,8 @@ def main():
     trajectory.append({  # nothing is pruned after it: the mask's sparsity is the one trained
         "round": rounds + 1, "sparsity": final["sparsity"], "trained_sparsity": final["sparsity"], "metric": final["metric"],
         "best_metric": final["best_metric"], "epoch_metrics": final["epoch_metrics"], "dev": final["dev"],
-        "metric_name": "accuracy", "languages": langs, "final": True,
+        "metric_name": final["metric_name"], "higher_is_better": final["higher_is_better"], "languages": langs,
+        "final": True,
     })
     write_trajectory(out, trajectory)
 

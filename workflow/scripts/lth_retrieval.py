@@ -5,7 +5,7 @@ from langspec.core.jobs import device, run
 from langspec.core.precision import autocast
 from langspec.data.encode import encode
 from langspec.data.schema import read_split
-from langspec.models.checkpoints import load_classifier
+from langspec.models.checkpoints import load_model
 from langspec.tickets.maskfile import read_weight_mask
 from langspec.tickets.masks import prunable_shapes
 from langspec.tickets.retrieval import layer_embeddings, parallel_pairs, retrieval_by_layer
@@ -14,7 +14,7 @@ from langspec.tickets.retrieval import layer_embeddings, parallel_pairs, retriev
 def main():
     p = snakemake.params
     where = device(p.compute["device"])
-    model, tokenizer = load_classifier(snakemake.input.init, where)
+    model, tokenizer = load_model(snakemake.input.init, where)
     test = encode(read_split(snakemake.input.test), tokenizer, p.max_length)
     source = p.retrieval["source"]
     tickets = {"full": None}

@@ -13,7 +13,8 @@ def main():
     texts = [text for frame in frames for text in frame["text_a"]] + [text for frame in frames for text in frame["text_b"].dropna()]
     labels = json.loads(Path(snakemake.input.manifest).read_text())["label_names"]
     name = snakemake.input.pretrained[0] if snakemake.input.pretrained else params["name"]
-    prepare(name, Path(snakemake.output[0]), texts, labels, params["layers"], params["trim_vocabulary"], params["tiny"], params["seed"])
+    prepare(name, Path(snakemake.output[0]), texts, labels, params["layers"], params["trim_vocabulary"], params["tiny"], params["seed"],
+            params["kind"])
 
 
 run(snakemake.log[0], main)

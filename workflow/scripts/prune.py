@@ -4,7 +4,7 @@ from langspec.data.encode import encode
 from langspec.data.schema import read_split
 from langspec.heads.masks import save_mask
 from langspec.heads.pruning import prune_language
-from langspec.models.checkpoints import epoch_path, load_classifier
+from langspec.models.checkpoints import epoch_path, load_model
 
 
 def main():
@@ -12,7 +12,7 @@ def main():
     lang = snakemake.wildcards.lang
     where = device(snakemake.params.compute["device"])
     checkpoint = epoch_path(snakemake.input.model, p["epoch"])
-    model, tokenizer = load_classifier(checkpoint, where)
+    model, tokenizer = load_model(checkpoint, where)
     split = dict(zip(("train", "dev", "test"), snakemake.input.data))[p["split"]]
     data = encode(read_split(split), tokenizer, p["max_length"])
     with autocast(snakemake.params.compute["precision"], where, model):

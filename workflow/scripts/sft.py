@@ -8,7 +8,7 @@ from langspec.data.encode import encode
 from langspec.data.schema import read_split
 from langspec.heads.masks import read_mask
 from langspec.heads.subnetworks import HeadSubnetworks
-from langspec.models.checkpoints import load_classifier
+from langspec.models.checkpoints import load_model
 from langspec.models.layout import head_layout
 from langspec.training.train import Hyperparameters, train
 
@@ -17,7 +17,7 @@ def main():
     p = snakemake.params.sft
     hp = Hyperparameters(**p["hp"])
     where = device(snakemake.params.compute["device"])
-    model, tokenizer = load_classifier(snakemake.input.init, where)
+    model, tokenizer = load_model(snakemake.input.init, where)
     shape = head_layout(model).shape
     masks = {}
     for path in snakemake.input.masks:

@@ -6,7 +6,7 @@ from langspec.core.jobs import device, run
 from langspec.core.precision import autocast
 from langspec.data.encode import encode
 from langspec.data.schema import read_split
-from langspec.models.checkpoints import load_classifier
+from langspec.models.checkpoints import load_model
 from langspec.tickets.maskfile import read_weight_mask
 from langspec.tickets.masks import WeightSubnetworks, prunable_shapes
 from langspec.training.train import Hyperparameters, train
@@ -16,7 +16,7 @@ def main():
     p = snakemake.params.sft
     hp = Hyperparameters(**p["hp"])
     where = device(snakemake.params.compute["device"])
-    model, tokenizer = load_classifier(snakemake.input.init, where)
+    model, tokenizer = load_model(snakemake.input.init, where)
     shapes = prunable_shapes(model)
     tickets = {lang: read_weight_mask(path, shapes, where)["mask"] for lang, path in zip(snakemake.params.languages, snakemake.input.tickets)}
     train_data, dev_data = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)

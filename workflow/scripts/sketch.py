@@ -13,7 +13,7 @@ from langspec.data.schema import read_split
 from langspec.data.shards import shard_rows
 from langspec.heads.gates import HeadGates
 from langspec.heads.masks import read_mask
-from langspec.models.checkpoints import epoch_path, load_classifier
+from langspec.models.checkpoints import epoch_path, load_model
 from langspec.tickets.maskfile import read_weight_mask
 from langspec.tickets.masks import WeightSubnetworks, prunable_shapes
 
@@ -28,7 +28,7 @@ def sketch_checkpoint(epoch, jobs, encoded):
     precision = snakemake.params.compute["precision"]
     where = device(snakemake.params.compute["device"])
     checkpoint = epoch_path(snakemake.input.model, epoch)
-    model, tokenizer = load_classifier(checkpoint, where)
+    model, tokenizer = load_model(checkpoint, where)
     if not encoded:  # every checkpoint of a regime saves the same tokenizer: encode once per job
         encoded.update({split: encode(read_split(path), tokenizer, p["max_length"]) for split, path in zip(("train", "test"), snakemake.input.data)})
     train, test = encoded["train"], encoded["test"]

@@ -9,7 +9,7 @@ from langspec.core.errors import LangspecError
 from langspec.core.jobs import device, run
 from langspec.data.encode import encode
 from langspec.data.schema import read_split
-from langspec.models.checkpoints import epoch_path, load_classifier
+from langspec.models.checkpoints import epoch_path, load_model
 
 
 def main():
@@ -20,7 +20,7 @@ def main():
     where = device(snakemake.params.device)
     total = 0.0
     for e, weight in enumerate(weights, start=1):
-        model, tokenizer = load_classifier(epoch_path(snakemake.input.model, e), where)
+        model, tokenizer = load_model(epoch_path(snakemake.input.model, e), where)
         train, test = (encode(read_split(path), tokenizer, p["max_length"]) for path in snakemake.input.data)
         if not (np.array_equal(train.uid, influence.train_uid) and np.array_equal(test.uid, influence.test_uid)):
             raise LangspecError(f"{snakemake.input.influence} was scored on other examples than {snakemake.input.data[0]}")

@@ -6,14 +6,14 @@ from langspec.data.schema import read_split
 from langspec.heads.gates import HeadGates
 from langspec.heads.masks import read_mask
 from langspec.heads.subnetworks import HeadSubnetworks
-from langspec.models.checkpoints import epoch_path, load_classifier
+from langspec.models.checkpoints import epoch_path, load_model
 from langspec.training.evaluate import language_metrics, predict
 
 
 def main():
     where = device(snakemake.params.compute["device"])
     checkpoint = epoch_path(snakemake.input.model, snakemake.params.epoch)
-    model, tokenizer = load_classifier(checkpoint, where)
+    model, tokenizer = load_model(checkpoint, where)
     with HeadGates(model) as gates, autocast(snakemake.params.compute["precision"], where, model):
         masks = {}
         for path in snakemake.input.masks:

@@ -22,22 +22,46 @@ def epoch_path(regime_dir: str | os.PathLike, epoch: int) -> Path:
     return path
 
 
-def load_classifier(path: str | os.PathLike, device: torch.device | str = "cpu"):
+#: task kind -> the transformers auto class of its model
+AUTO_CLASSES = {
+    "classification": "AutoModelForSequenceClassification",
+    "mlm": "AutoModelForMaskedLM",
+    "token-classification": "AutoModelForTokenClassification",
+}
+
+
+def kind_of(model) -> str:
+    """The task kind a model serves, from its class (``...ForMaskedLM``: mlm, and so on)."""
+    name = type(model).__name__
+    for suffix, kind in (("ForMaskedLM", "mlm"), ("ForTokenClassification", "token-classification"),
+                         ("ForSequenceClassification", "classification")):
+        if name.endswith(suffix):
+            return kind
+    raise LangspecError(f"model class {name} serves none of the task kinds {', '.join(AUTO_CLASSES)}")
+
+
+def load_model(path: str | os.PathLike, device: torch.device | str = "cpu"):
     """(model in eval mode on ``device``, tokenizer) from a save_pretrained directory.
 
+    The model class follows the checkpoint's ``architectures`` (a sequence
+    classifier, a masked language model or a token classifier: see :func:`kind_of`).
     Any failure to load (missing or corrupted files, a garbage weights file) and
     non-finite weights are one line naming the directory. torch and transformers
     are imported here, so that reading data and metrics does not load them.
     """
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    import transformers
 
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForSequenceClassification.from_pretrained(path)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+        config = transformers.AutoConfig.from_pretrained(path)
+        architecture = (config.architectures or ["ForSequenceClassification"])[0]
+        kind = next((k for k, auto in AUTO_CLASSES.items() if architecture.endswith(auto.removeprefix("AutoModel"))),
+                    "classification")
+        model = getattr(transformers, AUTO_CLASSES[kind]).from_pretrained(path)
     except Exception as error:  # noqa: BLE001 - transformers and safetensors raise many kinds
         message = " ".join(str(error).split())[:200]
-        raise LangspecError(f"cannot load a classifier from {path} ({error.__class__.__name__}: {message})") from None
+        raise LangspecError(f"cannot load a model from {path} ({error.__class__.__name__}: {message})") from None
     bad = [name for name, parameter in model.named_parameters() if not torch.isfinite(parameter).all()]
     if bad:
         raise LangspecError(f"checkpoint {path} has non-finite weights in {len(bad)} parameter(s), e.g. {bad[0]}")
@@ -45,7 +69,7 @@ def load_classifier(path: str | os.PathLike, device: torch.device | str = "cpu")
 
 
 def read_metrics(checkpoint: str | os.PathLike) -> dict:
-    """A checkpoint's metrics.json, checked: finite losses and learning rate, accuracies in [0, 1]."""
+    """A checkpoint's metrics.json, checked: finite losses and learning rate, accuracies and F1 in [0, 1]."""
     path = Path(checkpoint) / "metrics.json"
     try:
         metrics = json.loads(path.read_text())
@@ -53,8 +77,9 @@ def read_metrics(checkpoint: str | os.PathLike) -> dict:
         for scores in (metrics["dev"], *([metrics["dev_subnetwork"]] if "dev_subnetwork" in metrics else [])):
             for lang, m in scores.items():
                 values.append(m["loss"])
-                if not 0 <= m["accuracy"] <= 1:
-                    raise ValueError(f"accuracy {m['accuracy']} of language {lang} is outside [0, 1]")
+                for name in ("accuracy", "f1"):
+                    if name in m and not 0 <= m[name] <= 1:
+                        raise ValueError(f"{name} {m[name]} of language {lang} is outside [0, 1]")
     except FileNotFoundError:
         raise LangspecError(f"{path} does not exist") from None
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:

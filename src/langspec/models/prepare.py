@@ -1,4 +1,4 @@
-"""The prepare_model stage: load (or build) the encoder with a fresh classification head, shrink it, save it."""
+"""The prepare_model stage: load (or build) the encoder with its task head, shrink it, save it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import torch
 from langspec.core.atomic import atomic_dir
 from langspec.core.errors import LangspecError
 from langspec.models import vocab
+from langspec.models.checkpoints import AUTO_CLASSES
 from langspec.models.tiny import build_tiny
 
 if TYPE_CHECKING:
@@ -24,19 +25,23 @@ def _label2id(label_names: list[str]) -> dict[str, int]:
     return {label: i for i, label in enumerate(label_names)}
 
 
-def _load(name: str, label_names: list[str], seed: int) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Tokenizer and ``AutoModelForSequenceClassification`` from a hub id or a local directory.
+def _load(name: str, label_names: list[str], seed: int, kind: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Tokenizer and the task kind's model (:data:`~langspec.models.checkpoints.AUTO_CLASSES`) from a hub id or a directory.
 
-    The classification head (for BERT: pooler dense + tanh on the first token,
-    then a linear layer; for XLM-R: the same on ``<s>``) is initialised under
-    ``torch.manual_seed(seed)``.
+    A head the checkpoint lacks is initialised under ``torch.manual_seed(seed)``:
+    the classification head (for BERT: pooler dense + tanh on the first token,
+    then a linear layer; for XLM-R: the same on ``<s>``), the token classifier
+    (a linear layer on every token), or an MLM head where the checkpoint has
+    none (its transform and bias new, its decoder tied to the input embeddings;
+    mBERT and XLM-R keep their pre-trained MLM head).
     """
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    import transformers
+    from transformers import AutoTokenizer
 
     if not Path(name).is_dir() and (name.startswith((".", "/")) or name.count("/") > 1):
         raise LangspecError(f"model directory not found: {name}")
 
-    labels = {
+    labels = {} if kind == "mlm" else {
         "num_labels": len(label_names),
         "id2label": dict(enumerate(label_names)),
         "label2id": _label2id(label_names),
@@ -44,7 +49,7 @@ def _load(name: str, label_names: list[str], seed: int) -> tuple[PreTrainedModel
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
         torch.manual_seed(seed)
-        model = AutoModelForSequenceClassification.from_pretrained(name, **labels)
+        model = getattr(transformers, AUTO_CLASSES[kind]).from_pretrained(name, **labels)
     except (OSError, ValueError) as err:
         where = "local directory" if Path(name).is_dir() else "hub id (offline: is it in the Hugging Face cache?)"
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
@@ -65,6 +70,7 @@ def prepare(
     trim_vocabulary: bool,
     tiny: dict,
     seed: int,
+    kind: str = "classification",
 ) -> dict:
     """Write the starting checkpoint of fine-tuning into ``out_dir`` (atomically).
 
@@ -76,15 +82,18 @@ def prepare(
     tokenizer (``save_pretrained``; they reload from the path alone) and
     ``prepare.json``, returned as a dict.
     """
-    if not label_names:
+    if kind not in AUTO_CLASSES:
+        raise LangspecError(f"unknown task kind {kind!r}; choose one of {', '.join(AUTO_CLASSES)}")
+    if not label_names and kind != "mlm":
         raise LangspecError("prepare_model needs at least one label name")
     items = list(texts)
     if name == TINY:
-        model, tokenizer = build_tiny(tiny, items, len(label_names), seed)
-        model.config.id2label = dict(enumerate(label_names))
-        model.config.label2id = _label2id(label_names)
+        model, tokenizer = build_tiny(tiny, items, len(label_names), seed, kind)
+        if kind != "mlm":
+            model.config.id2label = dict(enumerate(label_names))
+            model.config.label2id = _label2id(label_names)
     else:
-        model, tokenizer = _load(name, label_names, seed)
+        model, tokenizer = _load(name, label_names, seed, kind)
     layers_before, params_before = model.config.num_hidden_layers, _parameters(model)
     if layers is not None:
         vocab.keep_layers(model, layers)
@@ -93,6 +102,7 @@ def prepare(
         model, tokenizer, report = vocab.trim_vocabulary(model, tokenizer, items)
     record = {
         "source": name,
+        "kind": kind,
         "seed": seed,
         "labels": list(label_names),
         "layers_before": layers_before,

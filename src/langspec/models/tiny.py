@@ -1,4 +1,4 @@
-"""Tiny random models for tests: a Unigram tokenizer trained on the task's texts and a small BERT classifier."""
+"""Tiny random models for tests: a Unigram tokenizer trained on the task's texts and a small BERT for each task kind."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from langspec.core.errors import LangspecError
 from langspec.models.tokenizer import add_pair_template, xlmr_style
 
 if TYPE_CHECKING:
-    from transformers import BertForSequenceClassification, PreTrainedTokenizerFast
+    from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
 SHAPE_KEYS = ("hidden_size", "layers", "heads", "intermediate_size", "vocab_size")
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # ids 0..4, XLM-R roles
@@ -72,16 +72,20 @@ def train_tokenizer(texts: Iterable[str | tuple[str, str | None]], vocab_size: i
 
 
 def build_tiny(
-    shape: dict, texts: Iterable[str | tuple[str, str | None]], num_labels: int, seed: int
-) -> tuple[BertForSequenceClassification, PreTrainedTokenizerFast]:
-    """A randomly initialised ``BertForSequenceClassification`` and its tokenizer.
+    shape: dict, texts: Iterable[str | tuple[str, str | None]], num_labels: int, seed: int, kind: str = "classification"
+) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
+    """A randomly initialised BERT for the task ``kind`` and its tokenizer.
+
+    ``BertForSequenceClassification`` (classification), ``BertForMaskedLM``
+    (mlm, output embeddings tied to the input embeddings; ``num_labels`` unused)
+    or ``BertForTokenClassification``.
 
     ``shape`` has ``hidden_size``, ``layers``, ``heads``, ``intermediate_size``
     and ``vocab_size`` (the tokenizer's at most; the model's embedding matrix
     is [tokenizer vocabulary, hidden_size]). Weights are drawn under
     ``torch.manual_seed(seed)``; the same arguments give the same model.
     """
-    from transformers import BertConfig, BertForSequenceClassification
+    import transformers
 
     missing = [key for key in SHAPE_KEYS if key not in shape]
     unknown = sorted(set(shape) - set(SHAPE_KEYS))
@@ -91,10 +95,10 @@ def build_tiny(
         raise LangspecError(
             f"model.tiny: hidden_size {shape['hidden_size']} is not a multiple of heads {shape['heads']}"
         )
-    if num_labels < 1:
+    if num_labels < 1 and kind != "mlm":
         raise LangspecError(f"the tiny model needs at least one label, got {num_labels}")
     tokenizer = train_tokenizer(texts, shape["vocab_size"])
-    config = BertConfig(
+    config = transformers.BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=shape["hidden_size"],
         num_hidden_layers=shape["layers"],
@@ -106,7 +110,9 @@ def build_tiny(
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
-        num_labels=num_labels,
+        num_labels=max(num_labels, 1),
     )
+    classes = {"classification": "BertForSequenceClassification", "mlm": "BertForMaskedLM",
+               "token-classification": "BertForTokenClassification"}
     torch.manual_seed(seed)
-    return BertForSequenceClassification(config), tokenizer
+    return getattr(transformers, classes[kind])(config), tokenizer

@@ -6,11 +6,16 @@ prunes the p = 10% of the *original* number of prunable weights with the
 smallest magnitude among those still kept, globally over all prunable matrices
 (BERT-Tickets' ``prune.global_unstructured`` with amount 1/(10 − k), which is
 10% of the original count), and rewinds the encoder to its pre-trained values
-θ0, pruned weights at zero. The classification head is not rewound: it keeps
+θ0, pruned weights at zero. The task head is not rewound: it keeps
 its trained values into the next round, as BERT-Tickets and paper 003's code do
 (their rewind restores only the pre-trained encoder's keys, since a randomly
 initialised head has no pre-trained value worth returning to and a trained head
 lets the next round start from a task-fitted read-out of the encoder).
+For masked language modelling the head is the MLM head: its transform and
+output bias carry over like a classifier; its decoder is tied to the input
+embeddings, which belong to the encoder and are rewound with it (a checkpoint
+with a pre-trained MLM head, as mBERT, thus starts round 1 from it, and later
+rounds from its trained transform). The MLM head is never pruned.
 Each round's training starts with a fresh AdamW and schedule, with the same
 seed and batch order (``hp.seed``); round 1 is therefore the same run as full
 fine-tuning with those hyperparameters.
@@ -45,23 +50,20 @@ from langspec.tickets.masks import (
     sparsity,
 )
 from langspec.tickets.schedule import lottery_rounds, pruned_after
+from langspec.training.metrics import Metric, metric_of, pooled
 from langspec.training.train import Hyperparameters, train
 
 
-def pooled_accuracy(metrics: Mapping[str, Mapping], languages: Sequence[str]) -> float:
-    """Accuracy over all dev examples of ``languages`` (per-language accuracies weighted by their counts)."""
-    missing = [lang for lang in languages if lang not in metrics]
-    if missing:
-        raise LangspecError(f"the dev split has no examples of language(s) {', '.join(missing)}")
-    n = sum(metrics[lang]["n"] for lang in languages)
-    return float(sum(metrics[lang]["accuracy"] * metrics[lang]["n"] for lang in languages) / n)
+def _scores(history: list[dict], languages: Sequence[str], metric: Metric) -> dict:
+    """Dev metric of each epoch (under the subnetwork where there is one), the last, the best, and the last per language.
 
-
-def _scores(history: list[dict], languages: Sequence[str]) -> dict:
-    """Dev metric of each epoch (under the subnetwork where there is one), the last, the best, and the last per language."""
+    The metric pools the dev examples of ``languages`` (:func:`~langspec.training.metrics.pooled`);
+    ``metric_name`` and ``higher_is_better`` say what it is and which way is better.
+    """
     dev = [h.get("dev_subnetwork") or h["dev"] for h in history]
-    epochs = [pooled_accuracy(d, languages) for d in dev]
-    return {"metric": epochs[-1], "best_metric": max(epochs), "epoch_metrics": epochs, "dev": dev[-1]}
+    epochs = [pooled(d, languages, metric.name) for d in dev]
+    return {"metric": epochs[-1], "best_metric": metric.best(epochs), "epoch_metrics": epochs, "dev": dev[-1],
+            "metric_name": metric.name, "higher_is_better": metric.higher_is_better}
 
 
 def imp(
@@ -80,8 +82,9 @@ def imp(
 
     ``model`` is the initial classifier (pre-trained encoder θ0 and initial
     head) and is changed in place. ``train_data`` is the language's training
-    split (or a union sample, :func:`union_rows`); the metric is the accuracy on
-    the dev examples of ``languages`` (default: the training languages).
+    split (or a union sample, :func:`union_rows`); the metric is the task kind's
+    (accuracy, perplexity or F1, :mod:`langspec.training.metrics`) on the dev
+    examples of ``languages`` (default: the training languages).
 
     Round k (1..n, n = max_sparsity / rate) trains the model under the mask of
     round k − 1 (round 1: the dense model), prunes to sparsity k · rate and
@@ -120,8 +123,7 @@ def imp(
             "sparsity": sparsity(mask),
             "nominal_sparsity": round(k * rate, 10),
             "trained_sparsity": trained_sparsity,
-            **_scores(history, languages),
-            "metric_name": "accuracy",
+            **_scores(history, languages, metric_of(train_data.kind)),
             "languages": languages,
             "kept": count(mask)[0],
             "total": total,
@@ -135,7 +137,7 @@ def imp(
 
 
 def head_snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """A CPU copy of the classification head's parameters (everything outside the base model)."""
+    """A CPU copy of the task head's parameters (everything outside the base model)."""
     encoder = set(encoder_snapshot(model))
     return {name: p.detach().to("cpu", copy=True) for name, p in model.named_parameters() if name not in encoder}
 
@@ -179,7 +181,8 @@ def train_ticket(
     with WeightSubnetworks.ticket(model, mask) as subnetworks:
         history = train(model, tokenizer, train_data, dev_data, hp, None if out_dir is None else Path(out_dir),
                         subnetworks=subnetworks, strict=True, evaluation=evaluation)
-    return {**_scores(history, languages), "sparsity": sparsity(mask), "languages": languages, "history": history}
+    return {**_scores(history, languages, metric_of(train_data.kind)), "sparsity": sparsity(mask), "languages": languages,
+            "history": history}
 
 
 def union_rows(langs: np.ndarray, languages: Sequence[str], total: int, seed: int) -> np.ndarray:

@@ -32,14 +32,14 @@ def _check(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
         raise LangspecError(f"{what} lacks column(s) {', '.join(missing)}")
 
 
-def transfer_table(frame: pd.DataFrame) -> pd.DataFrame:
+def transfer_table(frame: pd.DataFrame, higher_is_better: bool = True) -> pd.DataFrame:
     """One row per (source, target) with a target's own ticket (source == target) measured.
 
     Columns: ``source``, ``target``, ``mean`` a(s, t), ``sd``, ``n``,
-    ``own_mean`` a(t, t), ``own_sd``, ``difference`` a(s, t) − a(t, t),
-    ``relative`` (a(s, t) − a(t, t)) / a(t, t), and ``successful``: the
-    transferred ticket is within one standard deviation of the target's own
-    (a(s, t) ≥ a(t, t) − sd(t, t); gains count as success).
+    ``own_mean`` a(t, t), ``own_sd``, ``difference`` a(s, t) − a(t, t)
+    (a(t, t) − a(s, t) when lower is better), ``relative`` difference / a(t, t),
+    and ``successful``: the transferred ticket is within one standard deviation
+    of the target's own (difference ≥ −sd(t, t); gains count as success).
     """
     _check(frame, ("source", "target", "metric"), "the transfer results")
     stats = frame.groupby(["source", "target"], sort=False)["metric"].agg(mean="mean", sd=_sd, n="size").reset_index()
@@ -49,28 +49,29 @@ def transfer_table(frame: pd.DataFrame) -> pd.DataFrame:
         raise LangspecError(f"the transfer results lack the own ticket (source = target) of {', '.join(missing)}")
     stats["own_mean"] = stats["target"].map(own["mean"])
     stats["own_sd"] = stats["target"].map(own["sd"])
-    stats["difference"] = stats["mean"] - stats["own_mean"]
+    stats["difference"] = (stats["mean"] - stats["own_mean"]) * (1 if higher_is_better else -1)
     stats["relative"] = stats["difference"] / stats["own_mean"]
     stats["successful"] = stats["difference"] >= -stats["own_sd"]
     return stats
 
 
-def transfer_matrix(frame: pd.DataFrame) -> pd.DataFrame:
-    """a(s, t) − a(t, t): sources as rows (``rand`` last), targets as columns (figure 4 of paper 003)."""
-    table = transfer_table(frame)
+def transfer_matrix(frame: pd.DataFrame, higher_is_better: bool = True) -> pd.DataFrame:
+    """a(s, t) − a(t, t), oriented: sources as rows (``rand`` last), targets as columns (figure 4 of paper 003)."""
+    table = transfer_table(frame, higher_is_better)
     matrix = table.pivot(index="source", columns="target", values="difference")
     sources = [s for s in dict.fromkeys(table["source"]) if s != RANDOM] + ([RANDOM] if RANDOM in matrix.index else [])
     targets = list(dict.fromkeys(table["target"]))
     return matrix.loc[sources, targets]
 
 
-def relative_transfer_drop(frame: pd.DataFrame) -> pd.Series:
+def relative_transfer_drop(frame: pd.DataFrame, higher_is_better: bool = True) -> pd.Series:
     """Average relative transfer change per source (figure 6, footnote 15 of paper 003).
 
     (1 / (|L| − 1)) Σ_{t ∈ L, t ≠ s} (a(s, t) − a(t, t)) / a(t, t), with L the
-    languages that are both sources and targets; negative is a drop.
+    languages that are both sources and targets; negative is a drop (for a
+    lower-is-better metric the sign is flipped, so a drop is still negative).
     """
-    table = transfer_table(frame)
+    table = transfer_table(frame, higher_is_better)
     languages = [s for s in dict.fromkeys(table["source"]) if s in set(table["target"])]
     if len(languages) < 2:
         raise LangspecError("the relative transfer drop needs at least two languages with tickets")
@@ -85,14 +86,19 @@ def relative_transfer_drop(frame: pd.DataFrame) -> pd.Series:
     return pd.Series(out, name="relative_drop")
 
 
-def is_winning(full: Sequence[float], ticket: Sequence[float]) -> bool:
-    """Paper 003's criterion: mean(full) − mean(ticket) ≤ one standard deviation of the full model over seeds."""
+def is_winning(full: Sequence[float], ticket: Sequence[float], higher_is_better: bool = True) -> bool:
+    """Paper 003's criterion: the ticket's mean is worse than the full model's by at most one sd of the full model.
+
+    Higher is better: mean(full) − mean(ticket) ≤ sd(full); lower is better
+    (perplexity): mean(ticket) − mean(full) ≤ sd(full).
+    """
     if len(full) == 0 or len(ticket) == 0:
         raise LangspecError("the winning-ticket criterion needs at least one full-model and one ticket result")
-    return float(np.mean(full)) - float(np.mean(ticket)) <= _sd(full)
+    shortfall = float(np.mean(full)) - float(np.mean(ticket))
+    return (shortfall if higher_is_better else -shortfall) <= _sd(full)
 
 
-def winning_table(full: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
+def winning_table(full: pd.DataFrame, tickets: pd.DataFrame, higher_is_better: bool = True) -> pd.DataFrame:
     """Which rounds' tickets are winning, per language.
 
     ``full``: columns ``lang``, ``metric`` (one row per replicate of the full
@@ -113,7 +119,7 @@ def winning_table(full: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFrame:
             "lang": lang, "sparsity": level,
             "full_mean": float(reference.mean()), "full_sd": _sd(reference),
             "ticket_mean": float(values.mean()), "ticket_sd": _sd(values),
-            "winning": is_winning(reference, values),
+            "winning": is_winning(reference, values, higher_is_better),
         })
     return pd.DataFrame(rows)
 

@@ -1,4 +1,10 @@
-"""Per-example loss and prediction, with the whole model or a subnetwork per language."""
+"""Dev and test scores, with the whole model or a subnetwork per language, for every task kind.
+
+:func:`evaluate` is the one entry point of training and pruning: per language
+the loss and the kind's metric (:mod:`langspec.training.metrics`).
+:func:`predict` gives the per-example loss and label of classification, which
+paper 000's stages (pruning, influence) use directly.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,74 @@ import torch
 import torch.nn.functional as F
 
 from langspec.data.encode import Encoded, by_length, chunks
+from langspec.data.masking import IGNORE
+from langspec.training.metrics import f1, span_counts
 from langspec.training.subnetworks import Subnetworks
+
+
+def _groups(data: Encoded, rows: np.ndarray, subnetworks: Subnetworks | None) -> dict:
+    if subnetworks is None:
+        return {None: rows}
+    return {lang: rows[data.lang[rows] == lang] for lang in np.unique(data.lang[rows])}
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module,
+    data: Encoded,
+    batch_size: int,
+    rows: np.ndarray | None = None,
+    subnetworks: Subnetworks | None = None,
+) -> dict[str, dict]:
+    """Per language of the scored ``rows`` (default: all): ``loss`` (nats), ``n`` and the kind's metric.
+
+    classification: ``accuracy``; mlm: ``perplexity`` (exp of the mean loss over
+    the masked tokens of the fixed evaluation masks) and ``tokens``;
+    token-classification: ``f1``, ``precision``, ``recall`` and the span counts
+    ``tp``, ``predicted``, ``gold``, ``loss`` the mean over labelled tokens.
+    ``subnetworks``: as :func:`predict`.
+    """
+    if data.kind == "classification":
+        return language_metrics(data, *predict(model, data, batch_size, rows, subnetworks), rows)
+    model.eval()
+    rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+    device = next(model.parameters()).device
+    loss_sum = np.zeros(len(data))
+    tokens = np.zeros(len(data), dtype=np.int64)
+    gold: dict[int, list[int]] = {}
+    pred: dict[int, list[int]] = {}
+    for lang, group in _groups(data, rows, subnetworks).items():
+        if subnetworks is not None:
+            subnetworks.use(lang if subnetworks.has(lang) else None)
+        for batch_rows in chunks(by_length(data, group), batch_size):
+            batch = data.batch(batch_rows, device)
+            labels = batch.pop("labels")
+            logits = model(**batch).logits.float()
+            losses = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE, reduction="none")
+            scored = labels != IGNORE
+            loss_sum[batch_rows] = losses.sum(1).cpu().numpy()
+            tokens[batch_rows] = scored.sum(1).cpu().numpy()
+            if data.kind == "token-classification":
+                guess = logits.argmax(-1)
+                for r, i in enumerate(batch_rows):
+                    gold[i], pred[i] = labels[r][scored[r]].tolist(), guess[r][scored[r]].tolist()
+    if subnetworks is not None:
+        subnetworks.use(None)
+    names = model.config.id2label
+    out = {}
+    langs = data.lang[rows]
+    for lang in dict.fromkeys(langs.tolist()):
+        mine = rows[langs == lang]
+        count = int(tokens[mine].sum())
+        loss = float(loss_sum[mine].sum() / count) if count else float("nan")
+        entry = {"loss": loss, "n": len(mine)}
+        if data.kind == "mlm":
+            entry |= {"perplexity": float(np.exp(loss)), "tokens": count}
+        else:
+            counts = span_counts([[names[t] for t in gold[i]] for i in mine], [[names[t] for t in pred[i]] for i in mine])
+            entry |= f1(counts) | counts
+        out[lang] = entry
+    return out
 
 
 @torch.no_grad()
@@ -29,11 +102,7 @@ def predict(
     device = next(model.parameters()).device
     loss = np.zeros(len(data), dtype=np.float64)
     pred = np.zeros(len(data), dtype=np.int64)
-    if subnetworks is None:
-        groups = {None: rows}
-    else:
-        groups = {lang: rows[data.lang[rows] == lang] for lang in np.unique(data.lang[rows])}
-    for lang, group in groups.items():
+    for lang, group in _groups(data, rows, subnetworks).items():
         if subnetworks is not None:
             subnetworks.use(lang if subnetworks.has(lang) else None)
         for batch_rows in chunks(by_length(data, group), batch_size):
@@ -63,11 +132,19 @@ def language_metrics(data: Encoded, loss: np.ndarray, pred: np.ndarray, rows: np
 
 
 def at_chance(metrics: dict[str, dict], num_labels: int) -> list[str]:
-    """Languages whose accuracy is within two binomial standard errors of chance (1 / num_labels).
+    """Languages at the level of a model that learned nothing.
 
-    ``metrics`` is :func:`language_metrics`'s output. A model at chance has learned
+    Classification: accuracy within two binomial standard errors of chance
+    (1 / num_labels); token classification: entity F1 of 0 (what a tagger that
+    says O everywhere scores). Masked language modelling has no chance level
+    (perplexity is compared with the untrained model's instead): none.
+    ``metrics`` is :func:`evaluate`'s output. A model at chance has learned
     nothing; every result computed from it (masks, influence, shares) is noise.
     """
+    if any("f1" in m for m in metrics.values()):
+        return [lang for lang, m in metrics.items() if m["f1"] == 0]
+    if any("accuracy" not in m for m in metrics.values()):
+        return []
     chance = 1.0 / num_labels
     return [
         lang for lang, m in metrics.items()

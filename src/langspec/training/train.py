@@ -26,7 +26,8 @@ from transformers import get_linear_schedule_with_warmup
 
 from langspec.core.atomic import atomic_dir, write_json
 from langspec.data.encode import Encoded, by_length, chunks
-from langspec.training.evaluate import at_chance, language_metrics, predict
+from langspec.training.evaluate import at_chance, evaluate
+from langspec.training.metrics import metric_of
 from langspec.training.subnetworks import Subnetworks
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,7 @@ def train(
     """
     torch.manual_seed(hp.seed)
     rng = np.random.default_rng(hp.seed)
+    masks = torch.Generator().manual_seed(hp.seed)  # mlm: each training batch's masks
     device = next(model.parameters()).device
     if subnetworks is not None:
         subnetworks.check_covers(train_data.languages)
@@ -132,7 +134,7 @@ def train(
             model.train()
             losses = []
             for lang, rows in make_plan(train_data, hp.batch_size, rng, hp.group_by_length):
-                batch = train_data.batch(rows, device)
+                batch = train_data.batch(rows, device, masks)
                 if subnetworks is not None:
                     lang = lang if lang is not None else "*"
                     subnetworks.use(lang)
@@ -164,12 +166,10 @@ def train(
                 "sparse": None if subnetworks is None else ("strict" if strict else "paper"),
             }
             with evaluation():
-                metrics["dev"] = language_metrics(dev_data, *predict(model, dev_data, hp.eval_batch_size))
+                metrics["dev"] = evaluate(model, dev_data, hp.eval_batch_size)
                 if subnetworks is not None:
                     metrics["subnetwork"] = subnetworks.kind
-                    metrics["dev_subnetwork"] = language_metrics(
-                        dev_data, *predict(model, dev_data, hp.eval_batch_size, subnetworks=subnetworks)
-                    )
+                    metrics["dev_subnetwork"] = evaluate(model, dev_data, hp.eval_batch_size, subnetworks=subnetworks)
             if out_dir is not None:
                 save_checkpoint(model, tokenizer, out_dir / f"epoch{epoch}", metrics)
             history.append(metrics)
@@ -179,10 +179,11 @@ def train(
             subnetworks.use(None)
     last = history[-1].get("dev_subnetwork") or history[-1]["dev"]
     if chance := at_chance(last, model.config.num_labels):
+        name = metric_of(train_data.kind).name
         log.warning(
-            "after %d epochs the dev accuracy of %s is at chance (%s for %d labels): the model has not learned; "
+            "after %d epochs the dev %s of %s is at chance (%s, %d labels): the model has not learned; "
             "results computed from it are noise (more epochs, steps or a higher learning rate may help)",
-            hp.epochs, ", ".join(chance), ", ".join(f"{last[lang]['accuracy']:.2f}" for lang in chance), model.config.num_labels,
+            hp.epochs, name, ", ".join(chance), ", ".join(f"{last[lang][name]:.2f}" for lang in chance), model.config.num_labels,
         )
     return history
 
