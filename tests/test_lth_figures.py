@@ -272,9 +272,10 @@ def test_fig2_marks_winning_tickets_filled_and_others_open():
     assert any(t.startswith("winning ticket") for t in texts)
 
 
-def test_highest_winning_sparsity_table():
-    table = lthtables.winning(DATA["tickets"])
-    assert list(table.columns[:3]) == ["task", "lang", "sparsity"]
+def test_table2_winning_tickets_beside_a_random_subnetwork():
+    table = lthtables.table2(DATA["tickets"], DATA["transfer"])
+    assert list(table.columns[:3]) == ["task", "metric", "lang"] and "rand" in table.columns
+    transfer = DATA["transfer"]["xnli"]
     frame = DATA["tickets"]["xnli"]
     for lang in LANGS:
         wins = _winning_by_hand(frame, lang)
@@ -282,8 +283,30 @@ def test_highest_winning_sparsity_table():
         assert row["sparsity"] == pytest.approx(100 * max(s for s, w in wins.items() if w))
         full = frame[(frame["lang"] == lang) & (frame["sparsity"] == 0)]["metric"] * 100
         assert row["full"] == pytest.approx(full.mean()) and row["full sd"] == pytest.approx(full.std(ddof=1))
+        near = 0.5 if row["sparsity"] <= 65 else 0.8  # the transfer sparsity nearest the winning one
+        random = transfer[(transfer["source"] == "rand") & (transfer["target"] == lang) & (transfer["sparsity"] == near)]
+        assert row["rand sparsity"] == pytest.approx(100 * near) and row["rand"] == pytest.approx(100 * random["metric"].mean())
     assert set(table.loc[table["task"] == "wikiann", "lang"]) == set(LANGS)
-    assert "multi" in set(table.loc[table["task"] == "xnli", "lang"])
+    assert "multi" not in set(table["lang"]), "table 2 lists languages (the multilingual ticket is table 1's)"
+
+
+def test_tables_3_to_5_hold_every_transfer_and_perplexity_keeps_its_scale(tmp_path):
+    rows = []
+    values = {("full", "de", 0.0): [3.5, 3.6], ("de", "de", 0.5): [3.6, 3.7], ("fr", "fr", 0.5): [4.0, 4.2],
+              ("fr", "de", 0.5): [3.9, 4.1], ("de", "fr", 0.5): [4.4, 4.4], ("full", "fr", 0.0): [3.9, 4.1],
+              ("rand", "de", 0.5): [9.0, 9.5], ("rand", "fr", 0.5): [8.0, 8.5]}
+    for (source, target, s), metric in values.items():
+        rows += [{"rep": r, "sparsity": s, "source": source, "target": target, "metric": m, "metric_name": "perplexity"}
+                 for r, m in enumerate(metric)]
+    table = lthtables.absolute_transfer({"mlm": pd.DataFrame(rows)})
+    assert list(table["model"]) == ["full model", "de", "fr", "rand"] and set(table["metric"]) == {"perplexity"}
+    by = table.set_index("model")
+    assert by.loc["full model", "de"] == pytest.approx(3.55) and by.loc["fr", "de"] == pytest.approx(4.0)
+    assert by.loc["rand", "fr"] == pytest.approx(8.25), "perplexity is not scaled to percent"
+    lthtables.write_table("table3", {"transfer": {"mlm": _csv(tmp_path, "mlm", pd.DataFrame(rows))}, "sparsity": 0.5},
+                          tmp_path / "table3")
+    text = (tmp_path / "table3.md").read_text()
+    assert "3.55 ± 0.07" in text and "perplexity (lower is better)" in text and "50% sparsity" in text
 
 
 # -- figure 3 ----------------------------------------------------------------------------
@@ -486,7 +509,7 @@ def test_table1_small_case_by_hand(tmp_path):
         rows += [{"rep": r, "sparsity": s, "source": source, "target": target, "metric": m} for r, m in enumerate(metric)]
     table = lthtables.table1({"ner": pd.DataFrame(rows)})
     assert list(table["model"]) == ["full model", "own ticket f*", "de", "fr", "multi"]
-    assert list(table.columns) == ["task", "model", "de", "de sd", "de n", "fr", "fr sd", "fr n"]
+    assert list(table.columns) == ["task", "metric", "model", "de", "de sd", "de n", "fr", "fr sd", "fr n"]
     by = table.set_index("model")
     assert by.loc["full model", "de"] == pytest.approx(81.0) and by.loc["full model", "de sd"] == pytest.approx(np.std([80, 82], ddof=1))
     assert by.loc["own ticket f*", "fr"] == pytest.approx(72.0)
@@ -519,7 +542,7 @@ def test_draw_lth_reads_the_spec_files(tmp_path):
     hatched = [h for _, h, _ in _transfer_by_hand(DATA["transfer"], 0.8).values()]
     assert all((found == want).all() for found, want in zip(hatched_grids(tmp_path / "fig4-80.png"), hatched))
     draw_lth("fig6", {**spec, "sparsities": [0.5]}, tmp_path / "fig6-50")
-    for name in ("table1", "winning", "overlap", "heads"):
+    for name in ("table1", "table2", "table3", "table4", "table5", "overlap", "heads"):
         lthtables.write_table(name, spec, tmp_path / f"table-{name}")
         assert (tmp_path / f"table-{name}.csv").exists() and (tmp_path / f"table-{name}.md").exists()
     with pytest.raises(LangspecError, match="lacks the role"):
@@ -564,3 +587,45 @@ def test_missing_or_bad_input_is_one_line_error(make, message):
     with pytest.raises(LangspecError, match=re.escape(message)) as error:
         make()
     assert "\n" not in str(error.value)
+
+
+# -- figure 9: cross-task transfer -----------------------------------------------------------
+
+CROSS = {"mlm": ("perplexity", 4.0), "ner": ("f1", 0.85), "xnli": ("accuracy", 0.75)}
+
+
+def cross_task_frame(target: str) -> pd.DataFrame:
+    """Planted: tickets from another task lose 3 points (perplexity: rise by 0.3) in en, and nothing in fr."""
+    name, own = CROSS[target]
+    rng = np.random.default_rng(len(target))
+    rows = []
+    for rep in range(R):
+        for source in (t for t in CROSS if t != target):
+            for lang, loss in (("en", 0.03), ("fr", 0.0)):
+                base = own + rng.normal(0, 0.002)
+                worse = base + 10 * loss if name == "perplexity" else base - loss
+                rows.append({"rep": rep, "source_task": source, "lang": lang, "sparsity": 0.5,
+                             "metric": worse + rng.normal(0, 0.001), "own": base, "metric_name": name})
+    return pd.DataFrame(rows)
+
+
+def test_fig9_draws_each_target_task_with_oriented_gains(tmp_path):
+    from langspec.stats.tickets import cross_task_cells
+
+    data = {t: cross_task_frame(t) for t in CROSS}
+    mlm = cross_task_cells(data["mlm"], "mlm")
+    assert list(mlm["mean"].index) == ["ner", "xnli"] and list(mlm["mean"].columns) == ["en", "fr"]
+    assert mlm["mean"].loc["ner", "en"] == pytest.approx(-0.3, abs=0.01), "perplexity 0.3 higher: −0.3"
+    ner = cross_task_cells(data["ner"], "ner")
+    assert ner["mean"].loc["mlm", "en"] == pytest.approx(-3.0, abs=0.3), "F1 in points"
+    assert ner["p_value"].loc["mlm", "en"] < 0.01 and ner["p_value"].loc["mlm", "fr"] > 0.05
+    fig = figures.lth_fig9(data)
+    assert isinstance(fig, Figure)
+    spec = {"cross_task": {t: _csv(tmp_path, f"cross-{t}", frame) for t, frame in data.items()}}
+    draw_lth("fig9", spec, tmp_path / "fig9")
+    png = tmp_path / "fig9.png"
+    assert not is_blank(png) and edge_ink(png) == 0 and count_panels(png) == 3
+    grids = hatched_grids(png)
+    assert len(grids) == 3 and all(not g[:, 0].any() and g[:, 1].all() for g in grids), "en robust, fr hatched"
+    with pytest.raises(LangspecError, match="mixes sparsities"):
+        cross_task_cells(data["ner"].assign(sparsity=[0.5, 0.8] * (len(data["ner"]) // 2)), "ner")

@@ -187,3 +187,62 @@ def test_head_fractions_by_hand_and_their_agreement_with_a_head_mask():
     assert np.isnan(head_agreement(fractions, np.ones((2, 4))))
     with pytest.raises(LangspecError, match="differ in shape"):
         head_agreement(fractions, np.ones((3, 4)))
+
+
+# -- cross-task transfer: masks over different parameter sets (figure 9) ---------------------------
+
+
+def _tiny(kind: str):
+    from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification
+
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=4, intermediate_size=32,
+                        num_labels=3, max_position_embeddings=64)
+    torch.manual_seed(0)
+    return {"classification": BertForSequenceClassification, "mlm": BertForMaskedLM,
+            "token-classification": BertForTokenClassification}[kind](config)
+
+
+def test_cross_task_masks_keep_shared_weights_densify_the_targets_extra_and_drop_the_tickets_extra():
+    from langspec.tickets.masks import adapt_mask, prunable_shapes, sparsity
+
+    classifier, mlm, tagger = _tiny("classification"), _tiny("mlm"), _tiny("token-classification")
+    assert POOL in prunable_shapes(classifier) and POOL not in prunable_shapes(mlm), "only the classifier has a pooler"
+    assert prunable_shapes(mlm) == prunable_shapes(tagger)
+    ticket = random_mask(full_mask(mlm), seed=0, sparsity=0.5)
+    adapted, report = adapt_mask(ticket, prunable_shapes(classifier))
+    assert set(adapted) == set(prunable_shapes(classifier)) and report["dense"] == [POOL] and report["dropped"] == []
+    assert adapted[POOL].all(), "the classifier's pooler, which the MLM ticket lacks, stays dense"
+    assert all(torch.equal(adapted[n], ticket[n]) for n in ticket), "shared weights keep the ticket's mask"
+    assert report["sparsity"] == pytest.approx(sparsity(adapted)) and report["sparsity"] < 0.5
+    back = random_mask(full_mask(classifier), seed=1, sparsity=0.5)
+    adapted, report = adapt_mask(back, prunable_shapes(tagger))
+    assert set(adapted) == set(prunable_shapes(tagger)) and report["dropped"] == [POOL] and report["dense"] == []
+    assert all(torch.equal(adapted[n], back[n]) for n in adapted)
+    with pytest.raises(LangspecError, match="has shape"):
+        adapt_mask({Q: torch.ones(3, 3, dtype=torch.bool)}, prunable_shapes(tagger))
+    with pytest.raises(LangspecError, match="shares no parameter"):
+        adapt_mask({"other.weight": torch.ones(2, 2, dtype=torch.bool)}, prunable_shapes(tagger))
+
+
+def test_cross_task_rows_pair_each_job_with_the_targets_own_ticket(tmp_path):
+    import json
+
+    from langspec.tickets.analysis import cross_task
+
+    transfer = pd.DataFrame({"rep": [0, 0, 1], "sparsity": [0.5, 0.5, 0.5], "source": ["en", "en", "en"],
+                             "target": ["en", "de", "en"], "metric": [0.8, 0.7, 0.82]})
+    paths = []
+    for rep, value in ((0, 0.75), (1, 0.79)):
+        path = tmp_path / f"rep{rep}" / "cross" / "mlm" / "en.json"
+        path.parent.mkdir(parents=True)
+        path.write_text(json.dumps({"source_task": "mlm", "lang": "en", "sparsity": 0.5, "metric": value,
+                                    "metric_name": "accuracy", "mask": {"dense": [POOL], "dropped": []}}))
+        paths.append(str(path))
+    rows = cross_task(paths, transfer)
+    assert rows["own"].tolist() == [0.8, 0.82] and rows["metric"].tolist() == [0.75, 0.79]
+    assert rows["dense_weights"].tolist() == [POOL, POOL]
+    with pytest.raises(LangspecError, match="no own ticket of 'en' at sparsity 0.5 in replicate 2"):
+        bad = tmp_path / "rep2" / "cross" / "mlm" / "en.json"
+        bad.parent.mkdir(parents=True)
+        bad.write_text(open(paths[0]).read())
+        cross_task([str(bad)], transfer)

@@ -31,7 +31,7 @@ from langspec.core.errors import LangspecError
 class Entry:
     """One figure or table."""
 
-    name: str  #: the key within its paper: "fig4", "table1", "winning"
+    name: str  #: the key within its paper: "fig4", "table1", "heads"
     paper: str  #: "000" (Choenni et al.) or "003" (Foroutan et al.)
     kind: str  #: "figure" (PDF + PNG) or "table" (CSV + Markdown)
     function: str  #: "module:function" that draws or makes it
@@ -39,6 +39,7 @@ class Entry:
     caption: str  #: caption file stem in workflow/report/
     title: str  #: what it shows, in one line
     scalars: tuple[str, ...] = ()  #: optional spec keys passed by name
+    task_kind: str | None = None  #: only the tasks of this kind (paper 003's tables 3-5), every task where None
 
     @property
     def target(self) -> str:
@@ -60,8 +61,9 @@ def _fig003(name: str, function: str, roles: tuple[str, ...], title: str, scalar
     return Entry(name, "003", "figure", f"langspec.figures.tickets:{function}", roles, f"lth_{name}", title, scalars)
 
 
-def _table003(name: str, roles: tuple[str, ...], caption: str, title: str, scalars: tuple[str, ...] = ()) -> Entry:
-    return Entry(name, "003", "table", f"langspec.tables.tickets:{name}", roles, caption, title, scalars)
+def _table003(name: str, roles: tuple[str, ...], caption: str, title: str, scalars: tuple[str, ...] = (),
+              task_kind: str | None = None) -> Entry:
+    return Entry(name, "003", "table", f"langspec.tables.tickets:{name}", roles, caption, title, scalars, task_kind)
 
 
 _MASKS_AND_SHARES = ("masks", "replicate_tables")
@@ -109,6 +111,7 @@ FIGURES_003: dict[str, Entry] = {
         _fig003("fig6", "lth_fig6", ("transfer",), "relative transfer change at each sparsity", ("sparsities",)),
         _fig003("fig7", "lth_fig7", ("retrieval",), "parallel sentence retrieval per layer under each ticket",
                 ("method",)),
+        _fig003("fig9", "lth_fig9", ("cross_task",), "each task's tickets trained on the other tasks, same language"),
         _fig003("heads", "lth_heads", ("heads",), "tickets seen as heads, against paper 000's head masks"),
     )
 }
@@ -119,7 +122,14 @@ TABLES_003: dict[str, Entry] = {
     for e in (
         _table003("table1", ("transfer",), "lth_table1", "the multilingual ticket beside single-language tickets",
                   ("sparsity",)),
-        _table003("winning", ("tickets",), "lth_winning", "the highest sparsity at which each language's ticket wins"),
+        _table003("table2", ("tickets", "transfer"), "lth_table2",
+                  "each language's winning ticket at its highest sparsity, beside a random subnetwork"),
+        _table003("table3", ("transfer",), "lth_table3", "every transfer at the first transfer sparsity: MLM (perplexity)",
+                  ("sparsity",), task_kind="mlm"),
+        _table003("table4", ("transfer",), "lth_table4", "every transfer at the first transfer sparsity: classification (accuracy)",
+                  ("sparsity",), task_kind="classification"),
+        _table003("table5", ("transfer",), "lth_table5", "every transfer at the first transfer sparsity: NER (entity F1)",
+                  ("sparsity",), task_kind="token-classification"),
         _table003("overlap", ("overlap",), "lth_overlap", "each task's average ticket overlap", ("sparsity",)),
         _table003("heads", ("heads",), "lth_heads_table", "tickets' kept head weights against paper 000's head masks"),
     )

@@ -1,4 +1,4 @@
-"""Figures of paper 003 (lottery tickets per language): figures 2, 3, 4, 6, 7, and tickets seen as heads.
+"""Figures of paper 003 (lottery tickets per language): figures 2, 3, 4, 6, 7, 9, and tickets seen as heads.
 
 Every input is one tidy frame per task holding the rows of all its replicates
 (column ``rep``); each figure takes ``task -> frame`` and returns a Figure.
@@ -52,14 +52,18 @@ from langspec.figures.style import (
     wrap,
 )
 from langspec.stats.multiplicity import fdr_keep, tested
+from langspec.training.metrics import by_name
 from langspec.stats.tickets import (
     FULL,
+    unit,
     HEADS,
     MULTI,
     OVERLAP,
     RETRIEVAL,
     TICKETS,
     TRANSFER,
+    CROSS_TASK,
+    cross_task_cells,
     head_correlation,
     head_points,
     ordered,
@@ -88,9 +92,29 @@ FULL_BAND = 0.22
 TRANSFER_CELL = 0.52
 #: Size (inches) of one small line or strip panel of a per-language grid.
 SMALL_PANEL = (2.6, 2.1)
-ACCURACY = "dev accuracy (%)"
-POINTS = "a(s, t) − a(t, t) (accuracy points)"
 
+
+def _metric_axis(curve: pd.DataFrame) -> str:
+    """The y label of a task's dev metric: "dev accuracy (%)", "dev entity F1 (%)", "dev perplexity (lower is better)"."""
+    metric = by_name(curve["metric_name"].iloc[0])
+    return f"dev {unit(metric)}" + ("" if metric.higher_is_better else " (lower is better)")
+
+
+def _gain_label(metric_name: str) -> str:
+    """The colour-bar label of a transfer difference, oriented so that positive is better."""
+    metric = by_name(metric_name)
+    if metric.higher_is_better:
+        return f"a(s, t) − a(t, t) ({metric.label} points)"
+    return f"a(t, t) − a(s, t) ({metric.label}; + = better)"
+
+
+
+def _cross_label(metric_name: str) -> str:
+    """The colour-bar label of figure 9: the transferred ticket against the target task's own, positive is better."""
+    metric = by_name(metric_name)
+    if metric.higher_is_better:
+        return f"transferred − own ({metric.label} points)"
+    return f"own − transferred ({metric.label})"
 
 
 def _band(ax: Axes, x: np.ndarray, part: pd.DataFrame, colour, **line) -> None:
@@ -165,7 +189,11 @@ def _lang_title(task: str, lang: str) -> str:
 
 @styled
 def lth_fig2(tickets: dict[str, pd.DataFrame]) -> Figure:
-    """Dev accuracy (%) of each language's tickets against sparsity (%), one panel per task and language.
+    """Dev metric of each language's tickets against sparsity (%), one panel per task and language.
+
+    The metric is the task's (:mod:`langspec.training.metrics`): accuracy or
+    entity F1 in %, or perplexity (lower is better; "winning" then means at most
+    one sd above the full model's).
 
     ``tickets``: task -> its tickets.csv (:data:`TICKETS`; sparsity 0 = the full
     model; ``multi`` = the multilingual ticket, drawn last). Each panel: the
@@ -197,15 +225,15 @@ def lth_fig2(tickets: dict[str, pd.DataFrame]) -> Figure:
             ax.set_xticklabels([f"{v:.0f}" for v in x], fontsize=6.5)
             ax.set_xlabel("sparsity (%)")
             if ax.get_subplotspec().is_first_col():
-                ax.set_ylabel(ACCURACY)
+                ax.set_ylabel(_metric_axis(curve))
             ax.set_title(_lang_title(task, lang))
         _share_y(grid[task])
     counts = [n for c in curves.values() for n in c["n_replicates"]]
     full_counts = [int(n) for c in curves.values() for n in c.loc[c["sparsity"] == 0, "n_replicates"]]
     if max(full_counts, default=0) > 1:
-        criterion = "winning ticket: full-model mean − ticket mean ≤ 1 sd of the full model"
+        criterion = "winning ticket: worse than the full-model mean by ≤ 1 sd of the full model"
     else:
-        criterion = "winning ticket: at least the full model's accuracy (1 replicate: no sd to allow for)"
+        criterion = "winning ticket: at least as good as the full model (1 replicate: no sd to allow for)"
     handles = [
         (Line2D([], [], linestyle="", marker="o", markersize=4.5, color="0.3"), criterion),
         (Line2D([], [], linestyle="", marker="o", markersize=4.5, markerfacecolor="white", markeredgecolor="0.3"),
@@ -216,7 +244,7 @@ def lth_fig2(tickets: dict[str, pd.DataFrame]) -> Figure:
         (Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(counts, "ticket mean")),
     ]
     _bottom_legend(fig, handles)
-    fig.suptitle("Lottery tickets per language: dev accuracy against sparsity")
+    fig.suptitle("Lottery tickets per language: dev metric against sparsity")
     return fig
 
 
@@ -338,7 +366,7 @@ def _append_checks(ax: Axes, successful: pd.DataFrame) -> None:
 
 @styled
 def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> Figure:
-    """Transfer of tickets across languages: a(s, t) − a(t, t) in accuracy points, one heatmap per task.
+    """Transfer of tickets across languages: a(s, t) − a(t, t) in points of the task's metric, one heatmap per task.
 
     ``transfer``: task -> its transfer.csv (:data:`TRANSFER`); ``sparsity``:
     the tickets' level (default: the smallest in each table). Rows: source
@@ -355,19 +383,19 @@ def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -
     for task, table in frames.items():
         what = f"transfer of task '{task}'"
         part, level = transfer_level(transfer_rows(table, what), sparsity, what)
-        panels[task] = (transfer_cells(part, f"{what} at sparsity {level:g}"), level)
-    keep = iter(fdr_keep([c["p_value"] for c, _ in panels.values()]))
-    m = tested([c["p_value"] for c, _ in panels.values()])
-    rows_ = max(c["mean"].shape[0] for c, _ in panels.values())
-    cols_ = max(c["mean"].shape[1] for c, _ in panels.values())
+        panels[task] = (transfer_cells(part, f"{what} at sparsity {level:g}"), level, part["metric_name"].iloc[0])
+    keep = iter(fdr_keep([c["p_value"] for c, _, _ in panels.values()]))
+    m = tested([c["p_value"] for c, _, _ in panels.values()])
+    rows_ = max(c["mean"].shape[0] for c, _, _ in panels.values())
+    cols_ = max(c["mean"].shape[1] for c, _, _ in panels.values())
     size = (cols_ * TRANSFER_CELL + 1.7, rows_ * TRANSFER_CELL + 1.0)
     fig, grid = _task_panels(list(panels), size, (0.0, 0.75), max_cols=2)
     counts, missing = [], False
-    for task, (cells, level) in panels.items():
+    for task, (cells, level, metric_name) in panels.items():
         ax = grid[task]
         mean = cells["mean"]
         draw_cells(ax, mean, DIVERGING, symmetric_norm(mean), signed, "target language", "source ticket",
-                   f"{task}, {level:.0%} sparsity", POINTS, supported=next(keep), missing="–")
+                   f"{task}, {level:.0%} sparsity", _gain_label(metric_name), supported=next(keep), missing="–")
         _append_checks(ax, cells["successful"])
         counts += [c for c in cells["counts"].to_numpy().ravel() if c > 0]
         missing |= bool(mean.isna().to_numpy().any())
@@ -381,6 +409,41 @@ def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -
         extra.append((missing_handle(), "–: not run"))
     explain(fig, fdr_text(counts, "0", m, untested="diagonal: 0 by definition"), extra=extra)
     fig.suptitle("Transfer of lottery tickets across languages: source ticket trained on the target language")
+    return fig
+
+
+@styled
+def lth_fig9(cross_task: dict[str, pd.DataFrame]) -> Figure:
+    """Cross-task transfer (paper 003, figure 9): one heatmap per target task, source tasks × languages.
+
+    ``cross_task``: target task -> its cross_task.csv (:data:`CROSS_TASK`). A
+    cell is the mean over replicates of the source task's ticket of that
+    language, rewound to the target task's pre-trained model and trained on the
+    target task's data of the same language, minus the target task's own ticket
+    of that language at the same sparsity (same replicate), in points of the
+    target's metric, oriented so that positive is better (perplexity: own −
+    transferred). Hatched unless the paired t-test survives the false discovery
+    rate control over every cell of every panel.
+    """
+    frames = task_frames(cross_task, CROSS_TASK, "cross-task transfer")
+    panels = {task: cross_task_cells(table, f"cross-task transfer to task '{task}'") for task, table in frames.items()}
+    keep = iter(fdr_keep([c["p_value"] for c in panels.values()]))
+    m = tested([c["p_value"] for c in panels.values()])
+    rows_ = max(c["mean"].shape[0] for c in panels.values())
+    cols_ = max(c["mean"].shape[1] for c in panels.values())
+    size = (cols_ * TRANSFER_CELL + 1.9, rows_ * TRANSFER_CELL + 1.0)
+    fig, grid = _task_panels(list(panels), size, (0.0, 0.75), max_cols=3)
+    counts, missing = [], False
+    for task, cells in panels.items():
+        mean = cells["mean"]
+        draw_cells(grid[task], mean, DIVERGING, symmetric_norm(mean), signed, "language", "source task's ticket",
+                   f"target {task}, {cells['sparsity']:.0%} sparsity", _cross_label(cells["metric_name"]),
+                   supported=next(keep), missing="–")
+        counts += [c for c in cells["counts"].to_numpy().ravel() if c > 0]
+        missing |= bool(mean.isna().to_numpy().any())
+    extra = [(missing_handle(), "–: not run")] if missing else []
+    explain(fig, fdr_text(counts, "0", m), extra=extra)
+    fig.suptitle("Transfer of lottery tickets across tasks: a task's ticket trained on another task, same language")
     return fig
 
 

@@ -34,6 +34,7 @@ from langspec.stats.tickets import (
     SAME,
     as_text,
     relative_drops,
+    table_metric,
     transfer_rows,
 )
 from langspec.tickets.overlap import expected_jaccard
@@ -234,6 +235,17 @@ def _at(frame: pd.DataFrame, sparsity: float) -> pd.DataFrame:
     return frame[np.isclose(frame["sparsity"].astype(float), float(sparsity))]
 
 
+def _points(frame: pd.DataFrame, value, reference) -> np.ndarray:
+    """``value`` against ``reference`` in the claims' points, positive when better: 100 × the difference for accuracy
+    and F1 (percentage points); for perplexity the relative change in % of ``reference`` (a 5-point margin is then 5%).
+    """
+    metric = table_metric(frame, "paper 003's table")
+    value, reference = np.asarray(value, float), np.asarray(reference, float)
+    if metric.higher_is_better:
+        return 100 * (value - reference)
+    return 100 * (reference - value) / reference
+
+
 def ticket_minus_dense(e: Evidence) -> np.ndarray:
     tickets = e.frame("tickets").assign(rep=lambda f: as_text(f["rep"]), lang=lambda f: as_text(f["lang"]))
     tickets = tickets[tickets["lang"] != MULTI]
@@ -245,7 +257,7 @@ def ticket_minus_dense(e: Evidence) -> np.ndarray:
         ticket = _at(part, level).set_index("lang")["metric"]
         if ticket.empty:
             raise NotRun(f"tickets at sparsity {level:g}")
-        out.append(100 * float((ticket - dense.reindex(ticket.index)).mean()))
+        out.append(float(_points(part, ticket, dense.reindex(ticket.index)).mean()))
     return np.array(out)
 
 
@@ -294,7 +306,7 @@ def transfer_loss(e: Evidence) -> np.ndarray:
         p = part[part["rep"] == rep]
         own = _own(p)
         cross = p[~p["source"].isin([RANDOM, MULTI]) & (p["source"] != p["target"])]
-        out.append(100 * float((cross["metric"].to_numpy() - own.reindex(cross["target"]).to_numpy()).mean()))
+        out.append(float(_points(p, cross["metric"].to_numpy(), own.reindex(cross["target"]).to_numpy()).mean()))
     return np.array(out)
 
 
@@ -307,7 +319,7 @@ def ticket_over_random(e: Evidence) -> np.ndarray:
         p = part[part["rep"] == rep]
         tickets = p[~p["source"].isin([RANDOM, MULTI])].groupby("target")["metric"].mean()
         random = p[p["source"] == RANDOM].set_index("target")["metric"]
-        out.append(100 * float((tickets.reindex(random.index) - random).mean()))
+        out.append(float(_points(p, tickets.reindex(random.index), random).mean()))
     return np.array(out)
 
 
@@ -352,7 +364,7 @@ def multilingual_over_own(e: Evidence) -> np.ndarray:
         if single.empty:
             raise NotRun(f"single-language tickets transferred at sparsity {e.setting('overlap_sparsity'):g}")
         transferred = single.groupby("target")["metric"].mean()
-        out.append(100 * float((multi - transferred.reindex(multi.index)).mean()))
+        out.append(float(_points(p, multi, transferred.reindex(multi.index)).mean()))
     return np.array(out)
 
 
@@ -418,7 +430,8 @@ CLAIMS: tuple[Claim, ...] = (
     Claim("003-fig2-winning", "003", "§5 (existence of winning tickets), figure 2", "lth/fig2",
           "Lottery tickets keep the dense model's accuracy up to high sparsity (winning tickets per language).",
           "winning tickets (within 1 sd of full mBERT) at several sparsities per language; appendix D: a 5–8% loss disqualifies",
-          "mean over languages of ticket minus dense dev accuracy at the first transfer sparsity", "points",
+          "mean over languages of ticket minus dense dev metric at the first transfer sparsity (points; perplexity: % change, "
+          "lower positive)", "points",
           "no-decrease", 5.0, ticket_minus_dense, reads=("lth:tickets",)),
     Claim("003-fig3-above-random", "003", "§5 (absolute sub-network overlap), figure 3", "lth/fig3",
           "Tickets of different languages overlap far above the random bound.",

@@ -3,8 +3,11 @@
 The analysis behind paper 003's figures (:mod:`langspec.figures.tickets`), tables
 (:mod:`langspec.tables.tickets`) and claims. Every input is one tidy frame per
 task with the rows of all its replicates (column ``rep``), as
-:mod:`langspec.tickets.analysis` writes them; metrics are fractions in the
-frames and percent in the summaries. Cells are summarised by
+:mod:`langspec.tickets.analysis` writes them. A task's metric is named in its
+frames' optional ``metric_name`` column (accuracy when absent): accuracy and F1
+are fractions in the frames and percent in the summaries; perplexity stays as
+it is, and since lower is better there, every difference, gain and winning
+criterion is oriented so that positive means better (:func:`table_metric`). Cells are summarised by
 :func:`over_replicates` (95% t-interval over replicates, paired where a
 replicate's value is a difference to its own ticket).
 
@@ -26,6 +29,7 @@ from langspec.stats.correlations import correlation, pearson
 from langspec.stats.frames import columns, nonempty
 from langspec.stats.replicates import summarize
 from langspec.tickets.transfer import RANDOM, relative_transfer_drop, transfer_table
+from langspec.training.metrics import METRICS, Metric, by_name
 
 #: Columns of each input (one CSV per task, every replicate's rows).
 TICKETS = ("rep", "lang", "sparsity", "metric")
@@ -41,6 +45,11 @@ RETRIEVAL = ("rep", "ticket", "source", "target", "layer", "k", "accuracy", "met
 
 
 HEADS = ("rep", "lang", "layer", "head", "kept_fraction", "head_enabled")
+
+
+#: One target task's cross-task transfer (figure 9): the source task's ticket of ``lang`` trained on the target task's
+#: ``lang`` (``metric``) and the target task's own ticket of ``lang`` at that sparsity (``own``), per replicate.
+CROSS_TASK = ("rep", "source_task", "lang", "sparsity", "metric", "own")
 
 
 #: Special names: the dense model (a source of transfer.csv, a ticket of retrieval.csv) and the multilingual ticket.
@@ -69,6 +78,38 @@ def fractions(table: pd.DataFrame, column: str, what: str) -> pd.Series:
         raise LangspecError(f"{what} has a non-numeric value in column {column}")
     if not values.dropna().between(0, 1).all():
         raise LangspecError(f"{what} has {column} outside [0, 1] (a fraction is expected)")
+    return values.astype(float)
+
+
+def table_metric(table: pd.DataFrame, what: str) -> Metric:
+    """The metric of a task's frame: its ``metric_name`` column (one value), accuracy without the column."""
+    if "metric_name" not in table.columns:
+        return METRICS["classification"]
+    names = sorted(set(table["metric_name"].astype(str)))
+    if len(names) != 1:
+        raise LangspecError(f"{what} mixes metrics {', '.join(names)} (one metric per task expected)")
+    return by_name(names[0])
+
+
+def scale(metric: Metric) -> float:
+    """Summaries show fractions (accuracy, F1) in percent and perplexity as it is."""
+    return 1.0 if metric.name == "perplexity" else 100.0
+
+
+def unit(metric: Metric) -> str:
+    """How a summary value of ``metric`` reads: "accuracy (%)", "perplexity"."""
+    return metric.label if metric.name == "perplexity" else f"{metric.label} (%)"
+
+
+def metric_values(table: pd.DataFrame, metric: Metric, what: str, column: str = "metric") -> pd.Series:
+    """A metric column checked: fractions for accuracy and F1, a perplexity ≥ 1 (NaN allowed)."""
+    if metric.name != "perplexity":
+        return fractions(table, column, what)
+    values = pd.to_numeric(table[column], errors="coerce")
+    if values.isna().sum() > table[column].isna().sum():
+        raise LangspecError(f"{what} has a non-numeric value in column {column}")
+    if not (values.dropna() >= 1).all():
+        raise LangspecError(f"{what} has a perplexity below 1 in column {column}")
     return values.astype(float)
 
 
@@ -133,27 +174,31 @@ def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: 
 
 
 def ticket_curves(table: pd.DataFrame, what: str) -> pd.DataFrame:
-    """One task's tickets: per (lang, sparsity) the mean dev accuracy (%) over replicates and whether the ticket wins.
+    """One task's tickets: per (lang, sparsity) the mean dev metric over replicates and whether the ticket wins.
 
-    ``table``: columns ``rep``, ``lang``, ``sparsity``, ``metric`` (fraction);
-    sparsity 0 is the full model of that language. Returns ``lang``,
-    ``sparsity`` (fraction), the :func:`over_replicates` columns (in %),
-    ``full_mean`` and ``full_sd`` (the full model's mean and sample sd over
-    replicates, %; sd 0 for one replicate) and ``winning``: full_mean − mean ≤
-    full_sd (paper 003). Languages in order of first appearance, ``multi`` last.
+    ``table``: columns ``rep``, ``lang``, ``sparsity``, ``metric`` (and
+    ``metric_name``, :func:`table_metric`); sparsity 0 is the full model of
+    that language. Returns ``lang``, ``sparsity`` (fraction), the
+    :func:`over_replicates` columns (in %, perplexity as it is), ``full_mean``
+    and ``full_sd`` (the full model's mean and sample sd over replicates; sd 0
+    for one replicate), ``winning``: the ticket is worse than the full model by
+    at most full_sd (paper 003; full_mean − mean ≤ full_sd where higher is
+    better), and ``metric_name``. Languages in order of first appearance, ``multi`` last.
     """
+    metric = table_metric(table, what)
     table = table.assign(lang=as_text(table["lang"]), sparsity=sparsities(table, what),
-                         metric=fractions(table, "metric", what))
+                         metric=metric_values(table, metric, what))
     languages = ordered(table["lang"], (MULTI,))
     full = table[table["sparsity"] == 0]
     for lang in languages:
         if not (full["lang"] == lang).any():
             raise LangspecError(f"{what} lacks the full model (sparsity 0) of language '{lang}'")
-    curves = over_replicates(table, ["lang", "sparsity"], "metric", what, scale=100)
+    curves = over_replicates(table, ["lang", "sparsity"], "metric", what, scale=scale(metric))
     stats = full.groupby("lang")["metric"].agg(["mean", lambda v: v.std(ddof=1) if len(v) > 1 else 0.0])
     stats.columns = ["full_mean", "full_sd"]
-    curves = curves.join(stats * 100, on="lang")
-    curves["winning"] = curves["full_mean"] - curves["mean"] <= curves["full_sd"] + 1e-9
+    curves = curves.join(stats * scale(metric), on="lang")
+    curves["winning"] = metric.gain(curves["mean"], curves["full_mean"]) >= -curves["full_sd"] - 1e-9
+    curves["metric_name"] = metric.name
     curves["lang"] = pd.Categorical(curves["lang"], languages, ordered=True)
     curves = curves.sort_values(["lang", "sparsity"]).reset_index(drop=True)
     curves["lang"] = curves["lang"].astype(str)
@@ -233,9 +278,11 @@ def overlap_summary(part: pd.DataFrame, what: str) -> dict:
 
 
 def transfer_rows(table: pd.DataFrame, what: str) -> pd.DataFrame:
-    """A task's transfer.csv checked, labels as text, sparsity rounded and the metric a fraction."""
+    """A task's transfer.csv checked, labels as text, sparsity rounded, the metric checked and named (``metric_name``)."""
+    metric = table_metric(table, what)
     return table.assign(rep=as_text(table["rep"]), source=as_text(table["source"]), target=as_text(table["target"]),
-                        sparsity=sparsities(table, what), metric=fractions(table, "metric", what))
+                        sparsity=sparsities(table, what), metric=metric_values(table, metric, what),
+                        metric_name=metric.name)
 
 
 def transfer_level(rows: pd.DataFrame, sparsity: float | None, what: str) -> tuple[pd.DataFrame, float]:
@@ -262,7 +309,8 @@ def transfer_cells(part: pd.DataFrame, what: str) -> dict:
     """Figure 4 of one task at one sparsity: sources (languages, then ``rand``) x targets.
 
     ``part``: :func:`transfer_level`'s rows. Returns ``mean`` (a(s, t) − a(t, t)
-    in accuracy points, mean over replicates of each replicate's difference to
+    in points of the metric, oriented so that positive is better: a(t, t) − a(s, t)
+    for perplexity; mean over replicates of each replicate's difference to
     its own ticket), ``p_value`` (t-test of those differences against 0; NaN
     on the diagonal, 0 by definition, and for one replicate), ``successful`` (mean a(s, t) ≥ mean a(t, t) − sd a(t, t), off
     the diagonal; :func:`langspec.tickets.transfer.transfer_table`) and ``counts``
@@ -273,10 +321,11 @@ def transfer_cells(part: pd.DataFrame, what: str) -> dict:
     sources = [t for t in targets if t in set(part["source"])]
     sources += [s for s in dict.fromkeys(part["source"]) if s not in sources and s != RANDOM]
     sources += [RANDOM] if (part["source"] == RANDOM).any() else []
-    cells = over_replicates(part.assign(difference=part["metric"] - part["own"]), ["source", "target"], "difference",
-                            what, scale=100)
+    metric = table_metric(part, what)
+    cells = over_replicates(part.assign(difference=metric.gain(part["metric"], part["own"])), ["source", "target"],
+                            "difference", what, scale=scale(metric))
     shape = lambda column: cells.pivot(index="source", columns="target", values=column).reindex(index=sources, columns=targets)
-    table = transfer_table(part[["source", "target", "metric"]])
+    table = transfer_table(part[["source", "target", "metric"]], metric.higher_is_better)
     success = table.pivot(index="source", columns="target", values="successful").reindex(index=sources, columns=targets)
     success = success.fillna(False).astype(bool)
     for s in sources:
@@ -293,15 +342,16 @@ def relative_drops(part: pd.DataFrame, what: str) -> pd.DataFrame:
     """Per source language: each replicate's average relative transfer change (%), footnote 15 of paper 003.
 
     (1 / (|L| − 1)) Σ_{t ≠ s} (a(s, t) − a(t, t)) / a(t, t) × 100 within one
-    replicate (:func:`langspec.tickets.transfer.relative_transfer_drop`), L the
+    replicate (sign flipped for perplexity: negative is always a drop) (:func:`langspec.tickets.transfer.relative_transfer_drop`), L the
     languages that are sources and targets (``rand`` and ``multi`` are left
     out). Columns ``rep``, ``source``, ``relative_pct``.
     """
+    metric = table_metric(part, what)
     part = part[~part["source"].isin([RANDOM, MULTI])]
     rows = []
     for rep, frame in part.groupby("rep", sort=False):
         try:
-            drop = relative_transfer_drop(frame[["source", "target", "metric"]])
+            drop = relative_transfer_drop(frame[["source", "target", "metric"]], metric.higher_is_better)
         except LangspecError as error:
             raise LangspecError(f"{what}, replicate {rep}: {error}") from None
         rows += [{"rep": rep, "source": source, "relative_pct": 100 * value} for source, value in drop.items()]
@@ -366,3 +416,30 @@ def head_correlation(reps: Sequence[tuple[str, pd.DataFrame]]) -> dict:
     rs = [pearson(p["enabled"], p["kept_pct"]) for _, p in reps]
     counts = [int(np.isfinite(p["kept_pct"]).sum()) for _, p in reps]
     return {**correlation(rs, counts), "counts": counts}
+
+
+def cross_task_cells(table: pd.DataFrame, what: str) -> dict:
+    """Figure 9 for one target task: per source task and language, the source's ticket against the target's own.
+
+    ``table``: the target task's cross_task.csv (:data:`CROSS_TASK`, with
+    ``metric_name``). Returns ``mean`` (source tasks × languages: the mean over
+    replicates of metric − own, in the summary unit and oriented so that positive
+    is better), ``p_value`` (t-test of those paired differences against 0; NaN
+    for one replicate), ``counts`` (replicates per cell), ``own`` (per language
+    the own ticket's mean) and ``sparsity``.
+    """
+    metric = table_metric(table, what)
+    table = table.assign(rep=as_text(table["rep"]), source_task=as_text(table["source_task"]),
+                         lang=as_text(table["lang"]), sparsity=sparsities(table, what),
+                         metric=metric_values(table, metric, what), own=metric_values(table, metric, what, "own"))
+    levels = sorted(set(table["sparsity"]))
+    if len(levels) != 1:
+        raise LangspecError(f"{what} mixes sparsities {', '.join(f'{v:g}' for v in levels)} (one expected)")
+    cells = over_replicates(table.assign(difference=metric.gain(table["metric"], table["own"])),
+                            ["source_task", "lang"], "difference", what, scale=scale(metric))
+    sources, langs = ordered(table["source_task"]), ordered(table["lang"])
+    shape = lambda column: cells.pivot(index="source_task", columns="lang", values=column).reindex(index=sources, columns=langs)
+    own = table.groupby("lang")["own"].mean().reindex(langs) * scale(metric)
+    return {"mean": shape("mean").astype(float), "p_value": shape("p_value").astype(float),
+            "counts": shape("n_replicates").fillna(0).astype(int), "own": own, "sparsity": levels[0],
+            "metric_name": metric.name}

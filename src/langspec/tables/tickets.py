@@ -2,8 +2,10 @@
 
 - :func:`table1`: the multilingual ticket next to the single-language tickets,
   trained on each target language (paper 003, table 1);
-- :func:`winning`: the highest sparsity at which each language's ticket wins
-  (paper 003, table 2, without its random column);
+- :func:`table2`: each language's winning ticket at its highest sparsity,
+  beside a random subnetwork (paper 003, table 2);
+- :func:`absolute_transfer` (tables 3, 4, 5): every ticket trained on every
+  target language at 50% sparsity, per task kind (perplexity, accuracy, F1);
 - :func:`overlap`: each task's average ticket overlap (the poster's table);
 - :func:`heads`: per language, the correlation of the ticket's kept head
   weights with paper 000's head mask (beyond both papers).
@@ -44,6 +46,8 @@ from langspec.stats.tickets import (
     highest_winning,
     overlap_rows,
     overlap_summary,
+    scale,
+    table_metric,
     task_frames,
     ticket_curves,
     transfer_level,
@@ -52,6 +56,7 @@ from langspec.stats.tickets import (
 from langspec.tables.format import MISSING, SD, markdown
 from langspec.tickets.overlap import expected_jaccard
 from langspec.tickets.transfer import RANDOM
+from langspec.training.metrics import by_name
 
 N = " n"
 
@@ -64,24 +69,17 @@ def _replicate_words(counts) -> str:
     return f"{many} replicate{'s' if counts[-1] != 1 else ''}"
 
 
-def table1(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> pd.DataFrame:
-    """Dev accuracy (%) of each ticket trained on each target language, mean and sd over replicates, per task.
+def _transfer_blocks(frames: dict[str, pd.DataFrame], sparsity: float | None, own: bool, extra: tuple[str, ...]) -> pd.DataFrame:
+    """Per task, rows ``full model``, (``own ticket f*``), each language's ticket and the ``extra`` sources present, by target.
 
-    ``transfer``: task -> its transfer.csv (columns ``rep``, ``sparsity``,
-    ``source``, ``target``, ``metric``); ``sparsity``: the tickets' level
-    (default: the smallest in each table). Rows per task: ``full model``
-    (source ``full``: the dense model trained on the target), ``own ticket f*``
-    (the target's own ticket, source = target), every single-language source
-    ticket, then ``multi`` (the multilingual ticket) when the task has one;
-    ``rand`` is left out. Columns: ``task``, ``model``, then per target
-    language ``<t>`` (mean, %), ``<t> sd`` and ``<t> n`` (replicates); NaN
-    where a source was not trained on a target.
+    Values in each task's summary unit (:func:`langspec.stats.tickets.scale`), mean, sd and
+    replicates per target; column ``metric`` names the task's metric.
     """
-    frames = task_frames(transfer, TRANSFER, "transfer")
     blocks = []
     for task, table in frames.items():
         what = f"transfer of task '{task}'"
         rows = transfer_rows(table, what)
+        metric = table_metric(rows, what)
         if not (rows["source"] == FULL).any():
             raise LangspecError(f"{what} has no rows of source '{FULL}' (the dense model trained on each target)")
         part, _ = transfer_level(rows, sparsity, what)
@@ -89,40 +87,105 @@ def table1(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> 
         targets = list(dict.fromkeys(part["target"]))
         sources = [s for s in dict.fromkeys(part["source"]) if s not in (RANDOM, MULTI)]
         sources = [t for t in targets if t in sources] + [s for s in sources if s not in targets]
-        models = {"full model": full, "own ticket f*": part[part["source"] == part["target"]]}
+        models = {"full model": full}
+        if own:
+            models["own ticket f*"] = part[part["source"] == part["target"]]
         models |= {s: part[part["source"] == s] for s in sources}
-        if (part["source"] == MULTI).any():
-            models[MULTI] = part[part["source"] == MULTI]
+        models |= {s: part[part["source"] == s] for s in extra if (part["source"] == s).any()}
         for model, cells in models.items():
-            row = {"task": task, "model": model}
+            row = {"task": task, "metric": metric.name, "model": model}
             for target in targets:
-                mean, sd, n = spread(100 * cells.loc[cells["target"] == target, "metric"].to_numpy(float))
+                mean, sd, n = spread(scale(metric) * cells.loc[cells["target"] == target, "metric"].to_numpy(float))
                 row |= {target: mean, target + SD: sd, target + N: n}
             blocks.append(row)
     frame = pd.DataFrame(blocks)
-    targets = list(dict.fromkeys(c for c in frame.columns if c not in ("task", "model") and not c.endswith((SD, N))))
-    frame = frame[["task", "model", *(c for t in targets for c in (t, t + SD, t + N))]]
+    fixed = ("task", "metric", "model")
+    targets = list(dict.fromkeys(c for c in frame.columns if c not in fixed and not c.endswith((SD, N))))
+    frame = frame[[*fixed, *(c for t in targets for c in (t, t + SD, t + N))]]
     for t in targets:
         frame[t + N] = frame[t + N].fillna(0).astype(int)
     return frame
 
 
-def winning(tickets: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per task and language: the highest sparsity (%) whose ticket wins, the full model and that ticket (dev accuracy %).
+def table1(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> pd.DataFrame:
+    """The dev metric of each ticket trained on each target language, mean and sd over replicates, per task.
 
-    ``tickets``: task -> its tickets.csv. A ticket wins when full-model mean −
-    ticket mean ≤ one standard deviation of the full model over replicates.
-    Columns: ``task``, ``lang``, ``sparsity`` (NaN when no ticket wins),
-    ``full``, ``full sd``, ``ticket``, ``ticket sd``, ``replicates``.
+    ``transfer``: task -> its transfer.csv (columns ``rep``, ``sparsity``,
+    ``source``, ``target``, ``metric``, optionally ``metric_name``); ``sparsity``: the tickets' level
+    (default: the smallest in each table). Rows per task: ``full model``
+    (source ``full``: the dense model trained on the target), ``own ticket f*``
+    (the target's own ticket, source = target), every single-language source
+    ticket, then ``multi`` (the multilingual ticket) when the task has one;
+    ``rand`` is left out. Columns: ``task``, ``metric`` (its name), ``model``, then per target
+    language ``<t>`` (mean: accuracy and F1 in %, perplexity as it is), ``<t> sd`` and ``<t> n`` (replicates); NaN
+    where a source was not trained on a target.
     """
-    frames = task_frames(tickets, TICKETS, "tickets")
+    return _transfer_blocks(task_frames(transfer, TRANSFER, "transfer"), sparsity, own=True, extra=(MULTI,))
+
+
+def absolute_transfer(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> pd.DataFrame:
+    """Tables 3-5 of paper 003: every ticket trained on every target language at ``sparsity``, per task.
+
+    As :func:`table1` without the own-ticket row: ``full model`` (paper: mBERT),
+    each language's ticket (its own language on the diagonal), then ``rand`` (a
+    random mask of that sparsity, paper 003's table 6 shows one) and ``multi``
+    where present. Tables 3, 4 and 5 are this table for the masked-language-modelling,
+    classification and token-classification tasks (the workflow passes each the tasks
+    of its kind, :data:`langspec.registry.TABLES_003`).
+    """
+    return _transfer_blocks(task_frames(transfer, TRANSFER, "transfer"), sparsity, own=False, extra=(RANDOM, MULTI))
+
+
+table3 = table4 = table5 = absolute_transfer
+
+
+def _nearest(levels: list[float], wanted: float) -> float:
+    """The level closest to ``wanted`` (the higher of two equally close)."""
+    return min(levels, key=lambda level: (abs(level - wanted), -level))
+
+
+def table2(tickets: dict[str, pd.DataFrame], transfer: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Paper 003's table 2: per task and language the winning ticket at its highest sparsity, beside a random subnetwork.
+
+    ``tickets``: task -> its tickets.csv; ``transfer``: task -> its transfer.csv.
+    A ticket wins when it is worse than the full-model mean by at most one
+    standard deviation of the full model over replicates (perplexity: higher by
+    at most one sd). ``rand``: a random mask trained on the language (source
+    ``rand`` of the transfer jobs) at the transfer sparsity nearest the winning
+    one, which ``rand sparsity`` states (transfer runs random masks only at
+    ``lth.sparsities``; paper 003 matches the sparsity exactly). Columns:
+    ``task``, ``metric``, ``lang``, ``full``, ``full sd``, ``ticket``, ``ticket sd``,
+    ``sparsity`` (%; NaN when no ticket wins), ``rand``, ``rand sd``, ``rand sparsity`` (%),
+    ``replicates``; values in the summary unit (accuracy and F1 in %, perplexity as it is).
+    """
+    ticket_frames = task_frames(tickets, TICKETS, "tickets")
+    transfer_frames = task_frames(transfer, TRANSFER, "transfer")
     parts = []
-    for task, table in frames.items():
-        best = highest_winning(ticket_curves(table, f"tickets of task '{task}'"))
+    for task, table in ticket_frames.items():
+        curves = ticket_curves(table, f"tickets of task '{task}'")
+        best = highest_winning(curves)
+        best = best[best["lang"] != MULTI]
+        metric = by_name(curves["metric_name"].iloc[0])
+        random = pd.DataFrame(columns=["rep", "sparsity", "target", "metric"])
+        if task in transfer_frames:
+            rows = transfer_rows(transfer_frames[task], f"transfer of task '{task}'")
+            random = rows[rows["source"] == RANDOM]
+        levels = sorted(set(random["sparsity"]))
+        rand, rand_sd, rand_level = [], [], []
+        for lang, level in zip(best["lang"], best["sparsity"]):
+            if not levels or not np.isfinite(level):
+                rand.append(np.nan), rand_sd.append(np.nan), rand_level.append(np.nan)
+                continue
+            near = _nearest(levels, level)
+            values = random.loc[(random["sparsity"] == near) & (random["target"] == lang), "metric"].to_numpy(float)
+            mean, sd, _ = spread(scale(metric) * values)
+            rand.append(mean), rand_sd.append(sd), rand_level.append(100 * near if len(values) else np.nan)
         parts.append(pd.DataFrame({
-            "task": task, "lang": best["lang"], "sparsity": 100 * best["sparsity"],
-            "full": best["full_mean"], "full" + SD: best["full_sd"],
-            "ticket": best["ticket_mean"], "ticket" + SD: best["ticket_sd"], "replicates": best["replicates"],
+            "task": task, "metric": metric.name, "lang": best["lang"].to_numpy(),
+            "full": best["full_mean"].to_numpy(), "full" + SD: best["full_sd"].to_numpy(),
+            "ticket": best["ticket_mean"].to_numpy(), "ticket" + SD: best["ticket_sd"].to_numpy(),
+            "sparsity": 100 * best["sparsity"].to_numpy(),
+            "rand": rand, "rand" + SD: rand_sd, "rand sparsity": rand_level, "replicates": best["replicates"].to_numpy(),
         }))
     return pd.concat(parts, ignore_index=True)
 
@@ -177,14 +240,21 @@ def heads(heads_: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def _notes(name: str, frame: pd.DataFrame, sparsity: float | None) -> str:
     if name == "table1":
         counts = frame[[c for c in frame.columns if c.endswith(N)]].to_numpy().ravel()
-        return (f"Dev accuracy (%), mean ± sample standard deviation over {_replicate_words(counts)} (a single replicate "
+        return (f"{_metric_words(frame)}, mean ± sample standard deviation over {_replicate_words(counts)} (a single replicate "
                 "shows its value). full model: the dense model trained on the target; own ticket f*: the target's own "
                 "ticket; a language: that language's ticket rewound and trained on the target; multi: the multilingual "
                 f"ticket. Tickets at {_levels(sparsity)}. {MISSING}: not run.")
-    if name == "winning":
-        return (f"sparsity: the highest sparsity (%) whose ticket wins (full-model mean − ticket mean ≤ 1 sample sd of the "
-                f"full model over replicates), {MISSING} when none does; full and ticket: dev accuracy (%), mean ± sd "
-                f"over {_replicate_words(frame['replicates'])}.")
+    if name == "table2":
+        return (f"sparsity: the highest sparsity (%) whose ticket wins (worse than the full-model mean by at most 1 sample sd "
+                f"of the full model over replicates), {MISSING} when none does; full, ticket and rand (a random mask "
+                f"trained on the language at the transfer sparsity 'rand sparsity', the one nearest the winning sparsity): "
+                f"{_metric_words(frame)}, mean ± sd over {_replicate_words(frame['replicates'])}.")
+    if name in ("table3", "table4", "table5"):
+        counts = frame[[c for c in frame.columns if c.endswith(N)]].to_numpy().ravel()
+        return (f"{_metric_words(frame)} of each model trained on each target language, mean ± sample standard deviation "
+                f"over {_replicate_words(counts)}. full model: the dense model (paper: mBERT); a language: its ticket at "
+                f"{_levels(sparsity)}, rewound and trained on the target; rand: a random mask of that sparsity; multi: "
+                f"the multilingual ticket. {MISSING}: not run.")
     if name == "overlap":
         return (f"overlap: Jaccard similarity (%) of the whole tickets, mean over language pairs per replicate, then mean ± "
                 f"sample sd over {_replicate_words(frame['replicates'])} (ci: 95% t-interval, none for one replicate); "
@@ -194,6 +264,13 @@ def _notes(name: str, frame: pd.DataFrame, sparsity: float | None) -> str:
     return ("r: Pearson (point-biserial) correlation over heads of the % of a head's weights the ticket keeps and whether "
             "paper 000's subnetwork enables the head, per replicate, pooled through Fisher's z with its 95% interval "
             f"over {_replicate_words(frame['replicates'])} ({methods}); {MISSING}: no r (a constant head mask or kept share).")
+
+
+def _metric_words(frame: pd.DataFrame) -> str:
+    """What the values are: "dev accuracy (%)", "dev perplexity (lower is better)", ... for the tasks of ``frame``."""
+    names = list(dict.fromkeys(frame["metric"])) if "metric" in frame.columns else ["accuracy"]
+    words = {"accuracy": "dev accuracy (%)", "f1": "dev entity F1 (%)", "perplexity": "dev perplexity (lower is better)"}
+    return "; ".join(words.get(name, name) for name in names)
 
 
 def _levels(sparsity: float | None) -> str:
@@ -208,10 +285,12 @@ def _display(name: str, frame: pd.DataFrame) -> pd.DataFrame:
                                for r, lo, hi in zip(frame["r"], frame["ci_low"], frame["ci_high"])]
         shown["replicates"], shown["heads"] = frame["replicates"], frame["heads"]
         return shown
-    shown = markdown(frame.drop(columns=[c for c in frame.columns if c.endswith(N)]))
+    places = [2 if name == "perplexity" else 1 for name in frame["metric"]] if "metric" in frame.columns else 1
+    shown = markdown(frame.drop(columns=[c for c in frame.columns if c.endswith(N)]), places)
     for column in shown.columns:
         if pd.api.types.is_float_dtype(shown[column]):
-            shown[column] = [MISSING if not np.isfinite(v) else f"{v:.1f}" for v in shown[column]]
+            decimals = [1] * len(shown) if column in ("sparsity", "rand sparsity") or isinstance(places, int) else places
+            shown[column] = [MISSING if not np.isfinite(v) else f"{v:.{d}f}" for v, d in zip(shown[column], decimals)]
     return shown
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from langspec.core.errors import LangspecError
 from langspec.tickets.maskfile import read_trajectory, read_weight_mask
 from langspec.tickets.overlap import jaccard, layer_jaccard, pairwise_jaccard
 
@@ -24,14 +25,16 @@ def tickets(trajectories: Mapping[int, Mapping[str, str]], rate: float) -> pd.Da
     """Dev metric of each IMP-trained model by the sparsity it was trained at (0 = the full model).
 
     ``trajectories``: replicate -> source (language or ``multi``) -> its trajectory.json.
-    Columns ``rep``, ``lang``, ``sparsity`` (fraction), ``metric``, ``best_metric`` (dev accuracy, fractions).
+    Columns ``rep``, ``lang``, ``sparsity`` (fraction), ``metric``, ``best_metric`` (the task's dev metric:
+    accuracy or F1 as fractions, or perplexity) and ``metric_name``.
     """
     rows = []
     for rep, per_source in trajectories.items():
         for source, path in per_source.items():
             for entry in read_trajectory(Path(path).parent):
                 rows.append({"rep": int(rep), "lang": source, "sparsity": round(round(entry["trained_sparsity"] / rate) * rate, 6),
-                             "metric": entry["metric"], "best_metric": entry["best_metric"]})
+                             "metric": entry["metric"], "best_metric": entry["best_metric"],
+                             "metric_name": entry["metric_name"]})
     return pd.DataFrame(rows).sort_values(["lang", "rep", "sparsity"], kind="stable")
 
 
@@ -39,18 +42,47 @@ def transfer(paths: Sequence[str], tickets: pd.DataFrame) -> pd.DataFrame:
     """Each transfer job's metrics; the dense model on each language (source ``full``) is IMP's first round.
 
     ``paths``: the transfer jobs' JSON files (``.../rep{r}/transfer/round{k}/{source}.json``); ``tickets``:
-    :func:`tickets`. Columns ``rep``, ``sparsity``, ``source``, ``target``, ``metric``, ``best_metric``.
+    :func:`tickets`. Columns ``rep``, ``sparsity``, ``source``, ``target``, ``metric``, ``best_metric``,
+    ``metric_name``.
     """
     dense = tickets[(tickets["sparsity"] == 0) & (tickets["lang"] != "multi")]
     rows = [{"rep": row.rep, "sparsity": 0.0, "source": "full", "target": row.lang, "metric": row.metric,
-             "best_metric": row.best_metric} for row in dense.itertuples()]
+             "best_metric": row.best_metric, "metric_name": row.metric_name} for row in dense.itertuples()]
     for path in paths:
         body = json.loads(open(path, encoding="utf-8").read())
         rep = int(re.search(r"/rep(\d+)/", path).group(1))
         for target, scored in body["targets"].items():
             rows.append({"rep": rep, "sparsity": round(body["sparsity"], 6), "source": body["source"], "target": target,
-                         "metric": scored["metric"], "best_metric": scored["best_metric"]})
+                         "metric": scored["metric"], "best_metric": scored["best_metric"],
+                         "metric_name": body["metric_name"]})
     return pd.DataFrame(rows)
+
+
+def cross_task(paths: Sequence[str], transfer: pd.DataFrame) -> pd.DataFrame:
+    """One target task's cross-task jobs beside its own tickets: figure 9's rows.
+
+    ``paths``: the cross-task JSONs (``.../rep{r}/cross/{source task}/{lang}.json``,
+    written by ``lth_cross_task``); ``transfer``: the target task's :func:`transfer`
+    rows, whose own ticket (source = target = the language) at the same
+    sparsity, trained the same way from the same θ0, is ``own``. Columns ``rep``,
+    ``source_task``, ``lang``, ``sparsity``, ``metric``, ``own``, ``metric_name``,
+    ``dense_weights`` (parameters the source ticket lacked, kept dense).
+    """
+    own = transfer[transfer["source"] == transfer["target"]].assign(sparsity=lambda f: f["sparsity"].round(6))
+    lookup = own.set_index(["rep", "target", "sparsity"])["metric"]
+    rows = []
+    for path in paths:
+        body = json.loads(open(path, encoding="utf-8").read())
+        rep, level = int(re.search(r"/rep(\d+)/", path).group(1)), round(body["sparsity"], 6)
+        key = (rep, body["lang"], level)
+        if key not in lookup.index:
+            raise LangspecError(f"{path}: the target task has no own ticket of '{body['lang']}' at sparsity {level:g} "
+                                f"in replicate {rep} (cross-task sparsity must be one of lth.sparsities)")
+        rows.append({"rep": rep, "source_task": body["source_task"], "lang": body["lang"], "sparsity": level,
+                     "metric": body["metric"], "own": float(lookup[key]), "metric_name": body["metric_name"],
+                     "dense_weights": ";".join(body["mask"]["dense"])})
+    return pd.DataFrame(rows, columns=["rep", "source_task", "lang", "sparsity", "metric", "own", "metric_name",
+                                       "dense_weights"])
 
 
 def overlap(masks: Sequence[Mapping[str, str]], sparsity: float) -> pd.DataFrame:

@@ -76,6 +76,37 @@ def check_fits(mask: Mapping[str, torch.Tensor], model: nn.Module, source: str =
     check_shapes(mask, prunable_shapes(model), source)
 
 
+def adapt_mask(mask: Mapping[str, torch.Tensor], shapes: Mapping[str, torch.Size | tuple]) -> tuple[WeightMask, dict]:
+    """A ticket of one model carried over to another model's prunable weights (cross-task transfer, figure 9).
+
+    ``shapes``: the target model's :func:`prunable_shapes`. Models of different
+    tasks share the encoder but not every prunable weight: a sequence
+    classifier has a pooler, a masked-language or token-classification model
+    has none. The rule: a weight both have keeps the ticket's mask (the shapes
+    must agree); a weight only the target has stays dense (nothing was learnt
+    about it; the target's pooler when the ticket comes from an MLM or NER
+    model); a weight only the ticket has is dropped (the source's pooler).
+    Returns the mask over exactly the target's weights and a report: ``kept``,
+    ``dense`` and ``dropped`` parameter names, and the sparsity over the
+    target's prunable weights (``sparsity``). A shape mismatch raises a one-line error.
+    """
+    out: WeightMask = {}
+    dense, kept = [], []
+    for name, shape in shapes.items():
+        if name in mask:
+            if tuple(mask[name].shape) != tuple(shape):
+                raise LangspecError(f"weight mask '{name}' has shape {tuple(mask[name].shape)}, the model's weight {tuple(shape)}")
+            out[name] = mask[name].to(torch.bool)
+            kept.append(name)
+        else:
+            out[name] = torch.ones(tuple(shape), dtype=torch.bool, device=next(iter(mask.values())).device if mask else None)
+            dense.append(name)
+    if not kept:
+        raise LangspecError("the weight mask shares no parameter with the model: not a ticket of the same encoder")
+    dropped = [name for name in mask if name not in shapes]
+    return out, {"kept": kept, "dense": dense, "dropped": dropped, "sparsity": sparsity(out)}
+
+
 def magnitude_prune(weights: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor], prune: int) -> WeightMask:
     """Prune the ``prune`` kept weights of smallest |w|, globally over all matrices together.
 
