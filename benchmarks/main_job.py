@@ -3,7 +3,8 @@
 Clones the repository's committed state into a temporary directory, runs
 `snakemake --cores 2 results/figures/fig4.pdf` there with this interpreter
 (setup excluded), and adds up the per-job `benchmark:` records by stage.
-Stages overlap on 2 cores, so their sum exceeds the wall time.
+Stages overlap on 2 cores, so their sum exceeds the wall time. Job seconds are
+also given per task (paper 003's tasks: classification, MLM, NER) and stage.
 
 Usage:
     python benchmarks/main_job.py [--keep DIR]
@@ -41,8 +42,31 @@ def stage(path: Path, root: Path) -> str:
     if parts[0] == "models":
         return MODELS[parts[-1]]
     if parts[0] == "lth":
-        return "ticket transfer" if "transfer" in parts else LOTTERY.get(parts[-1], "ticket IMP (train, prune, rewind)")
+        if "transfer" in parts:
+            return "ticket transfer"
+        if "cross" in parts:
+            return "ticket cross-task transfer"
+        return LOTTERY.get(parts[-1], "ticket IMP (train, prune, rewind)")
     return STAGES[parts[0]]
+
+
+def task_of(path: Path, root: Path) -> str:
+    """The task a benchmark record belongs to (``all tasks`` for figures, tables and the converted model)."""
+    parts = path.relative_to(root).parts
+    if parts[0] in ("data", "models", "masks", "lth", "sketches", "influence", "shares") and len(parts) > 2:
+        return parts[1]
+    return "all tasks"
+
+
+def by_task(root: Path) -> dict[str, dict[str, float]]:
+    """Per task: job seconds per stage and in total, from the `benchmark:` records under ``root``."""
+    out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for tsv in root.rglob("*.tsv"):
+        seconds = float(pd.read_csv(tsv, sep="\t").iloc[0]["s"])
+        task = task_of(tsv, root)
+        out[task][stage(tsv, root)] += seconds
+        out[task]["total"] += seconds
+    return {task: {name: round(value, 1) for name, value in stages_.items()} for task, stages_ in out.items()}
 
 
 def stages(root: Path) -> dict[str, dict[str, float]]:
@@ -66,7 +90,8 @@ def main() -> None:
     parser.add_argument("--summarize", help="only add up the benchmark records of a run made in this directory")
     args = parser.parse_args()
     if args.summarize:
-        print(json.dumps({"stages": stages(Path(args.summarize) / "results" / "benchmarks")}, indent=1))
+        root = Path(args.summarize) / "results" / "benchmarks"
+        print(json.dumps({"stages": stages(root), "tasks": by_task(root)}, indent=1))
         return
     workdir = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="langspec-main-"))
     subprocess.run(["git", "clone", "-q", str(REPO), str(workdir)], check=True)
@@ -87,6 +112,7 @@ def main() -> None:
         "wall_seconds": wall,
         "cores": args.cores,
         "stages": stages(workdir / "results" / "benchmarks"),
+        "tasks": by_task(workdir / "results" / "benchmarks"),
         "workdir": str(workdir),
     }, indent=1))
 

@@ -11,7 +11,11 @@ import yaml
 from .workspace import REPO, copy_repo, snakemake
 
 HUB = {"xnli": "tests/fixtures/hub/xnli", "xnli-lth": "tests/fixtures/hub/xnli", "pawsx": "tests/fixtures/hub/pawsx",
-       "marc": "tests/fixtures/hub/marc"}
+       "marc": "tests/fixtures/hub/marc", "mlm-lth": "tests/fixtures/hub/wikipedia", "ner-lth": "tests/fixtures/hub/wikiann"}
+FIXTURE_LANGUAGES = ["en", "de", "fr", "es", "ru"]  # what the fixtures of paper 003's tasks have
+PAPER_003 = {"mlm-lth": ["ar", "de", "en", "es", "fa", "fr", "hi", "ru", "sw", "ur", "zh"],
+             "ner-lth": ["ar", "de", "en", "es", "fa", "fr", "ru", "ur", "zh"],
+             "xnli-lth": ["ar", "de", "en", "es", "fr", "hi", "ru", "sw", "ur", "zh"]}
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +23,21 @@ def workdir(tmp_path_factory):
     """A copy of the repository with the paper config pointed at the fixtures, small and tiny."""
     workdir = copy_repo(tmp_path_factory.mktemp("paper"))
     config = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    for name, languages in PAPER_003.items():
+        assert config["tasks"][name]["languages"] == languages, f"{name}: paper 003's languages"
+        assert config["tasks"][name]["size"]["train"] == 20000, "paper 003: 20,000 training examples per language"
+    assert config["lth"]["tasks"] == ["mlm-lth", "ner-lth", "xnli-lth"]
     for name, task in config["tasks"].items():
         task["hub_id"] = HUB[name]
         task["size"] = {"train": 6, "dev": 4, "test": 4}
         task.pop("model", None)
-    config["tasks"]["xnli-lth"]["languages"] = ["en", "de", "fr", "es", "ru"]  # the languages the fixtures have
+    for name in PAPER_003:
+        config["tasks"][name]["languages"] = FIXTURE_LANGUAGES
+    mlm = config["tasks"]["mlm-lth"]
+    mlm["words_per_example"] = 8  # the fixture has five short articles per language:
+    mlm["wikipedia"] = {"dev_fraction": 0.25, "test_fraction": 0.25}  # with this task seed replicate 0 gives
+    mlm["seed"], mlm["size"] = 11, {"train": 4, "dev": 2, "test": 2}  # each split an article in every language
+    config["lth"]["cross_task"] = {"languages": ["en", "fr"]}
     config["lth"]["multilingual"] = ["en", "fr"]
     config["model"] = {"name": "tiny"}
     config["sketch"]["batch_size"] = 1  # windows of 8 examples: the fixtures' 30 training examples make 4 windows
@@ -47,7 +61,8 @@ def test_paper_config_draws_every_figure_with_one_sketch_job_per_regime(workdir)
         rep = re.fullmatch(r"results/sketches/xnli/(rep\d)/full/full", outputs[0]).group(1)
         assert len(outputs) == 1 + 5 + 5 * 3 and f"results/sketches/xnli/{rep}/full/ru-random3" in outputs, outputs
     assert "rule sketch_sft_random_pawsx:" in result.stdout
-    assert "xnli-lth" not in result.stdout, "paper 003's task is not in paper 000's figures"
+    for name in PAPER_003:
+        assert name not in result.stdout, "paper 003's tasks are not in paper 000's figures"
 
 
 def test_sharded_sketches_are_one_job_per_mask_checkpoint_and_shard(workdir):
@@ -65,8 +80,16 @@ def test_sharded_sketches_are_one_job_per_mask_checkpoint_and_shard(workdir):
 def test_paper_config_draws_paper_003(workdir):
     result = snakemake(workdir, "-n", "lth", "--configfile", "paper-fixtures.yaml", timeout=300)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-    assert "results/lth/xnli-lth/rep0/de/round9.npz" in result.stdout, "rounds to 90% sparsity"
-    assert "results/figures/lth/fig2.pdf" in result.stdout
+    for name in PAPER_003:
+        assert f"results/lth/{name}/rep0/de/round9.npz" in result.stdout, "rounds to 90% sparsity"
+        assert f"results/lth/{name}/rep0/cross/" in result.stdout, "figure 9: every task is a target"
+    for target in ("table2", "table3", "table4", "table5"):
+        assert f"results/tables/lth/{target}.csv" in result.stdout
+    for target in ("fig2", "fig3", "fig4", "fig6", "fig7", "fig9"):
+        assert f"results/figures/lth/{target}.pdf" in result.stdout
+    assert "results/lth/xnli-lth/retrieval.csv" in result.stdout, "XNLI is parallel"
+    assert "results/lth/mlm-lth/retrieval.csv" not in result.stdout, "Wikipedia is not: no retrieval"
+    assert "results/lth/ner-lth/rep0/cross/mlm-lth/zh.json" not in result.stdout, "lth.cross_task.languages"
 
 
 def test_paper_tasks_load_from_fixtures_in_the_hub_schemas(workdir):
@@ -74,6 +97,12 @@ def test_paper_tasks_load_from_fixtures_in_the_hub_schemas(workdir):
     result = snakemake(workdir, "--cores", "2", *targets, "--configfile", "paper-fixtures.yaml", timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     languages = {"xnli": {"en", "de", "fr", "es", "ru"}, "pawsx": {"en", "de", "fr", "es", "ko"}, "marc": {"en", "de", "fr", "es", "zh"}}
+    mlm = pd.read_parquet(workdir / "results/data/mlm-lth/rep0/train.parquet")
+    assert set(mlm["lang"]) == set(FIXTURE_LANGUAGES) and (mlm["label"] == 0).all()
+    assert mlm["text_a"].str.split().str.len().max() <= 12, "passages of words_per_example words"
+    ner = pd.read_parquet(workdir / "results/data/ner-lth/rep0/train.parquet")
+    assert (ner["text_a"].str.split(" ").str.len() == ner["tags"].map(len)).all()
+    assert {t for tags in ner["tags"] for t in tags} <= set(range(7))
     three = pd.read_parquet(workdir / "results/data/xnli-lth/rep0/train.parquet")
     assert set(three["label"]) == {0, 1, 2}, "xnli3 keeps XNLI's three labels, as paper 003"
     for name, langs in languages.items():

@@ -247,7 +247,9 @@ def test_a_third_replicate_computes_only_itself_and_the_aggregates(run):
 # -- paper 003: lottery tickets on the same tiny run ---------------------------------------------
 
 LTH_LANGS = ["en", "de"]  # the tiny config's lth.languages
-LTH_PICTURES = {"fig2": len(LTH_LANGS) + 1, "fig3": 1, "fig4": 1, "fig6": 1, "heads": len(LTH_LANGS)}  # panels (fig7: one per target and k)
+LTH_TASKS = 3  # gettext-topic, gettext-mlm, iso-ner
+LTH_PICTURES = {"fig2": LTH_TASKS * (len(LTH_LANGS) + 1), "fig3": LTH_TASKS, "fig4": LTH_TASKS, "fig6": LTH_TASKS,
+                "fig9": LTH_TASKS, "heads": len(LTH_LANGS)}  # panels (fig7: one per target and k)
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +302,60 @@ def test_lottery_ticket_tables_hold_numbers(lth_run):
     assert "multi" in table1 and "±" in table1
 
 
-@pytest.mark.parametrize("name", ["fig2", "fig3", "fig4", "fig6", "fig7", "heads"])
+MLM, NER = "gettext-mlm", "iso-ner"  # paper 003's other two task kinds in the tiny config, one replicate each
+CROSS_LANGS = ["de"]  # the tiny config's lth.cross_task.languages
+
+
+def test_every_task_kind_learns(lth_run):
+    """Each task's dense model and its tickets beat a model that learned nothing, per replicate and language."""
+    for name, metric in ((MLM, "perplexity"), (NER, "f1")):
+        tickets = pd.read_csv(lth_run / R / "lth" / name / "tickets.csv")
+        assert set(tickets["metric_name"]) == {metric} and set(tickets["lang"]) == {*LTH_LANGS, "multi"}
+        dense = tickets[(tickets["sparsity"] == 0) & (tickets["lang"] != "multi")]
+        assert len(dense) == len(LTH_LANGS)
+        if metric == "f1":  # a tagger that says O everywhere has entity F1 0
+            assert (dense["metric"] > 0.2).all(), dense["metric"].round(2).tolist()
+    from langspec.data.encode import encode
+    from langspec.data.schema import read_split
+    from langspec.models.checkpoints import load_model
+    from langspec.training.evaluate import evaluate
+
+    for r in (0,):  # the untrained model (the pre-trained encoder, a fresh MLM head) on fixed dev masks of its own
+        model, tokenizer = load_model(lth_run / R / "models" / MLM / f"rep{r}" / "init", "cpu")
+        dev = encode(read_split(lth_run / R / "data" / MLM / f"rep{r}" / "dev.parquet"), tokenizer, 32, "mlm", r)
+        untrained = evaluate(model, dev, 16)
+        tickets = pd.read_csv(lth_run / R / "lth" / MLM / "tickets.csv")
+        for lang in LTH_LANGS:
+            trained = tickets[(tickets["rep"] == r) & (tickets["lang"] == lang) & (tickets["sparsity"] == 0)]["metric"].item()
+            assert trained < 0.5 * untrained[lang]["perplexity"], (r, lang, trained, untrained[lang]["perplexity"])
+
+
+def test_paper_003_tables_and_cross_task_transfer(lth_run):
+    tables = lth_run / R / "tables" / "lth"
+    table2 = pd.read_csv(tables / "table2.csv")
+    assert set(table2["task"]) == {TASK, MLM, NER} and set(table2["lang"]) == set(LTH_LANGS)
+    assert set(table2.loc[table2["task"] == MLM, "metric"]) == {"perplexity"}
+    for n, task in ((3, MLM), (4, TASK), (5, NER)):
+        table = pd.read_csv(tables / f"table{n}.csv")
+        assert set(table["task"]) == {task} and {"full model", *LTH_LANGS, "rand"} <= set(table["model"])
+    ppl = pd.read_csv(tables / "table3.csv").set_index("model")
+    assert (ppl.loc["rand", LTH_LANGS] > ppl.loc["full model", LTH_LANGS]).all(), "a random mask models text worse"
+    for task in (MLM, NER):  # both offline tasks are parallel, so retrieval runs on their test splits too
+        retrieval = pd.read_csv(lth_run / R / "lth" / task / "retrieval.csv")
+        assert retrieval["accuracy"].between(0, 1).all() and set(retrieval["ticket"]) == {*LTH_LANGS, "full"}
+    for target in (TASK, MLM, NER):
+        cross = pd.read_csv(lth_run / R / "lth" / target / "cross_task.csv")
+        assert set(cross["source_task"]) == {TASK, MLM, NER} - {target} and set(cross["lang"]) == set(CROSS_LANGS)
+        assert len(cross) == 2 * len(CROSS_LANGS) and set(cross["rep"]) == {0}, "the replicate every task has"
+        assert cross[["metric", "own"]].notna().all().all()
+        dense = set(cross["dense_weights"].fillna(""))
+        if target == TASK:  # the classifier's pooler is dense under the MLM and NER tickets, which lack it
+            assert dense == {"bert.pooler.dense.weight"}, dense
+        else:
+            assert dense == {""}, dense
+
+
+@pytest.mark.parametrize("name", ["fig2", "fig3", "fig4", "fig6", "fig7", "fig9", "heads"])
 def test_lottery_ticket_pictures(lth_run, name):
     png = lth_run / R / "figures" / "lth" / f"{name}.png"
     assert (lth_run / R / "figures" / "lth" / f"{name}.pdf").read_bytes().startswith(b"%PDF")

@@ -34,7 +34,10 @@ def findings_spec(name, paper):
     for item in wanted:
         kind, _, key = item.rpartition(":")
         if kind == "lth":
-            spec.setdefault("lth", {})[key] = f"{LTH}/{name}/{key}.csv"
+            if name in lth_role_tasks(
+                key
+            ):  # retrieval needs a parallel task: its claim is then "not run"
+                spec.setdefault("lth", {})[key] = f"{LTH}/{name}/{key}.csv"
         elif key == "masks":
             spec["masks"] = replicate_masks(name)
         else:

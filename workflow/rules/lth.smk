@@ -113,6 +113,54 @@ rule lth_collect:
         "../scripts/lth_collect.py"
 
 
+rule lth_cross_task:
+    """Figure 9: a language's ticket from another task rewound to this task's pre-trained model and trained on this task."""
+    input:
+        init=model_dir("{task}", "{rep}", "init"),
+        data=data_files("{task}", "{rep}", ["train", "dev"]),
+        mask=lambda w: f"{lth_dir(w.source_task, w.rep, w.lang)}/round{lth_cross_round()}.npz",
+    output:
+        f"{LTH}/{{task}}/rep{{rep}}/cross/{{source_task}}/{{lang}}.json",
+    log:
+        f"{R}/logs/lth/{{task}}/rep{{rep}}/cross/{{source_task}}/{{lang}}.log",
+    benchmark:
+        f"{R}/benchmarks/lth/{{task}}/rep{{rep}}/cross/{{source_task}}/{{lang}}.tsv"
+    wildcard_constraints:
+        lang=LANG,
+    conda:
+        "../envs/langspec.yaml"
+    threads: config["compute"]["train_threads"]
+    resources:
+        **runtime("lth_cross_task"),
+        gpu=int(config["compute"]["gpus"]),
+    params:
+        lth=lambda w: {
+            "hp": lth_hp(w),
+            "sparsity": lth_cross_round() * LTH_RATE,
+        },
+        compute=TRAIN_COMPUTE,
+        evaluation=COMPUTE,
+    script:
+        "../scripts/lth_cross_task.py"
+
+
+rule lth_cross_collect:
+    """Figure 9's rows of one target task: every cross-task job beside the target's own ticket (its transfer table)."""
+    input:
+        jobs=lambda w: lth_cross_files(w.task),
+        transfer=f"{LTH}/{{task}}/transfer.csv",
+    output:
+        f"{LTH}/{{task}}/cross_task.csv",
+    log:
+        f"{R}/logs/lth/{{task}}/cross_task.log",
+    conda:
+        "../envs/langspec.yaml"
+    params:
+        jobs=lambda w: lth_cross_files(w.task),
+    script:
+        "../scripts/lth_cross_collect.py"
+
+
 rule lth_retrieval:
     """Parallel sentence retrieval with each language's ticket (pre-trained weights, no fine-tuning), per layer."""
     input:
@@ -190,7 +238,9 @@ for name, entry in FIGURES_003.items():
             f"lth_figure_{name}"
         input:
             lambda w, entry=entry: [
-                path for role in entry.roles for path in lth_spec()[role].values()
+                path
+                for paths in lth_entry_roles(entry).values()
+                for path in paths.values()
             ],
         output:
             pdf=report(
@@ -221,7 +271,9 @@ for name, entry in TABLES_003.items():
             f"lth_table_{name}"
         input:
             lambda w, entry=entry: [
-                path for role in entry.roles for path in lth_spec()[role].values()
+                path
+                for paths in lth_entry_roles(entry).values()
+                for path in paths.values()
             ],
         output:
             csv=report(
@@ -247,7 +299,7 @@ for name, entry in TABLES_003.items():
 rule lth_figure_tracin:
     """TracIn shares under each language's lottery ticket after SFT on the tickets, against the full model (as figure 4)."""
     input:
-        lambda w: [shares_file(t, "sft-lth", "own") for t in lth_tasks()],
+        lambda w: [shares_file(t, "sft-lth", "own") for t in lth_role_tasks("heads")],
     output:
         pdf=report(
             f"{R}/{TRACIN_003.target}.pdf",
@@ -264,7 +316,9 @@ rule lth_figure_tracin:
         "../envs/langspec.yaml"
     params:
         spec=lambda w: {
-            "tables": {t: shares_file(t, "sft-lth", "own") for t in lth_tasks()}
+            "tables": {
+                t: shares_file(t, "sft-lth", "own") for t in lth_role_tasks("heads")
+            }
         },
         number=4,
     script:
@@ -272,12 +326,18 @@ rule lth_figure_tracin:
 
 
 rule lth:
-    """Target: paper 003's figures 2, 3, 4, 6 and 7, its table 1, winning tickets, overlap and the head-level comparison.
+    """Target: paper 003's figures 2, 3, 4, 6, 7 and 9, its tables 1-5, overlap and the head-level comparison.
+
+    Figures and tables whose inputs no configured task has are left out: retrieval (figure 7) needs a parallel
+    task, the head-level comparison a classification task, figure 9 two tasks sharing a language, table 3 an
+    MLM task, table 4 a classification task and table 5 a token-classification task.
 
     TracIn under tickets (results/figures/lth/tracin.pdf) is a target of its own: it needs a ticket for every
     language of the task, not only lth.languages.
     """
     input:
-        [f"{R}/{entry.target}.pdf" for entry in FIGURES_003.values()],
-        [f"{R}/{entry.target}.csv" for entry in TABLES_003.values()],
+        [
+            f"{R}/{entry.target}.{'pdf' if entry.kind == 'figure' else 'csv'}"
+            for entry in lth_entries()
+        ],
         [findings_file(t, "003") for t in lth_tasks()],

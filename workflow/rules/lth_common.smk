@@ -1,5 +1,6 @@
 """Lottery tickets (paper 003): settings, paths and input functions of workflow/rules/lth.smk."""
 
+from langspec.data.tasks import is_parallel as _is_parallel
 from langspec.registry import AT_OVERLAP_SPARSITY, FIGURES_003, TABLES_003, TRACIN_003
 from langspec.tickets.schedule import lottery_rounds
 
@@ -38,6 +39,59 @@ def lth_tasks():
     for name in chosen:
         task(name)
     return chosen
+
+
+def lth_role_tasks(role):
+    """The lottery-ticket tasks a role of paper 003's spec has: retrieval needs parallel items, the head-level
+    comparison paper 000's head masks (sequence classification), figure 9 two tasks sharing a language.
+    """
+    if role == "retrieval":
+        return [t for t in lth_tasks() if _is_parallel(task(t))]
+    if role == "heads":
+        return [t for t in lth_tasks() if task_kind(t) == "classification"]
+    if role == "cross_task":
+        return lth_tasks() if len(lth_tasks()) > 1 and lth_cross_languages() else []
+    return lth_tasks()
+
+
+def lth_cross_languages():
+    """Languages of figure 9: lth.cross_task.languages, or every language with a ticket in every lottery-ticket task."""
+    tasks = lth_tasks()
+    chosen = config["lth"]["cross_task"]["languages"]
+    if chosen is None:
+        return [
+            l
+            for l in lth_languages(tasks[0])
+            if all(l in lth_languages(t) for t in tasks)
+        ]
+    for name in tasks:
+        for lang in chosen:
+            if lang not in lth_languages(name):
+                raise LangspecError(
+                    f"config key 'lth.cross_task.languages' names '{lang}', which has no ticket in task '{name}'"
+                )
+    return chosen
+
+
+def lth_cross_round():
+    """The IMP round of figure 9's tickets: the first of lth.sparsities, where the target task's own ticket is trained too."""
+    return LTH_TRANSFER_ROUNDS[0]
+
+
+def lth_cross_reps():
+    """Figure 9's replicates: those every lottery-ticket task has (a task may run fewer replicates than another)."""
+    return range(min(len(lth_reps(t)) for t in lth_tasks()))
+
+
+def lth_cross_files(name):
+    """Figure 9's jobs with ``name`` as the target task: every other task's ticket of every shared language, per replicate."""
+    return [
+        f"{LTH}/{name}/rep{r}/cross/{source}/{lang}.json"
+        for r in lth_cross_reps()
+        for source in lth_tasks()
+        if source != name
+        for lang in lth_cross_languages()
+    ]
 
 
 def lth_languages(name):
@@ -158,25 +212,45 @@ def lth_overlap_masks(name):
     ]
 
 
+LTH_ROLES = ("tickets", "transfer", "overlap", "retrieval", "heads", "cross_task")
+
+
 def lth_spec(wildcards=None):
-    """Every input of paper 003's figures and tables: role -> task -> CSV, and the chosen sparsities."""
-    tasks = lth_tasks()
+    """Every input of paper 003's figures and tables: role -> task -> CSV (the tasks that role has), and the sparsities."""
     return {
-        "tickets": {t: f"{LTH}/{t}/tickets.csv" for t in tasks},
-        "transfer": {t: f"{LTH}/{t}/transfer.csv" for t in tasks},
-        "overlap": {t: f"{LTH}/{t}/overlap.csv" for t in tasks},
-        "retrieval": {t: f"{LTH}/{t}/retrieval.csv" for t in tasks},
-        "heads": {t: f"{LTH}/{t}/heads.csv" for t in tasks},
+        **{
+            role: {t: f"{LTH}/{t}/{role}.csv" for t in lth_role_tasks(role)}
+            for role in LTH_ROLES
+        },
         "sparsity": config["lth"]["sparsities"][0],
         "sparsities": config["lth"]["sparsities"],
         "method": config["lth"]["retrieval"]["method"],
     }
 
 
+def lth_entry_roles(entry):
+    """Role -> task -> CSV of one figure or table: its roles, restricted to the tasks of its kind (tables 3-5)."""
+    spec = lth_spec()
+    return {
+        role: {
+            t: path
+            for t, path in spec[role].items()
+            if entry.task_kind is None or task_kind(t) == entry.task_kind
+        }
+        for role in entry.roles
+    }
+
+
+def lth_entries():
+    """Paper 003's figures and tables that the configured tasks can make (every role with a task), in registry order."""
+    entries = [*FIGURES_003.values(), *TABLES_003.values()]
+    return [e for e in entries if all(lth_entry_roles(e).values())]
+
+
 def lth_figure_spec(entry):
     """The spec of one figure or table (a langspec.registry entry): its roles, and for some the overlap sparsity."""
     spec = lth_spec()
-    chosen = {role: spec[role] for role in entry.roles} | {
+    chosen = lth_entry_roles(entry) | {
         key: spec[key] for key in ("sparsities", "method")
     }
     chosen["sparsity"] = (

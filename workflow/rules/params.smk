@@ -2,6 +2,7 @@
 
 from langspec.attribution.conditions import mask_languages, single_masks
 from langspec.core.precision import cpu_has_native_bfloat16
+from langspec.data.tasks import OPTIONS as _SOURCE_OPTIONS
 
 
 def _resolved_precision(key):
@@ -34,22 +35,11 @@ TRAIN_COMPUTE = {
 }
 
 
-_SOURCE_OPTIONS = {
-    "gettext-topic": "gettext",
-    "local": "local",
-    "planted": "planted",
-    "xnli": "hub_id",
-    "xnli3": "hub_id",
-    "pawsx": "hub_id",
-    "marc": "hub_id",
-}
-
-
 @canonical
 def data_params(wildcards):
     """The task's data keys: source, size, seed and only its own source's options; the replicate's seed."""
     full = task(wildcards.task)
-    spec = {k: full[k] for k in ("source", "size", _SOURCE_OPTIONS[full["source"]])}
+    spec = {k: full[k] for k in ("source", "size", *_SOURCE_OPTIONS[full["source"]])}
     return {
         "spec": spec,
         "languages": languages(wildcards.task),
@@ -63,6 +53,7 @@ def model_params(wildcards):
     params = {k: model[k] for k in ("name", "layers", "trim_vocabulary")}
     params["tiny"] = model["tiny"] if model["name"] == "tiny" else None
     params["seed"] = seed(model["seed"], wildcards)
+    params["kind"] = task_kind(wildcards.task)
     return params
 
 

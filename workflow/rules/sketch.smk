@@ -97,7 +97,7 @@ if SKETCH_JOBS == "regime":
     # One job per task, replicate and regime for the regime's standard masks
     # (regime_masks): the model is loaded once per checkpoint and the job's
     # start-up is paid once. Other masks fall to the per-mask rule above.
-    for _name in config["tasks"]:
+    for _name in classification_tasks():
         for _regime, _masks in regime_masks(_name).items():
             _rule = f"sketch_{_regime}_{_name}".replace("-", "_")
 

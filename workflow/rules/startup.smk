@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from langspec import preflight
-from langspec.data.hub import TASKS as HUB_TASKS
+from langspec.data.tasks import HUB_IDS
 
 
 def _manifest(name, rep):
@@ -33,10 +33,10 @@ def _preflight():
     ]
     unchecked += [
         preflight.check_dataset(
-            spec["hub_id"] or HUB_TASKS[spec["source"]].hub_id, f"tasks.{name}.hub_id"
+            spec["hub_id"] or HUB_IDS[spec["source"]], f"tasks.{name}.hub_id"
         )
         for name, spec in config["tasks"].items()
-        if spec["source"] in HUB_TASKS
+        if spec["source"] in HUB_IDS
     ]
     unchecked = list(dict.fromkeys(item for item in unchecked if item))
     if unchecked:

@@ -7,6 +7,7 @@ from snakemake.utils import validate
 from langspec.core.configuration import describe
 from langspec.core.errors import LangspecError
 from langspec.core.seeds import replicate_seed
+from langspec.data.tasks import task_kind as _task_kind
 
 
 def _validate_config():
@@ -76,11 +77,25 @@ def task(name):
     return config["tasks"][name]
 
 
+def task_kind(name):
+    """classification, mlm or token-classification: what the task's source makes (langspec.data.tasks.task_kind)."""
+    return _task_kind(task(name))
+
+
+def classification_tasks():
+    """The sequence-classification tasks: the ones paper 000's stages (head masks, SFT, TracIn) run on."""
+    return [name for name in config["tasks"] if task_kind(name) == "classification"]
+
+
 def figure_tasks():
-    """The tasks of paper 000's multi-task figures and standard comparisons: figures.tasks, or every task."""
-    chosen = config["figures"]["tasks"] or list(config["tasks"])
+    """The tasks of paper 000's multi-task figures and standard comparisons: figures.tasks, or every classification task."""
+    chosen = config["figures"]["tasks"] or classification_tasks()
     for name in chosen:
-        task(name)
+        if task_kind(name) != "classification":
+            raise LangspecError(
+                f"config key 'figures.tasks' names task '{name}' of kind {task_kind(name)}: "
+                "paper 000's figures need sequence-classification tasks"
+            )
     return chosen
 
 
