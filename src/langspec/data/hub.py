@@ -28,7 +28,7 @@ by the functions that read the hub, so that the other sources do not load it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 
@@ -164,6 +164,26 @@ def to_rows(frame: pd.DataFrame, how: HubTask, lang: str, split: str) -> tuple[p
     return rows, {"unused_label": int(label.isna().sum()), "empty_text": int((empty & label.notna()).sum())}
 
 
+def read_configs(
+    hub_id: str, languages: Sequence[str], columns: Sequence[str], convert: Callable[[pd.DataFrame, str, str], tuple]
+) -> tuple[dict[str, pd.DataFrame], dict, dict]:
+    """Every split of each language's config of ``hub_id``, made contract rows by ``convert(frame, lang, split)``.
+
+    ``convert`` returns (rows, what it dropped). Returns the rows per split (all
+    languages), and per split and language the rows read and what was dropped.
+    """
+    parts: dict[str, list[pd.DataFrame]] = {split: [] for split in HUB_SPLITS}
+    read: dict[str, dict] = {split: {} for split in HUB_SPLITS}
+    dropped: dict[str, dict] = {split: {} for split in HUB_SPLITS}
+    for lang in languages:
+        for split, frame in load_config(hub_id, lang, columns).items():
+            rows, lost = convert(frame, lang, split)
+            parts[split].append(rows)
+            read[split][lang] = len(frame)
+            dropped[split][lang] = lost
+    return {split: pd.concat(rows, ignore_index=True) for split, rows in parts.items()}, read, dropped
+
+
 def build(source: str, spec: dict, languages: Sequence[str]) -> Loaded:
     """The task's rows in ``languages`` for every split, with their manifest."""
     how = TASKS[source]
@@ -174,16 +194,7 @@ def build(source: str, spec: dict, languages: Sequence[str]) -> Loaded:
         raise LangspecError(
             f"{source} ({hub_id}) has no language {', '.join(absent)}; it has {', '.join(sorted(offered))}"
         )
-    parts: dict[str, list[pd.DataFrame]] = {split: [] for split in HUB_SPLITS}
-    read: dict[str, dict] = {split: {} for split in HUB_SPLITS}
-    dropped: dict[str, dict] = {split: {} for split in HUB_SPLITS}
-    for lang in languages:
-        for split, frame in load_config(hub_id, lang, how.columns).items():
-            rows, lost = to_rows(frame, how, lang, split)
-            parts[split].append(rows)
-            read[split][lang] = len(frame)
-            dropped[split][lang] = lost
-    frames = {split: pd.concat(rows, ignore_index=True) for split, rows in parts.items()}
+    frames, read, dropped = read_configs(hub_id, languages, how.columns, lambda frame, lang, split: to_rows(frame, how, lang, split))
     manifest = {
         "hub_id": hub_id,
         "hub_splits": HUB_SPLITS,

@@ -22,8 +22,8 @@ from importlib.metadata import version
 import pandas as pd
 
 from langspec.core.errors import LangspecError
-from langspec.data.hub import HUB_SPLITS, config_names, load_config
-from langspec.data.schema import SPLITS, Loaded
+from langspec.data.hub import HUB_SPLITS, config_names, read_configs
+from langspec.data.schema import Loaded
 
 HUB_ID = "unimelb-nlp/wikiann"
 TAG_NAMES = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
@@ -60,16 +60,7 @@ def build(spec: dict, languages: Sequence[str]) -> Loaded:
     absent = [lang for lang in languages if lang not in offered]
     if absent:
         raise LangspecError(f"wikiann ({hub_id}) has no language {', '.join(absent)}; it has {', '.join(sorted(offered))}")
-    parts: dict[str, list[pd.DataFrame]] = {split: [] for split in SPLITS}
-    read: dict[str, dict] = {split: {} for split in SPLITS}
-    dropped: dict[str, dict] = {split: {} for split in SPLITS}
-    for lang in languages:
-        for split, frame in load_config(hub_id, lang, ["tokens", "ner_tags"]).items():
-            rows, lost = to_rows(frame, lang, split)
-            parts[split].append(rows)
-            read[split][lang] = len(frame)
-            dropped[split][lang] = lost
-    frames = {split: pd.concat(rows, ignore_index=True) for split, rows in parts.items()}
+    frames, read, dropped = read_configs(hub_id, languages, ["tokens", "ner_tags"], to_rows)
     manifest = {
         "hub_id": hub_id,
         "hub_splits": HUB_SPLITS,

@@ -52,17 +52,15 @@ from langspec.figures.style import (
     wrap,
 )
 from langspec.stats.multiplicity import fdr_keep, tested
-from langspec.training.metrics import by_name
 from langspec.stats.tickets import (
+    CROSS_TASK,
     FULL,
-    unit,
     HEADS,
     MULTI,
     OVERLAP,
     RETRIEVAL,
     TICKETS,
     TRANSFER,
-    CROSS_TASK,
     cross_task_cells,
     head_correlation,
     head_points,
@@ -78,8 +76,10 @@ from langspec.stats.tickets import (
     transfer_cells,
     transfer_level,
     transfer_rows,
+    unit,
 )
 from langspec.tickets.overlap import expected_jaccard
+from langspec.training.metrics import by_name
 
 #: The mark of a successful transfer, written after the cell's value.
 CHECK = "✓"

@@ -49,7 +49,7 @@ def transfer(paths: Sequence[str], tickets: pd.DataFrame) -> pd.DataFrame:
     rows = [{"rep": row.rep, "sparsity": 0.0, "source": "full", "target": row.lang, "metric": row.metric,
              "best_metric": row.best_metric, "metric_name": row.metric_name} for row in dense.itertuples()]
     for path in paths:
-        body = json.loads(open(path, encoding="utf-8").read())
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
         rep = int(re.search(r"/rep(\d+)/", path).group(1))
         for target, scored in body["targets"].items():
             rows.append({"rep": rep, "sparsity": round(body["sparsity"], 6), "source": body["source"], "target": target,
@@ -72,7 +72,7 @@ def cross_task(paths: Sequence[str], transfer: pd.DataFrame) -> pd.DataFrame:
     lookup = own.set_index(["rep", "target", "sparsity"])["metric"]
     rows = []
     for path in paths:
-        body = json.loads(open(path, encoding="utf-8").read())
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
         rep, level = int(re.search(r"/rep(\d+)/", path).group(1)), round(body["sparsity"], 6)
         key = (rep, body["lang"], level)
         if key not in lookup.index:

@@ -8,6 +8,8 @@ paper 000's stages (pruning, influence) use directly.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -18,10 +20,26 @@ from langspec.training.metrics import f1, span_counts
 from langspec.training.subnetworks import Subnetworks
 
 
-def _groups(data: Encoded, rows: np.ndarray, subnetworks: Subnetworks | None) -> dict:
-    if subnetworks is None:
-        return {None: rows}
-    return {lang: rows[data.lang[rows] == lang] for lang in np.unique(data.lang[rows])}
+def _batches(model: torch.nn.Module, data: Encoded, rows: np.ndarray, batch_size: int,
+             subnetworks: Subnetworks | None) -> Iterator[tuple[np.ndarray, dict[str, torch.Tensor], torch.Tensor]]:
+    """(row indices [B], inputs, labels) of ``rows`` in length-sorted batches on the model's device.
+
+    With ``subnetworks`` the rows go language by language, each under its
+    language's subnetwork (the whole model where it has none), and the
+    subnetworks are left at the whole model afterwards.
+    """
+    device = next(model.parameters()).device
+    groups = ({None: rows} if subnetworks is None
+              else {lang: rows[data.lang[rows] == lang] for lang in np.unique(data.lang[rows])})
+    for lang, group in groups.items():
+        if subnetworks is not None:
+            subnetworks.use(lang if subnetworks.has(lang) else None)
+        for batch_rows in chunks(by_length(data, group), batch_size):
+            batch = data.batch(batch_rows, device)
+            labels = batch.pop("labels")
+            yield batch_rows, batch, labels
+    if subnetworks is not None:
+        subnetworks.use(None)
 
 
 @torch.no_grad()
@@ -44,28 +62,20 @@ def evaluate(
         return language_metrics(data, *predict(model, data, batch_size, rows, subnetworks), rows)
     model.eval()
     rows = np.arange(len(data)) if rows is None else np.asarray(rows)
-    device = next(model.parameters()).device
     loss_sum = np.zeros(len(data))
     tokens = np.zeros(len(data), dtype=np.int64)
     gold: dict[int, list[int]] = {}
     pred: dict[int, list[int]] = {}
-    for lang, group in _groups(data, rows, subnetworks).items():
-        if subnetworks is not None:
-            subnetworks.use(lang if subnetworks.has(lang) else None)
-        for batch_rows in chunks(by_length(data, group), batch_size):
-            batch = data.batch(batch_rows, device)
-            labels = batch.pop("labels")
-            logits = model(**batch).logits.float()
-            losses = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE, reduction="none")
-            scored = labels != IGNORE
-            loss_sum[batch_rows] = losses.sum(1).cpu().numpy()
-            tokens[batch_rows] = scored.sum(1).cpu().numpy()
-            if data.kind == "token-classification":
-                guess = logits.argmax(-1)
-                for r, i in enumerate(batch_rows):
-                    gold[i], pred[i] = labels[r][scored[r]].tolist(), guess[r][scored[r]].tolist()
-    if subnetworks is not None:
-        subnetworks.use(None)
+    for batch_rows, batch, labels in _batches(model, data, rows, batch_size, subnetworks):
+        logits = model(**batch).logits.float()
+        losses = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE, reduction="none")
+        scored = labels != IGNORE
+        loss_sum[batch_rows] = losses.sum(1).cpu().numpy()
+        tokens[batch_rows] = scored.sum(1).cpu().numpy()
+        if data.kind == "token-classification":
+            guess = logits.argmax(-1)
+            for r, i in enumerate(batch_rows):
+                gold[i], pred[i] = labels[r][scored[r]].tolist(), guess[r][scored[r]].tolist()
     names = model.config.id2label
     out = {}
     langs = data.lang[rows]
@@ -99,20 +109,12 @@ def predict(
     """
     model.eval()
     rows = np.arange(len(data)) if rows is None else np.asarray(rows)
-    device = next(model.parameters()).device
     loss = np.zeros(len(data), dtype=np.float64)
     pred = np.zeros(len(data), dtype=np.int64)
-    for lang, group in _groups(data, rows, subnetworks).items():
-        if subnetworks is not None:
-            subnetworks.use(lang if subnetworks.has(lang) else None)
-        for batch_rows in chunks(by_length(data, group), batch_size):
-            batch = data.batch(batch_rows, device)
-            labels = batch.pop("labels")
-            logits = model(**batch).logits.float()
-            loss[batch_rows] = F.cross_entropy(logits, labels, reduction="none").cpu().numpy()
-            pred[batch_rows] = logits.argmax(-1).cpu().numpy()
-    if subnetworks is not None:
-        subnetworks.use(None)
+    for batch_rows, batch, labels in _batches(model, data, rows, batch_size, subnetworks):
+        logits = model(**batch).logits.float()
+        loss[batch_rows] = F.cross_entropy(logits, labels, reduction="none").cpu().numpy()
+        pred[batch_rows] = logits.argmax(-1).cpu().numpy()
     return loss[rows], pred[rows]
 
 
