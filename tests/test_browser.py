@@ -328,10 +328,11 @@ def chromium_executable(tmp_path_factory):
         pytest.skip("Chromium is not installed and installing it with apt-get needs root")
     log = tmp_path_factory.mktemp("apt") / "apt.log"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    wait = ["-o", "DPkg::Lock::Timeout=900"]  # the SLURM test may be installing its daemons at the same time
+    install = ["apt-get", *wait, "install", "-y", "-q", "--no-install-recommends", "chromium"]
     with open(log, "wb") as out:
         if subprocess.run(install, stdout=out, stderr=subprocess.STDOUT, env=env).returncode != 0:
-            subprocess.run(["apt-get", "update", "-q"], stdout=out, stderr=subprocess.STDOUT, env=env)
+            subprocess.run(["apt-get", *wait, "update", "-q"], stdout=out, stderr=subprocess.STDOUT, env=env)
             if subprocess.run(install, stdout=out, stderr=subprocess.STDOUT, env=env).returncode != 0:
                 pytest.fail(f"apt-get install chromium failed:\n{log.read_text()[-3000:]}")
     found = shutil.which("chromium")

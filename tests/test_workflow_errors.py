@@ -31,7 +31,7 @@ def _dry(workdir, *args, config: str | None = None):
         ("colour: blue\n", "unknown config key 'colour' (known:"),
         ("prune: {threshold: 1.5}\n", "config key 'prune.threshold': 1.5 is greater than the maximum of 1"),
         ("prune: {threshold: 0}\n", "config key 'prune.threshold': 0 is less than or equal to the minimum of 0"),
-        ("tasks: {mine: {source: wikipedia}}\n", "config key 'tasks.mine.source' is 'wikipedia'; choose one of 'gettext-topic'"),
+        ("tasks: {mine: {source: wikimedia}}\n", "config key 'tasks.mine.source' is 'wikimedia'; choose one of 'gettext-topic'"),
         ("languages: [en, German]\n", "config key 'languages.1': 'German' does not match"),
         ("sketch: {dim: '256'}\n", "config key 'sketch.dim': '256' is not of type 'integer'"),
         # what the config alone decides fails before any job (and before any output is deleted)
@@ -58,9 +58,9 @@ def test_bad_config_is_one_line_naming_the_key(workdir, config, message):
 
 
 def test_unknown_task_is_named_with_the_configured_ones(workdir):
-    code, output = _dry(workdir, "results/data/wikipedia/rep0/train.parquet")
+    code, output = _dry(workdir, "results/data/wikimedia/rep0/train.parquet")
     assert code != 0
-    assert "task 'wikipedia' is not in config.tasks (configured: gettext-topic)" in output
+    assert "task 'wikimedia' is not in config.tasks (configured: gettext-topic, gettext-mlm, iso-ner)" in output
 
 
 def test_mask_for_a_language_the_task_lacks_is_named(workdir):

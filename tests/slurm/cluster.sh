@@ -56,10 +56,12 @@ install_packages() {
         made_policy=1
     fi
     local rc=0
-    local apt=(env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -q)
+    # wait for apt's locks rather than fail: the browser test may install Chromium at the same time
+    local wait=(-o DPkg::Lock::Timeout=900)
+    local apt=(env DEBIAN_FRONTEND=noninteractive apt-get "${wait[@]}" install -y --no-install-recommends -q)
     if ! "${apt[@]}" "${missing[@]}" >"$D/apt.log" 2>&1; then
         log "apt-get install failed; running apt-get update and retrying"
-        apt-get update -q >>"$D/apt.log" 2>&1 || true
+        apt-get "${wait[@]}" update -q >>"$D/apt.log" 2>&1 || true
         "${apt[@]}" "${missing[@]}" >>"$D/apt.log" 2>&1 || rc=$?
     fi
     [ $made_policy -eq 1 ] && rm -f /usr/sbin/policy-rc.d

@@ -53,7 +53,9 @@ def _work_seconds(rule_name, wildcards):
         return rounds * _training_seconds(name, 1, "train")
     if rule_name == "lth_transfer":
         return len(lth_languages(name)) * _training_seconds(name, 1, "train")
-    if rule_name == "lth_cross_task":  # one ticket trained on one language of the target task
+    if (
+        rule_name == "lth_cross_task"
+    ):  # one ticket trained on one language of the target task
         return _training_seconds(name, 1, "train")
     raise ValueError(f"no cost model for rule {rule_name}")
 
