@@ -219,3 +219,36 @@ def test_transfer_cells_and_drops_are_oriented_for_perplexity():
 def test_metrics_know_their_direction():
     assert METRICS["mlm"].gain(8.0, 10.0) == 2.0 and METRICS["classification"].gain(0.8, 0.9) == pytest.approx(-0.1)
     assert METRICS["mlm"].best([3.0, 2.0]) == 2.0 and METRICS["token-classification"].best([0.3, 0.5]) == 0.5
+
+
+def test_the_mlm_head_on_masked_positions_only_gives_the_models_own_loss(mlm, passages):
+    from langspec.training.objective import masked_lm, mlm_head, training_loss
+
+    model, tokenizer = mlm
+    data = encode(passages, tokenizer, 32, "mlm", seed=0)
+    batch = data.batch(np.arange(12), generator=torch.Generator().manual_seed(5))
+    own = model(**batch).loss
+    assert torch.allclose(training_loss(model, batch, "mlm"), own, atol=1e-6)
+    logits, targets, rows = masked_lm(model, batch)
+    assert logits.shape == (int((batch["labels"] != IGNORE).sum()), model.config.vocab_size)
+    full = model(**{k: v for k, v in batch.items() if k != "labels"}).logits
+    selected = batch["labels"] != IGNORE
+    assert torch.allclose(logits, full[selected], atol=1e-5) and torch.equal(targets, batch["labels"][selected])
+    assert rows.tolist() == selected.nonzero()[:, 0].tolist()
+    with pytest.raises(LangspecError, match="has no MLM head"):
+        mlm_head(torch.nn.Linear(2, 2))
+
+
+def test_perplexity_from_masked_positions_matches_the_full_logits(mlm, passages):
+    model, tokenizer = mlm
+    data = encode(passages, tokenizer, 32, "mlm", seed=2)
+    scored = evaluate(model, data, 7)
+    batch = data.batch(np.arange(len(data)))
+    labels = batch.pop("labels")
+    logits = model(**batch).logits
+    losses = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE, reduction="none")
+    for lang in ("aa", "bb"):
+        rows = torch.from_numpy(data.indices(lang))
+        expected = losses[rows].sum() / (labels[rows] != IGNORE).sum()
+        assert scored[lang]["loss"] == pytest.approx(expected.item(), rel=1e-5)
+        assert scored[lang]["tokens"] == int((labels[rows] != IGNORE).sum())

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from langspec.data.encode import Encoded, by_length, chunks
 from langspec.data.masking import IGNORE
 from langspec.training.metrics import f1, span_counts
+from langspec.training.objective import masked_lm
 from langspec.training.subnetworks import Subnetworks
 
 
@@ -67,6 +68,13 @@ def evaluate(
     gold: dict[int, list[int]] = {}
     pred: dict[int, list[int]] = {}
     for batch_rows, batch, labels in _batches(model, data, rows, batch_size, subnetworks):
+        if data.kind == "mlm":  # the MLM head on the masked positions only
+            logits, targets, row = masked_lm(model, {**batch, "labels": labels})
+            losses = F.cross_entropy(logits.float(), targets, reduction="none")
+            sums = torch.zeros(len(batch_rows), dtype=torch.float64, device=losses.device)
+            loss_sum[batch_rows] = sums.index_add_(0, row, losses.double()).cpu().numpy()
+            tokens[batch_rows] = torch.bincount(row, minlength=len(batch_rows)).cpu().numpy()
+            continue
         logits = model(**batch).logits.float()
         losses = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE, reduction="none")
         scored = labels != IGNORE

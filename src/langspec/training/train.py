@@ -28,6 +28,7 @@ from langspec.core.atomic import atomic_dir, write_json
 from langspec.data.encode import Encoded, by_length, chunks
 from langspec.training.evaluate import at_chance, evaluate
 from langspec.training.metrics import metric_of
+from langspec.training.objective import training_loss
 from langspec.training.subnetworks import Subnetworks
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def train(
                 if subnetworks is not None:
                     lang = lang if lang is not None else "*"
                     subnetworks.use(lang)
-                loss = model(**batch).loss
+                loss = training_loss(model, batch, train_data.kind)
                 loss.backward()
                 if subnetworks is not None:
                     subnetworks.mask_gradients(lang)
