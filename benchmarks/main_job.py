@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 STAGES = {  # first part of a benchmark record's path under results/benchmarks -> stage
     "data": "data", "pretrained": "convert model", "masks": "prune", "sketches": "sketch",
     "influence": "influence", "shares": "shares", "figures": "figure", "accuracy": "accuracy", "tables": "tables",
-    "sketch_error": "exact TracIn", "examples": "influence browser",
+    "sketch_error": "exact TracIn", "examples": "influence browser", "findings": "findings",
 }
 MODELS = {"init": "prepare model", "full": "finetune", "sft": "sft", "sft-random": "sft", "sft-lth": "sft"}  # models/{task}/<regime>
 LOTTERY = {"retrieval": "ticket retrieval", "tables": "ticket tables", "heads": "ticket tables"}  # lth/{task}/[rep{r}/]<name>
