@@ -100,6 +100,20 @@ def toy_task(per_language: int = 24, languages=("aa", "bb", "cc"), seed: int = 0
     return pd.DataFrame(rows)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Before any end-to-end run: install the packages other tests would install midway (see tests/system.py)."""
+    if any("tiny_run" in item.fixturenames for item in items):
+        import tempfile
+        from pathlib import Path
+
+        from .system import install_before_the_workflow_runs
+
+        try:
+            install_before_the_workflow_runs(Path(tempfile.gettempdir()) / "langspec-tests-apt.log")
+        except RuntimeError as err:
+            raise pytest.UsageError(f"the end-to-end tests need their packages installed first: {err}") from err
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     """The repository copied and `snakemake all` run once on tests/config/tiny.yaml (the end-to-end run, shared)."""

@@ -29,6 +29,8 @@ from langspec.browser import COLUMNS, PAIR_SEPARATOR, long_table, read_label_nam
 from langspec.core.atomic import write_json, write_parquet
 from langspec.core.errors import LangspecError
 
+from .system import can_install, install_chromium
+
 LANGS = ("en", "de", "ru")
 LABELS = ["database", "version-control", "desktop"]
 WORDS = {
@@ -319,26 +321,12 @@ class Chromium:
 @pytest.fixture(scope="session")
 def chromium_executable(tmp_path_factory):
     """Debian's Chromium, installed with apt-get when missing (needs root, as the SLURM test does)."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    if shutil.which("apt-get") is None:
-        pytest.skip("Chromium is not installed and apt-get is not available to install it (Debian: apt-get install chromium)")
-    if os.geteuid() != 0:
-        pytest.skip("Chromium is not installed and installing it with apt-get needs root")
-    log = tmp_path_factory.mktemp("apt") / "apt.log"
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    wait = ["-o", "DPkg::Lock::Timeout=900"]  # the SLURM test may be installing its daemons at the same time
-    install = ["apt-get", *wait, "install", "-y", "-q", "--no-install-recommends", "chromium"]
-    with open(log, "wb") as out:
-        if subprocess.run(install, stdout=out, stderr=subprocess.STDOUT, env=env).returncode != 0:
-            subprocess.run(["apt-get", *wait, "update", "-q"], stdout=out, stderr=subprocess.STDOUT, env=env)
-            if subprocess.run(install, stdout=out, stderr=subprocess.STDOUT, env=env).returncode != 0:
-                pytest.fail(f"apt-get install chromium failed:\n{log.read_text()[-3000:]}")
-    found = shutil.which("chromium")
-    if not found:
-        pytest.fail("apt-get installed chromium but there is no chromium command")
-    return found
+    if shutil.which("chromium") is None and (why := can_install()):
+        pytest.skip(f"Chromium is not installed and {why} (Debian: apt-get install chromium)")
+    try:
+        return install_chromium(tmp_path_factory.mktemp("apt") / "apt.log")
+    except RuntimeError as err:
+        pytest.fail(str(err))
 
 
 @pytest.fixture

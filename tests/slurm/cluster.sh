@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A one-node SLURM cluster on loopback, for tests of the SLURM profile.
 #
+#   tests/slurm/cluster.sh install  install munged, slurmctld, slurmd and the clients (if missing)
 #   tests/slurm/cluster.sh start    install (if missing) and start munged, slurmctld, slurmd
 #   tests/slurm/cluster.sh stop     stop the daemons this script started
 #   tests/slurm/cluster.sh status   show whether they run, and sinfo
@@ -277,9 +278,10 @@ cmd_status() {
 }
 
 case "${1:-}" in
+    install) mkdir -p "$D" && install_packages ;;
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
     env) echo "export SLURM_CONF=$CONF" ;;
-    *) echo "usage: $0 start|stop|status|env" >&2; exit 2 ;;
+    *) echo "usage: $0 install|start|stop|status|env" >&2; exit 2 ;;
 esac
