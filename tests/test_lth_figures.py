@@ -629,3 +629,47 @@ def test_fig9_draws_each_target_task_with_oriented_gains(tmp_path):
     assert len(grids) == 3 and all(not g[:, 0].any() and g[:, 1].all() for g in grids), "en robust, fr hatched"
     with pytest.raises(LangspecError, match="mixes sparsities"):
         cross_task_cells(data["ner"].assign(sparsity=[0.5, 0.8] * (len(data["ner"]) // 2)), "ner")
+
+
+# -- figure 10 ----------------------------------------------------------------------------
+
+
+def similarity_frame(reps: int = 3, layers: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Every ticket, pooling, target, layer and measure: SVCCA rising with depth, PWCCA falling, controls at 0.3."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for rep in range(reps):
+        for ticket in ["full", *LANGS]:
+            for pooling in ("first", "mean"):
+                for target in LANGS[1:]:
+                    for layer in range(layers):
+                        for measure, level in (("svcca", 0.4 + 0.1 * layer), ("pwcca", 0.8 - 0.1 * layer), ("cca", 0.5)):
+                            rows.append({"rep": rep, "ticket": ticket, "pooling": pooling, "source": "en", "target": target,
+                                         "layer": layer, "measure": measure, "similarity": level + rng.normal(0, 0.01),
+                                         "control": 0.3 + rng.normal(0, 0.01), "sentences": 500})
+    return pd.DataFrame(rows)
+
+
+def test_fig10_draws_pwcca_and_svcca_pretrained_and_under_the_targets_ticket(tmp_path):
+    frame = similarity_frame()
+    fig = figures.lth_fig10({"xnli": frame})
+    titles = [ax.get_title().replace("\n", " ") for ax in panels(fig)]
+    assert titles == ["xnli: PWCCA, en vs each, pre-trained", "xnli: SVCCA, en vs each, pre-trained",
+                      "xnli: PWCCA, en vs each, under the target's ticket", "xnli: SVCCA, en vs each, under the target's ticket"]
+    assert "first-token" in fig._suptitle.get_text().replace("\n", " ")
+    svcca, under = panels(fig)[1], panels(fig)[3]
+    assert len(svcca.lines) == len(LANGS) - 1 + 1, "a line per target and the control"
+    de = frame[(frame["ticket"] == "full") & (frame["pooling"] == "first") & (frame["measure"] == "svcca") & (frame["target"] == "de")]
+    assert svcca.lines[0].get_ydata() == pytest.approx(de.groupby("layer")["similarity"].mean().to_numpy())
+    own = frame[(frame["ticket"] == "de") & (frame["pooling"] == "first") & (frame["measure"] == "svcca") & (frame["target"] == "de")]
+    assert under.lines[0].get_ydata() == pytest.approx(own.groupby("layer")["similarity"].mean().to_numpy())
+    assert svcca.lines[-1].get_linestyle() == ":" and svcca.lines[-1].get_ydata() == pytest.approx([0.3] * 5, abs=0.01)
+    mean = figures.lth_fig10({"xnli": frame}, pooling="mean")
+    assert "mean-pooled" in mean._suptitle.get_text().replace("\n", " ")
+    spec = {"similarity": {"xnli": _csv(tmp_path, "similarity", frame), "ner": _csv(tmp_path, "similarity2", frame)},
+            "pooling": "first"}
+    draw_lth("fig10", spec, tmp_path / "fig10")
+    png = tmp_path / "fig10.png"
+    assert not is_blank(png) and edge_ink(png) == 0 and count_panels(png) == 8
+    with pytest.raises(LangspecError, match="has no pooling 'cls'"):
+        figures.lth_fig10({"xnli": frame}, pooling="cls")

@@ -27,6 +27,8 @@ def workdir(tmp_path_factory):
         assert config["tasks"][name]["languages"] == languages, f"{name}: paper 003's languages"
         assert config["tasks"][name]["size"]["train"] == 20000, "paper 003: 20,000 training examples per language"
     assert config["lth"]["tasks"] == ["mlm-lth", "ner-lth", "xnli-lth"]
+    assert config["lth"]["alternatives"]["languages"] == ["en", "fr", "de", "ar"], "appendix D's languages"
+    assert config["lth"]["similarity"]["sentences"] > 768, "more XNLI sentences than mBERT has hidden units"
     for name, task in config["tasks"].items():
         task["hub_id"] = HUB[name]
         task["size"] = {"train": 6, "dev": 4, "test": 4}
@@ -39,6 +41,7 @@ def workdir(tmp_path_factory):
     mlm["seed"], mlm["size"] = 11, {"train": 4, "dev": 2, "test": 2}  # each split an article in every language
     config["lth"]["cross_task"] = {"languages": ["en", "fr"]}
     config["lth"]["multilingual"] = ["en", "fr"]
+    config["lth"]["alternatives"]["languages"] = ["en", "fr"]
     config["model"] = {"name": "tiny"}
     config["sketch"]["batch_size"] = 1  # windows of 8 examples: the fixtures' 30 training examples make 4 windows
     config["influence"]["k"] = 5  # at most the 6 x 5 training examples of the fixtures
@@ -90,6 +93,12 @@ def test_paper_config_draws_paper_003(workdir):
     assert "results/lth/xnli-lth/retrieval.csv" in result.stdout, "XNLI is parallel"
     assert "results/lth/mlm-lth/retrieval.csv" not in result.stdout, "Wikipedia is not: no retrieval"
     assert "results/lth/ner-lth/rep0/cross/mlm-lth/zh.json" not in result.stdout, "lth.cross_task.languages"
+    assert "results/figures/lth/fig10.pdf" in result.stdout and "results/lth/xnli-lth/similarity.csv" in result.stdout
+    assert "results/lth/mlm-lth/similarity.csv" not in result.stdout, "figure 10 needs translations"
+    assert "results/tables/lth/alternatives.csv" in result.stdout
+    for name in ("xnli-lth", "ner-lth"):  # appendix D: XNLI and NER, as the paper
+        assert f"results/lth/{name}/rep0/fr/fisher.npz" in result.stdout and f"results/lth/{name}/rep2/en/difference.npz" in result.stdout
+    assert "results/lth/mlm-lth/rep0/fr/fisher.npz" not in result.stdout
 
 
 def test_paper_tasks_load_from_fixtures_in_the_hub_schemas(workdir):

@@ -11,7 +11,8 @@ import yaml
 
 from .workspace import copy_repo, snakemake
 
-GPU_RULES = {"finetune", "sft", "prune", "sketch", "lth_imp", "lth_imp_multilingual", "lth_transfer", "lth_cross_task"}
+GPU_RULES = {"finetune", "sft", "prune", "sketch", "lth_imp", "lth_imp_multilingual", "lth_transfer", "lth_cross_task",
+             "lth_alternative"}
 
 
 @pytest.fixture(scope="module")

@@ -249,7 +249,7 @@ def test_a_third_replicate_computes_only_itself_and_the_aggregates(run):
 LTH_LANGS = ["en", "de"]  # the tiny config's lth.languages
 LTH_TASKS = 3  # gettext-topic, gettext-mlm, iso-ner
 LTH_PICTURES = {"fig2": LTH_TASKS * (len(LTH_LANGS) + 1), "fig3": LTH_TASKS, "fig4": LTH_TASKS, "fig6": LTH_TASKS,
-                "fig9": LTH_TASKS, "heads": len(LTH_LANGS)}  # panels (fig7: one per target and k)
+                "fig9": LTH_TASKS, "fig10": 4 * LTH_TASKS, "heads": len(LTH_LANGS)}  # panels (fig7: one per target and k)
 
 
 @pytest.fixture(scope="module")
@@ -278,7 +278,8 @@ def test_findings_of_paper_003(lth_run):
     mine = table[table["paper"].astype(str).str.zfill(3) == "003"]
     computed = mine[mine["verdict"] != "not run"]
     assert computed["verdict"].isin(VERDICTS).all() and (computed["n_replicates"] == 2).all()
-    assert {"003-fig2-winning", "003-fig3-above-random", "003-fig4-transfer", "003-fig4-random"} <= set(computed.index)
+    assert {"003-fig2-winning", "003-fig3-above-random", "003-fig4-transfer", "003-fig4-random",
+            "003-fig10-svcca", "003-fig10-pwcca", "003-appD-not-tickets"} <= set(computed.index)
     above = computed.loc["003-fig3-above-random"]
     assert above["mean"] > 0, "tickets of one model overlap far above the random bound"
     assert mine.loc["003-fig6-sparsity", "verdict"] == "not run", "the tiny config transfers at one sparsity"
@@ -343,6 +344,25 @@ def test_paper_003_tables_and_cross_task_transfer(lth_run):
     for task in (MLM, NER):  # both offline tasks are parallel, so retrieval runs on their test splits too
         retrieval = pd.read_csv(lth_run / R / "lth" / task / "retrieval.csv")
         assert retrieval["accuracy"].between(0, 1).all() and set(retrieval["ticket"]) == {*LTH_LANGS, "full"}
+    for task in (TASK, MLM, NER):  # figure 10: translations are represented more alike than non-translations
+        table = pd.read_csv(lth_run / R / "lth" / task / "similarity.csv")
+        assert set(table["ticket"]) == {*LTH_LANGS, "full"} and (table["sentences"] == 480).all()
+        assert table[["similarity", "control"]].stack().between(0, 1).all()
+        svcca = table[(table["measure"] == "svcca") & (table["ticket"] == "full")]
+        excess = (svcca["similarity"] - svcca["control"]).to_numpy()
+        assert (excess > 0.03).all(), f"{task}: SVCCA of translations minus its control {excess.round(3).tolist()}"
+        assert set(svcca.loc[svcca["pooling"] == "first", "layer"]) == {1, 2}, "layer 0's first token is constant"
+    from langspec.tickets.overlap import expected_jaccard
+
+    alternatives = pd.read_csv(tables / "alternatives.csv")  # appendix D: classification and NER, as the paper
+    assert set(alternatives["task"]) == {TASK, NER} and set(alternatives["method"]) == {"difference", "fisher"}
+    assert set(alternatives["lang"]) == {"de"} and alternatives[["full", "ticket", "mask", "vs full", "overlap"]].notna().all().all()
+    for task in (TASK, NER):
+        rows = pd.read_csv(lth_run / R / "lth" / task / "alternatives.csv")
+        tickets = pd.read_csv(lth_run / R / "lth" / task / "tickets.csv").set_index(["rep", "lang", "sparsity"])["metric"]
+        for row in rows[rows["method"] == "difference"].itertuples():  # its dense fine-tune is IMP's first round, bit for bit
+            assert row.dense_metric == pytest.approx(tickets[(row.rep, row.lang, 0.0)], abs=1e-9), (task, row)
+        assert rows["jaccard"].between(expected_jaccard(0.5) - 0.05, 1).all(), rows["jaccard"].tolist()
     for target in (TASK, MLM, NER):
         cross = pd.read_csv(lth_run / R / "lth" / target / "cross_task.csv")
         assert set(cross["source_task"]) == {TASK, MLM, NER} - {target} and set(cross["lang"]) == set(CROSS_LANGS)
@@ -355,7 +375,7 @@ def test_paper_003_tables_and_cross_task_transfer(lth_run):
             assert dense == {""}, dense
 
 
-@pytest.mark.parametrize("name", ["fig2", "fig3", "fig4", "fig6", "fig7", "fig9", "heads"])
+@pytest.mark.parametrize("name", ["fig2", "fig3", "fig4", "fig6", "fig7", "fig9", "fig10", "heads"])
 def test_lottery_ticket_pictures(lth_run, name):
     png = lth_run / R / "figures" / "lth" / f"{name}.png"
     assert (lth_run / R / "figures" / "lth" / f"{name}.pdf").read_bytes().startswith(b"%PDF")

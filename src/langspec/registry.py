@@ -112,6 +112,8 @@ FIGURES_003: dict[str, Entry] = {
         _fig003("fig7", "lth_fig7", ("retrieval",), "parallel sentence retrieval per layer under each ticket",
                 ("method",)),
         _fig003("fig9", "lth_fig9", ("cross_task",), "each task's tickets trained on the other tasks, same language"),
+        _fig003("fig10", "lth_fig10", ("similarity",), "PWCCA and SVCCA of parallel sentences per layer, with tickets",
+                ("pooling",)),
         _fig003("heads", "lth_heads", ("heads",), "tickets seen as heads, against paper 000's head masks"),
     )
 }
@@ -132,6 +134,8 @@ TABLES_003: dict[str, Entry] = {
                   ("sparsity",), task_kind="token-classification"),
         _table003("overlap", ("overlap",), "lth_overlap", "each task's average ticket overlap", ("sparsity",)),
         _table003("heads", ("heads",), "lth_heads_table", "tickets' kept head weights against paper 000's head masks"),
+        _table003("alternatives", ("alternatives", "tickets"), "lth_alternatives",
+                  "appendix D: difference (LT-SFT) and Fisher (FISH) masks against the full model and the ticket"),
     )
 }
 

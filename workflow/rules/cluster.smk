@@ -59,6 +59,8 @@ localrules:
     table2,
     lth_collect,
     lth_gather_retrieval,
+    lth_gather_similarity,
+    lth_alternatives_collect,
     lth_figure_tracin,
     findings_paper000,
     findings_paper003,

@@ -186,6 +186,82 @@ rule lth_retrieval:
         "../scripts/lth_retrieval.py"
 
 
+rule lth_similarity:
+    """SVCCA, PWCCA and mean CCA per layer between parallel sentences, pre-trained model and under each ticket."""
+    input:
+        data_inputs,
+        init=model_dir("{task}", "{rep}", "init"),
+        masks=lambda w: list(lth_overlap_masks(w.task)[int(w.rep)].values()),
+    output:
+        f"{LTH}/{{task}}/rep{{rep}}/similarity.csv",
+    log:
+        f"{R}/logs/lth/{{task}}/rep{{rep}}/similarity.log",
+    benchmark:
+        f"{R}/benchmarks/lth/{{task}}/rep{{rep}}/similarity.tsv"
+    conda:
+        "../envs/langspec.yaml"
+    threads: config["compute"]["threads"]
+    params:
+        data=data_params,
+        languages=lambda w: lth_languages(w.task),
+        similarity=lth_similarity_params,
+        max_length=lambda w: task(w.task)["finetune"]["max_length"],
+        batch_size=lambda w: task(w.task)["finetune"]["eval_batch_size"],
+        compute=COMPUTE,
+    script:
+        "../scripts/lth_similarity.py"
+
+
+rule lth_alternative:
+    """Appendix D: a language's difference (LT-SFT) or Fisher (FISH) mask, trained from θ0 as a ticket."""
+    input:
+        init=model_dir("{task}", "{rep}", "init"),
+        data=data_files("{task}", "{rep}", ["train", "dev"]),
+    output:
+        f"{LTH}/{{task}}/rep{{rep}}/{{lang}}/{{method}}.npz",
+    log:
+        f"{R}/logs/lth/{{task}}/rep{{rep}}/{{lang}}/{{method}}.log",
+    benchmark:
+        f"{R}/benchmarks/lth/{{task}}/rep{{rep}}/{{lang}}/{{method}}.tsv"
+    wildcard_constraints:
+        method="difference|fisher",
+        lang=LANG,
+    conda:
+        "../envs/langspec.yaml"
+    threads: config["compute"]["train_threads"]
+    resources:
+        **runtime("lth_alternative"),
+        gpu=int(config["compute"]["gpus"]),
+    params:
+        alternative=lth_alternative_params,
+        compute=TRAIN_COMPUTE,
+        evaluation=COMPUTE,
+    script:
+        "../scripts/lth_alternative.py"
+
+
+rule lth_alternatives_collect:
+    """Appendix D's rows of one task: every alternative mask's trained metric and its overlap with the ticket."""
+    input:
+        masks=lambda w: [
+            p for per_rep in lth_alternative_masks(w.task) for p in per_rep.values()
+        ],
+        tickets=lambda w: [
+            p for per_rep in lth_alternative_tickets(w.task) for p in per_rep.values()
+        ],
+    output:
+        f"{LTH}/{{task}}/alternatives.csv",
+    log:
+        f"{R}/logs/lth/{{task}}/alternatives.log",
+    conda:
+        "../envs/langspec.yaml"
+    params:
+        masks=lambda w: lth_alternative_masks(w.task),
+        tickets=lambda w: lth_alternative_tickets(w.task),
+    script:
+        "../scripts/lth_alternatives_collect.py"
+
+
 rule lth_heads:
     """Each language's ticket per attention head (kept fraction) beside paper 000's head mask of the same replicate."""
     input:
@@ -225,6 +301,20 @@ rule lth_gather_retrieval:
         f"{LTH}/{{task}}/retrieval.csv",
     log:
         f"{R}/logs/lth/{{task}}/retrieval.log",
+    conda:
+        "../envs/langspec.yaml"
+    script:
+        "../scripts/lth_gather.py"
+
+
+rule lth_gather_similarity:
+    """The similarity results of every replicate of a task in one table."""
+    input:
+        lambda w: [f"{LTH}/{w.task}/rep{r}/similarity.csv" for r in lth_reps(w.task)],
+    output:
+        f"{LTH}/{{task}}/similarity.csv",
+    log:
+        f"{R}/logs/lth/{{task}}/similarity.log",
     conda:
         "../envs/langspec.yaml"
     script:

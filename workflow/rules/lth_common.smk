@@ -42,16 +42,77 @@ def lth_tasks():
 
 
 def lth_role_tasks(role):
-    """The lottery-ticket tasks a role of paper 003's spec has: retrieval needs parallel items, the head-level
+    """The lottery-ticket tasks a role of paper 003's spec has: retrieval and similarity need parallel items, the head-level
     comparison paper 000's head masks (sequence classification), figure 9 two tasks sharing a language.
     """
-    if role == "retrieval":
+    if role in ("retrieval", "similarity"):
         return [t for t in lth_tasks() if _is_parallel(task(t))]
     if role == "heads":
         return [t for t in lth_tasks() if task_kind(t) == "classification"]
     if role == "cross_task":
         return lth_tasks() if len(lth_tasks()) > 1 and lth_cross_languages() else []
+    if role == "alternatives":
+        return lth_alternative_tasks()
     return lth_tasks()
+
+
+def lth_alternative_tasks():
+    """Tasks of paper 003's appendix D: lth.alternatives.tasks, or the lottery-ticket tasks that are not MLM (as the paper)."""
+    settings = config["lth"]["alternatives"]
+    if not settings["methods"]:
+        return []
+    chosen = settings["tasks"]
+    if chosen is None:
+        return [t for t in lth_tasks() if task_kind(t) != "mlm"]
+    for name in chosen:
+        if name not in lth_tasks():
+            raise LangspecError(
+                f"config key 'lth.alternatives.tasks' names '{name}', which is not a lottery-ticket task ({', '.join(lth_tasks())})"
+            )
+    return chosen
+
+
+def lth_alternative_languages(name):
+    """Languages of appendix D in one task: lth.alternatives.languages, or every ticket language."""
+    chosen = config["lth"]["alternatives"]["languages"] or lth_languages(name)
+    for lang in chosen:
+        if lang not in lth_languages(name):
+            raise LangspecError(
+                f"config key 'lth.alternatives.languages' names '{lang}', which has no ticket in task '{name}'"
+            )
+    return chosen
+
+
+def lth_alternative_masks(name):
+    """Per replicate: '{lang}/{method}' -> its alternative mask file."""
+    return [
+        {
+            f"{lang}/{method}": f"{lth_dir(name, r, lang)}/{method}.npz"
+            for lang in lth_alternative_languages(name)
+            for method in config["lth"]["alternatives"]["methods"]
+        }
+        for r in lth_reps(name)
+    ]
+
+
+def lth_alternative_tickets(name):
+    """Per replicate: language -> its ticket at the alternatives' sparsity (the first of lth.sparsities)."""
+    return [
+        {
+            lang: f"{lth_dir(name, r, lang)}/round{LTH_TRANSFER_ROUNDS[0]}.npz"
+            for lang in lth_alternative_languages(name)
+        }
+        for r in lth_reps(name)
+    ]
+
+
+@canonical
+def lth_alternative_params(wildcards):
+    """What one alternative mask depends on: training, sparsity and, for fisher, its examples."""
+    params = {"hp": lth_hp(wildcards), "sparsity": config["lth"]["sparsities"][0]}
+    if wildcards.method == "fisher":
+        params["fisher_examples"] = config["lth"]["alternatives"]["fisher_examples"]
+    return params
 
 
 def lth_cross_languages():
@@ -201,6 +262,22 @@ def lth_trajectories(name):
     ]
 
 
+@canonical
+def lth_similarity_params(wildcards):
+    """Similarity settings, the source language resolved (null: lth.retrieval.source, else the first ticket language)."""
+    similarity = config["lth"]["similarity"]
+    source = similarity["source"] or lth_retrieval_params(wildcards)["source"]
+    if source not in lth_languages(wildcards.task):
+        raise LangspecError(
+            f"config key 'lth.similarity.source' (or lth.retrieval.source) is '{source}', "
+            f"which has no ticket in task '{wildcards.task}' ({', '.join(lth_languages(wildcards.task))})"
+        )
+    return {
+        **{k: similarity[k] for k in ("sentences", "keep_variance")},
+        "source": source,
+    }
+
+
 def lth_overlap_masks(name):
     """Per replicate: language -> its ticket at the overlap sparsity."""
     return [
@@ -212,7 +289,16 @@ def lth_overlap_masks(name):
     ]
 
 
-LTH_ROLES = ("tickets", "transfer", "overlap", "retrieval", "heads", "cross_task")
+LTH_ROLES = (
+    "tickets",
+    "transfer",
+    "overlap",
+    "retrieval",
+    "similarity",
+    "alternatives",
+    "heads",
+    "cross_task",
+)
 
 
 def lth_spec(wildcards=None):
@@ -225,6 +311,7 @@ def lth_spec(wildcards=None):
         "sparsity": config["lth"]["sparsities"][0],
         "sparsities": config["lth"]["sparsities"],
         "method": config["lth"]["retrieval"]["method"],
+        "pooling": config["lth"]["similarity"]["pooling"],
     }
 
 
@@ -248,14 +335,13 @@ def lth_entries():
 
 
 def lth_figure_spec(entry):
-    """The spec of one figure or table (a langspec.registry entry): its roles, and for some the overlap sparsity."""
+    """The spec of one figure or table (a langspec.registry entry): its roles and the scalars it takes (sparsity:
+    the overlap sparsity for some), so that a config value reruns only the figures and tables that use it.
+    """
     spec = lth_spec()
-    chosen = lth_entry_roles(entry) | {
-        key: spec[key] for key in ("sparsities", "method")
-    }
-    chosen["sparsity"] = (
+    spec["sparsity"] = (
         config["lth"]["overlap_sparsity"]
         if entry.name in AT_OVERLAP_SPARSITY
         else spec["sparsity"]
     )
-    return chosen
+    return lth_entry_roles(entry) | {key: spec[key] for key in entry.scalars}

@@ -51,6 +51,9 @@ def _work_seconds(rule_name, wildcards):
         # every round, then the ticket's own training
         rounds = lth_rounds_of(wildcards.source) + 1
         return rounds * _training_seconds(name, 1, "train")
+    if rule_name == "lth_alternative":
+        # difference: a dense fine-tune, then the mask's training; fisher: one backward per example, then the training
+        return 2 * _training_seconds(name, 1, "train")
     if rule_name == "lth_transfer":
         return len(lth_languages(name)) * _training_seconds(name, 1, "train")
     if (

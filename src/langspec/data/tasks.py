@@ -152,3 +152,21 @@ def build(task: str, spec: dict, languages: list[str], seed: int) -> tuple[dict[
         "versions": versions,
     }
     return frames, manifest
+
+
+def parallel_sentences(task: str, spec: dict, languages: list[str], seed: int, n: int) -> pd.DataFrame:
+    """``n`` items of a parallel task in every one of ``languages``: a contract frame, items in the same seeded order.
+
+    Drawn from the source's dev and test splits together (held out from
+    training), whatever the task's ``size``: for measures that need many
+    translations of the same sentences (representational similarity, paper 003's
+    figure 10). A one-line error names ``n`` and what the pool holds when it is
+    too small.
+    """
+    loaded = load(task, spec, languages, seed)
+    if not loaded.parallel:
+        raise LangspecError(f"task {task!r} is not parallel: its items have no translations to compare")
+    pool, _ = complete_items(pd.concat([loaded.frames["dev"], loaded.frames["test"]], ignore_index=True), languages)
+    frame, _ = subsample(pool, n, seed, task=task, split="dev+test", languages=languages, parallel=True,
+                         label_names=loaded.label_names, balance=False)
+    return to_contract(frame)

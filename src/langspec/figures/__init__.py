@@ -23,10 +23,10 @@ from langspec.figures.heatmaps import fig2, fig3, fig4, fig6, fig11, fig19
 from langspec.figures.overlap import fig12, fig13, fig14, fig15, fig16, pair_overlap
 from langspec.figures.save import save
 from langspec.figures.similarity import fig8, fig9
-from langspec.figures.tickets import lth_fig2, lth_fig3, lth_fig4, lth_fig6, lth_fig7, lth_fig9, lth_heads
+from langspec.figures.tickets import lth_fig2, lth_fig3, lth_fig4, lth_fig6, lth_fig7, lth_fig9, lth_fig10, lth_heads
 
 __all__ = [
     "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11", "fig12",
     "fig13", "fig14", "fig15", "fig16", "fig17", "fig18", "fig19", "pair_overlap", "save",
-    "lth_fig2", "lth_fig3", "lth_fig4", "lth_fig6", "lth_fig7", "lth_fig9", "lth_heads",
+    "lth_fig2", "lth_fig3", "lth_fig4", "lth_fig6", "lth_fig7", "lth_fig9", "lth_fig10", "lth_heads",
 ]

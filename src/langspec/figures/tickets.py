@@ -1,4 +1,4 @@
-"""Figures of paper 003 (lottery tickets per language): figures 2, 3, 4, 6, 7, 9, and tickets seen as heads.
+"""Figures of paper 003 (lottery tickets per language): figures 2, 3, 4, 6, 7, 9, 10, and tickets seen as heads.
 
 Every input is one tidy frame per task holding the rows of all its replicates
 (column ``rep``); each figure takes ``task -> frame`` and returns a Figure.
@@ -59,6 +59,7 @@ from langspec.stats.tickets import (
     MULTI,
     OVERLAP,
     RETRIEVAL,
+    SIMILARITY,
     TICKETS,
     TRANSFER,
     cross_task_cells,
@@ -71,6 +72,7 @@ from langspec.stats.tickets import (
     pick_sparsity,
     relative_drops,
     retrieval_curves,
+    similarity_curves,
     task_frames,
     ticket_curves,
     transfer_cells,
@@ -560,6 +562,64 @@ def lth_fig7(retrieval: dict[str, pd.DataFrame], method: str | None = None) -> F
         entries.append((Line2D([], [], color=colours[MULTI]), f"{MULTI}: the multilingual ticket"))
     _bottom_legend(fig, entries, most=1)
     fig.suptitle(f"Parallel sentence retrieval with lottery tickets as encoders ({method} scoring)")
+    return fig
+
+
+# -- figure 10: representational similarity of parallel sentences --------------------------
+
+#: Figure 10's panels: (measure, its name) in the paper's order (a: PWCCA, b: SVCCA).
+_FIG10_MEASURES = (("pwcca", "PWCCA"), ("svcca", "SVCCA"))
+
+
+@styled
+def lth_fig10(similarity: dict[str, pd.DataFrame], pooling: str = "first") -> Figure:
+    """PWCCA and SVCCA per layer between the source language's sentences and their translations.
+
+    ``similarity``: task -> its similarity.csv (:data:`SIMILARITY`); ``pooling``:
+    the sentence representation drawn (``first``: the first token's, as paper
+    003's figure; ``mean``). One row per task with four panels: PWCCA and SVCCA
+    of the unpruned pre-trained model, then of the pre-trained model under the
+    target language's ticket (both languages' sentences through the same
+    ticket). One line per target language: mean over replicates with its 95%
+    band; dotted grey: the control (the same measure between sentences that
+    are not each other's translations, mean over targets and replicates).
+    """
+    frames = task_frames(similarity, SIMILARITY, "similarity")
+    curves = {task: similarity_curves(table, pooling, f"similarity of task '{task}'") for task, table in frames.items()}
+    targets = ordered(t for c in curves.values() for t in c["target"])
+    colours = _colours(targets)
+    panels = [(measure, name, under) for under in (FULL, "target") for measure, name in _FIG10_MEASURES]
+    fig, grid = _task_grid({task: len(panels) for task in curves}, SMALL_PANEL, (0.6, 0.9))
+    counts = []
+    for task, part in curves.items():
+        axes = grid[task]
+        for ax, (measure, name, under) in zip(axes, panels):
+            shown = part[part["measure"] == measure]
+            shown = shown[shown["ticket"] == FULL] if under == FULL else shown[shown["ticket"] == shown["target"]]
+            for target, line in shown.groupby("target", sort=False):
+                _band(ax, line["layer"].to_numpy(), line, colours[target], marker="o", markersize=2.5, linewidth=1.0)
+                counts += line["n_replicates"].tolist()
+            if not shown.empty:
+                control = shown.groupby("layer")["control_mean"].mean()
+                ax.plot(control.index, control.to_numpy(float), color="0.55", linestyle=":", linewidth=1.0)
+                layers = np.unique(shown["layer"])
+                ax.set_xticks(layers, [str(l) for l in layers], fontsize=6.5)
+            else:
+                ax.text(0.5, 0.5, "no ticket of these targets", transform=ax.transAxes, ha="center", fontsize=7)
+            ax.set_xlabel("layer (0 = embeddings)")
+            if ax.get_subplotspec().is_first_col():
+                ax.set_ylabel("similarity")
+            source = ", ".join(dict.fromkeys(part["source"]))
+            where = "pre-trained" if under == FULL else "under the target's ticket"
+            ax.set_title(f"{task}: {name}, {source} vs each, {where}")
+        _share_y(axes)
+    _side_legend(fig, colours, "target")
+    entries = [(Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(counts)),
+               (Line2D([], [], color="0.55", linestyle=":"),
+                "control: the same measure between sentences that are not translations")]
+    _bottom_legend(fig, entries, most=1)
+    read = "first-token" if pooling == "first" else "mean-pooled"
+    fig.suptitle(f"Similarity of parallel sentences' {read} representations per layer (PWCCA, SVCCA)")
     return fig
 
 

@@ -33,6 +33,7 @@ from langspec.stats.tickets import (
     PAIR,
     SAME,
     as_text,
+    points,
     relative_drops,
     table_metric,
     transfer_rows,
@@ -108,7 +109,8 @@ class Claim:
 #: "sft-random" for the SFT random seed's), their per-epoch tables ("epochs:..."), the head masks, and
 #: paper 003's tables ("lth:<role>").
 READS: tuple[str, ...] = ("full/full", "full/own", "full/random", "sft/own", "sft-random", "epochs:sft/own",
-                          "epochs:sft-random", "masks", "lth:tickets", "lth:transfer", "lth:overlap", "lth:retrieval")
+                          "epochs:sft-random", "masks", "lth:tickets", "lth:transfer", "lth:overlap", "lth:retrieval",
+                          "lth:similarity", "lth:alternatives")
 
 
 # -- statistics of paper 000 ------------------------------------------------------------
@@ -239,11 +241,7 @@ def _points(frame: pd.DataFrame, value, reference) -> np.ndarray:
     """``value`` against ``reference`` in the claims' points, positive when better: 100 × the difference for accuracy
     and F1 (percentage points); for perplexity the relative change in % of ``reference`` (a 5-point margin is then 5%).
     """
-    metric = table_metric(frame, "paper 003's table")
-    value, reference = np.asarray(value, float), np.asarray(reference, float)
-    if metric.higher_is_better:
-        return 100 * (value - reference)
-    return 100 * (reference - value) / reference
+    return points(table_metric(frame, "paper 003's table"), value, reference)
 
 
 def ticket_minus_dense(e: Evidence) -> np.ndarray:
@@ -349,6 +347,48 @@ def retrieval_rises(e: Evidence) -> np.ndarray:
         first = part.loc[part["layer"] == layers[0], "accuracy"].mean()
         mid = part.loc[part["layer"].isin(middle), "accuracy"].mean()
         out.append(100 * float(mid - first))
+    return np.array(out)
+
+
+def _deeper_minus_shallower(e: Evidence, measure: str) -> np.ndarray:
+    """Per replicate: the pre-trained model's first-token ``measure`` above its control, mean over the upper half of
+    the encoder layers minus the lower half (embeddings excluded), over target languages, in points (× 100)."""
+    table = e.frame("similarity")
+    table = table.assign(rep=as_text(table["rep"]), ticket=as_text(table["ticket"]), pooling=as_text(table["pooling"]),
+                         measure=as_text(table["measure"]))
+    table = table[(table["ticket"] == FULL) & (table["pooling"] == "first") & (table["measure"] == measure)]
+    layers = sorted(int(v) for v in table["layer"].unique() if int(v) > 0)
+    if len(layers) < 2:
+        raise NotRun(f"{measure} over at least two encoder layers")
+    half = len(layers) // 2
+    lower, upper = layers[:half], layers[-half:]
+    out = []
+    for rep in _by_rep(table):
+        part = table[table["rep"] == rep]
+        excess = part["similarity"].astype(float) - part["control"].astype(float)
+        out.append(100 * float(excess[part["layer"].isin(upper)].mean() - excess[part["layer"].isin(lower)].mean()))
+    return np.array(out)
+
+
+def svcca_rises(e: Evidence) -> np.ndarray:
+    return _deeper_minus_shallower(e, "svcca")
+
+
+def pwcca_falls(e: Evidence) -> np.ndarray:
+    return _deeper_minus_shallower(e, "pwcca")
+
+
+def alternatives_below_full(e: Evidence) -> np.ndarray:
+    """Per replicate: the alternative masks (every method and language) against the full model, in points."""
+    masks, tickets = e.frame("alternatives"), e.frame("tickets")
+    masks = masks.assign(rep=as_text(masks["rep"]), lang=as_text(masks["lang"]))
+    tickets = tickets.assign(rep=as_text(tickets["rep"]), lang=as_text(tickets["lang"]))
+    dense = tickets[tickets["sparsity"].astype(float) == 0].set_index(["rep", "lang"])["metric"]
+    out = []
+    for rep in _by_rep(masks):
+        part = masks[masks["rep"] == rep]
+        full = dense.reindex(list(zip(part["rep"], part["lang"]))).to_numpy(float)
+        out.append(float(np.mean(_points(part, part["metric"], full))))
     return np.array(out)
 
 
@@ -464,6 +504,22 @@ CLAIMS: tuple[Claim, ...] = (
           "top-5 retrieval accuracy increases into the middle layers (WMT14 en–fr, margin scoring)",
           "retrieval accuracy of the middle third of layers minus the embedding layer's, over tickets and directions",
           "points", "increase", None, retrieval_rises, reads=("lth:retrieval",)),
+    Claim("003-fig10-svcca", "003", "appendix F, figure 10b", "lth/fig10",
+          "Measured by SVCCA, parallel sentences' representations grow more similar in deeper layers.",
+          "SVCCA between en and five languages rises with depth; middle and upper layers above the shallow ones (XNLI, [CLS])",
+          "pre-trained model's first-token SVCCA minus its control, upper half of the layers minus the lower half, "
+          "over target languages", "points", "increase", None, svcca_rises, reads=("lth:similarity",)),
+    Claim("003-fig10-pwcca", "003", "appendix F, figure 10a (Singh et al. 2019 reproduced)", "lth/fig10",
+          "Measured by PWCCA, parallel sentences' representations are most similar in shallow layers and diverge deeper.",
+          "PWCCA between en and five languages falls with depth until the last layer (XNLI, [CLS])",
+          "pre-trained model's first-token PWCCA minus its control, upper half of the layers minus the lower half, "
+          "over target languages", "points", "decrease", None, pwcca_falls, reads=("lth:similarity",)),
+    Claim("003-appD-not-tickets", "003", "appendix D", "lth/alternatives",
+          "Difference (LT-SFT) and Fisher (FISH) masks at 50% fall clearly below the full model, unlike tickets.",
+          "about 5-6% (difference: XNLI, NER) and 8% (Fisher: XNLI, NER) below the full model",
+          "mean over methods and languages of the trained mask's dev metric minus the full model's, at the first "
+          "transfer sparsity", "points", "decrease", 5.0, alternatives_below_full,
+          reads=("lth:alternatives", "lth:tickets")),
     Claim("003-table1-multilingual", "003", "§5 (multilingual sub-networks), table 1", "lth/table1",
           "The multilingual ticket beats the single-language tickets for most languages.",
           "best for 3 of 5 target languages (NER, F1; e.g. ar 87.64 against at most 87.56)",

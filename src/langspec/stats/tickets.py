@@ -1,4 +1,5 @@
-"""Paper 003's results summarised over replicates: ticket curves and winners, overlap, transfer, drops, retrieval, heads.
+"""Paper 003's results summarised over replicates: ticket curves and winners, overlap, transfer, drops, retrieval,
+similarity, heads.
 
 The analysis behind paper 003's figures (:mod:`langspec.figures.tickets`), tables
 (:mod:`langspec.tables.tickets`) and claims. Every input is one tidy frame per
@@ -45,6 +46,16 @@ RETRIEVAL = ("rep", "ticket", "source", "target", "layer", "k", "accuracy", "met
 
 
 HEADS = ("rep", "lang", "layer", "head", "kept_fraction", "head_enabled")
+
+
+#: Paper 003's appendix D: each alternative mask (LT-SFT difference, FISH Fisher) trained on its language,
+#: and its Jaccard overlap with the language's ticket at the same sparsity.
+ALTERNATIVES = ("rep", "lang", "method", "sparsity", "metric", "jaccard")
+
+
+#: Representational similarity of parallel sentences (figure 10): a measure between source and target per layer,
+#: with its control (the same measure between sentences that are not translations of each other).
+SIMILARITY = ("rep", "ticket", "pooling", "source", "target", "layer", "measure", "similarity", "control")
 
 
 #: One target task's cross-task transfer (figure 9): the source task's ticket of ``lang`` trained on the target task's
@@ -99,6 +110,15 @@ def scale(metric: Metric) -> float:
 def unit(metric: Metric) -> str:
     """How a summary value of ``metric`` reads: "accuracy (%)", "perplexity"."""
     return metric.label if metric.name == "perplexity" else f"{metric.label} (%)"
+
+
+def points(metric: Metric, value, reference) -> np.ndarray:
+    """``value`` against ``reference``, positive when better: 100 × the difference of fractions (accuracy, F1: points),
+    and for perplexity the relative change in % of ``reference``."""
+    value, reference = np.asarray(value, float), np.asarray(reference, float)
+    if metric.higher_is_better:
+        return 100 * (value - reference)
+    return 100 * (reference - value) / reference
 
 
 def metric_values(table: pd.DataFrame, metric: Metric, what: str, column: str = "metric") -> pd.Series:
@@ -390,6 +410,82 @@ def retrieval_curves(table: pd.DataFrame, method: str | None, what: str) -> tupl
     curves["_d"] = [directions.index(d) for d in zip(curves["source"], curves["target"])]
     curves = curves.sort_values(["_d", "k", "_t", "layer"], ascending=[True, False, True, True])
     return curves.drop(columns=["_t", "_d"]).reset_index(drop=True), method
+
+
+def similarity_curves(table: pd.DataFrame, pooling: str, what: str) -> pd.DataFrame:
+    """Per (ticket, source, target, measure, layer) the similarity and its control, summarised over replicates.
+
+    One sentence representation (``pooling``: ``first`` or ``mean``). Columns: the
+    keys, :func:`over_replicates`'s columns for the similarity, and
+    ``control_mean`` (the control's mean over replicates). Similarities stay in
+    [0, 1]. Order: directions, then tickets (``full`` last), then layers.
+    """
+    table = table.assign(rep=as_text(table["rep"]), ticket=as_text(table["ticket"]), source=as_text(table["source"]),
+                         target=as_text(table["target"]), pooling=as_text(table["pooling"]),
+                         measure=as_text(table["measure"]), similarity=fractions(table, "similarity", what),
+                         control=fractions(table, "control", what))
+    table["layer"] = pd.to_numeric(table["layer"], errors="coerce")
+    if table["layer"].isna().any():
+        raise LangspecError(f"{what} has a layer that is not a whole number")
+    table["layer"] = table["layer"].astype(int)
+    poolings = list(dict.fromkeys(table["pooling"]))
+    if pooling not in poolings:
+        raise LangspecError(f"{what} has no pooling '{pooling}' (it has {', '.join(poolings)})")
+    part = table[table["pooling"] == pooling]
+    keys = ["ticket", "source", "target", "measure", "layer"]
+    curves = over_replicates(part, keys, "similarity", what)
+    control = part.groupby(keys, sort=False)["control"].mean().rename("control_mean").reset_index()
+    curves = curves.merge(control, on=keys, how="left")
+    tickets = ordered(part["ticket"], (FULL,))
+    directions = list(dict.fromkeys(zip(part["source"], part["target"])))
+    curves["_t"] = curves["ticket"].map({t: i for i, t in enumerate(tickets)})
+    curves["_d"] = [directions.index(d) for d in zip(curves["source"], curves["target"])]
+    curves = curves.sort_values(["_d", "_t", "measure", "layer"])
+    return curves.drop(columns=["_t", "_d"]).reset_index(drop=True)
+
+
+def alternative_summary(alternatives: pd.DataFrame, tickets: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Appendix D per (lang, method): the mask, the full model and the ticket, over replicates, with paired differences.
+
+    ``alternatives``: a task's alternatives.csv (:data:`ALTERNATIVES`);
+    ``tickets``: its tickets.csv (the full model is sparsity 0, the ticket the
+    IMP-trained model at the mask's sparsity, same replicate and language).
+    Columns ``lang``, ``method``, ``sparsity`` (fraction), then for ``mask``,
+    ``full``, ``ticket`` (in %, perplexity as it is), ``vs_full``, ``vs_ticket``
+    (the mask against each, per replicate, :func:`points`: positive when the mask
+    is better) and ``overlap`` (Jaccard with the ticket, %) the
+    :func:`over_replicates` columns prefixed with the name (``vs_full_mean``,
+    ``vs_full_ci_low``, ...), ``n_replicates`` and ``metric_name``.
+    """
+    metric = table_metric(alternatives, what)
+    alt = alternatives.assign(rep=as_text(alternatives["rep"]), lang=as_text(alternatives["lang"]),
+                              method=as_text(alternatives["method"]), sparsity=sparsities(alternatives, what),
+                              metric=metric_values(alternatives, metric, what), jaccard=fractions(alternatives, "jaccard", what))
+    ticks = tickets.assign(rep=as_text(tickets["rep"]), lang=as_text(tickets["lang"]), sparsity=sparsities(tickets, what),
+                           metric=metric_values(tickets, table_metric(tickets, what), what))
+    lookup = ticks.set_index(["rep", "lang", "sparsity"])["metric"]
+    missing = [(r, l, s) for r, l, s in zip(alt["rep"], alt["lang"], alt["sparsity"])
+               for key in ((r, l, 0.0), (r, l, s)) if key not in lookup.index]
+    if missing:
+        rep, lang, level = missing[0]
+        raise LangspecError(f"{what}: the tickets table lacks language '{lang}' of replicate {rep} at sparsity 0 or {level:g}")
+    alt["full"] = [lookup[(r, l, 0.0)] for r, l in zip(alt["rep"], alt["lang"])]
+    alt["ticket"] = [lookup[(r, l, s)] for r, l, s in zip(alt["rep"], alt["lang"], alt["sparsity"])]
+    alt["vs_full"] = points(metric, alt["metric"], alt["full"])
+    alt["vs_ticket"] = points(metric, alt["metric"], alt["ticket"])
+    alt = alt.rename(columns={"method": "mask_method"})  # over_replicates adds a column "method" of its own
+    keys = ["lang", "mask_method", "sparsity"]
+    out = alt[keys].drop_duplicates().reset_index(drop=True)
+    for name, column, factor in (("mask", "metric", scale(metric)), ("full", "full", scale(metric)),
+                                 ("ticket", "ticket", scale(metric)), ("vs_full", "vs_full", 1.0),
+                                 ("vs_ticket", "vs_ticket", 1.0), ("overlap", "jaccard", 100.0)):
+        summary = over_replicates(alt, keys, column, what, scale=factor)
+        named = {c: f"{name}_{c}" for c in ("mean", "ci_low", "ci_high", "sd")}
+        out = out.merge(summary[[*keys, *named]].rename(columns=named), on=keys)
+    counts = over_replicates(alt, keys, "metric", what)[[*keys, "n_replicates"]]
+    out = out.merge(counts, on=keys).rename(columns={"mask_method": "method"})
+    out["metric_name"] = metric.name
+    return out
 
 
 def head_points(table: pd.DataFrame, what: str) -> dict[str, list[tuple[str, pd.DataFrame]]]:

@@ -8,7 +8,9 @@
   target language at 50% sparsity, per task kind (perplexity, accuracy, F1);
 - :func:`overlap`: each task's average ticket overlap (the poster's table);
 - :func:`heads`: per language, the correlation of the ticket's kept head
-  weights with paper 000's head mask (beyond both papers).
+  weights with paper 000's head mask (beyond both papers);
+- :func:`alternatives`: appendix D, the difference (LT-SFT) and Fisher (FISH)
+  masks beside the full model and the ticket, with their overlap.
 
 Each takes the same ``task -> frame`` inputs as the figures of
 :mod:`langspec.figures.tickets` and returns a data frame of numbers: a value column
@@ -35,12 +37,14 @@ from langspec.registry import table_003
 from langspec.stats.frames import load_lth, spec_roles
 from langspec.stats.replicates import spread
 from langspec.stats.tickets import (
+    ALTERNATIVES,
     FULL,
     HEADS,
     MULTI,
     OVERLAP,
     TICKETS,
     TRANSFER,
+    alternative_summary,
     head_correlation,
     head_points,
     highest_winning,
@@ -237,6 +241,37 @@ def heads(heads_: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def alternatives(alternatives_: dict[str, pd.DataFrame], tickets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Appendix D: per task, language and method, the alternative mask beside the full model and the ticket.
+
+    ``alternatives_``: task -> its alternatives.csv; ``tickets``: task -> its
+    tickets.csv. Columns ``task``, ``metric``, ``lang``, ``method``,
+    ``sparsity`` (%), ``full``, ``ticket``, ``mask`` (each with ``sd``; % or
+    perplexity), ``vs full`` and ``vs ticket`` (the mask minus each, paired per
+    replicate, in points, for perplexity in % of the reference; positive when the
+    mask is better) with their 95% t-interval ``ci_low`` / ``ci_high``,
+    ``overlap`` (% Jaccard with the ticket, with ``sd``), ``replicates``.
+    """
+    frames = task_frames(alternatives_, ALTERNATIVES, "alternatives")
+    ticket_frames = task_frames(tickets, TICKETS, "tickets")
+    parts = []
+    for task, table in frames.items():
+        if task not in ticket_frames:
+            raise LangspecError(f"alternatives of task '{task}' have no tickets table to compare with")
+        summary = alternative_summary(table, ticket_frames[task], f"alternatives of task '{task}'")
+        frame = pd.DataFrame({"task": task, "metric": summary["metric_name"], "lang": summary["lang"],
+                              "method": summary["method"], "sparsity": 100 * summary["sparsity"]})
+        for name in ("full", "ticket", "mask"):
+            frame[name], frame[name + SD] = summary[f"{name}_mean"], summary[f"{name}_sd"]
+        for name, key in (("vs full", "vs_full"), ("vs ticket", "vs_ticket")):
+            frame[name] = summary[f"{key}_mean"]
+            frame[f"{name} ci_low"], frame[f"{name} ci_high"] = summary[f"{key}_ci_low"], summary[f"{key}_ci_high"]
+        frame["overlap"], frame["overlap" + SD] = summary["overlap_mean"], summary["overlap_sd"]
+        frame["replicates"] = summary["n_replicates"].astype(int)
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
 def _notes(name: str, frame: pd.DataFrame, sparsity: float | None) -> str:
     if name == "table1":
         counts = frame[[c for c in frame.columns if c.endswith(N)]].to_numpy().ravel()
@@ -260,6 +295,14 @@ def _notes(name: str, frame: pd.DataFrame, sparsity: float | None) -> str:
                 f"sample sd over {_replicate_words(frame['replicates'])} (ci: 95% t-interval, none for one replicate); "
                 "random: two independent "
                 "random masks of that sparsity, q/(2−q); same language: one language pruned in two replicates (upper bound).")
+    if name == "alternatives":
+        return (f"full, ticket, mask: {_metric_words(frame)}, mean ± sample sd over {_replicate_words(frame['replicates'])}. "
+                "full: the dense model fine-tuned on the language; ticket: its lottery ticket (IMP) at the mask's sparsity; "
+                "mask: difference (LT-SFT: the weights that moved most in the dense fine-tune) or fisher (FISH: highest "
+                "empirical Fisher information of the pre-trained model), trained from the pre-trained weights as a ticket. "
+                "vs full, vs ticket: mask minus each per replicate (points; perplexity: % of the reference; positive = "
+                "the mask is better) with the 95% t-interval [low, high] (none for one replicate); overlap: Jaccard (%) "
+                "of the mask and the ticket (paper 003, appendix D: 5–8% below the full model at 50%).")
     methods = "; ".join(dict.fromkeys(m for m in frame["method"] if m != "no value")) or "no r"
     return ("r: Pearson (point-biserial) correlation over heads of the % of a head's weights the ticket keeps and whether "
             "paper 000's subnetwork enables the head, per replicate, pooled through Fisher's z with its 95% interval "
@@ -285,6 +328,13 @@ def _display(name: str, frame: pd.DataFrame) -> pd.DataFrame:
                                for r, lo, hi in zip(frame["r"], frame["ci_low"], frame["ci_high"])]
         shown["replicates"], shown["heads"] = frame["replicates"], frame["heads"]
         return shown
+    if name == "alternatives":
+        frame = frame.copy()
+        for column in ("vs full", "vs ticket"):
+            frame[column] = [MISSING if not np.isfinite(m) else f"{m:+.1f}" if not np.isfinite(lo)
+                             else f"{m:+.1f} [{lo:+.1f}, {hi:+.1f}]"
+                             for m, lo, hi in zip(frame[column], frame[f"{column} ci_low"], frame[f"{column} ci_high"])]
+        frame = frame.drop(columns=[c for c in frame.columns if c.endswith((" ci_low", " ci_high"))])
     places = [2 if name == "perplexity" else 1 for name in frame["metric"]] if "metric" in frame.columns else 1
     shown = markdown(frame.drop(columns=[c for c in frame.columns if c.endswith(N)]), places)
     for column in shown.columns:

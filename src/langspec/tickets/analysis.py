@@ -1,4 +1,4 @@
-"""Paper 003's per-replicate results as tidy tables: tickets by sparsity, transfer, and ticket overlap.
+"""Paper 003's per-replicate results as tidy tables: tickets by sparsity, transfer, ticket overlap, appendix D's masks.
 
 Read from the files IMP and transfer write (trajectories, transfer JSONs,
 weight-mask files); one row per replicate and cell, every replicate's rows in
@@ -102,3 +102,27 @@ def overlap(masks: Sequence[Mapping[str, str]], sparsity: float) -> pd.DataFrame
             rows.append({"a": lang, "b": lang, "layer": "all", "jaccard": jaccard(a[lang], b[lang])})
             frames.append(pd.DataFrame(rows).assign(rep=f"{i}-{j}", kind="same-language"))
     return pd.concat(frames, ignore_index=True).assign(sparsity=sparsity)[["rep", "kind", "a", "b", "layer", "jaccard", "sparsity"]]
+
+
+def alternatives(masks: Sequence[Mapping[str, str]], tickets: Sequence[Mapping[str, str]]) -> pd.DataFrame:
+    """Paper 003's appendix D: each alternative mask's trained dev metric and its overlap with the ticket.
+
+    ``masks``: per replicate, ``{lang}/{method}`` -> the mask file written by
+    ``lth_alternative`` (its attributes hold the trained metric, and for
+    ``difference`` the dense fine-tune's); ``tickets``: per replicate, language
+    -> the IMP round's ticket at the same sparsity. Columns ``rep``, ``lang``,
+    ``method``, ``sparsity``, ``metric``, ``best_metric``, ``metric_name``,
+    ``dense_metric`` (NaN for fisher) and ``jaccard`` (kept weights shared with
+    the ticket over kept by either).
+    """
+    rows = []
+    for rep, (per_rep, own) in enumerate(zip(masks, tickets, strict=True)):
+        for key, path in per_rep.items():
+            lang, method = key.split("/")
+            body = read_weight_mask(path, device=None)  # numpy: no torch
+            ticket = read_weight_mask(own[lang], device=None)["mask"]
+            rows.append({"rep": rep, "lang": lang, "method": method, "sparsity": round(body["nominal_sparsity"], 6),
+                         "metric": body["metric"], "best_metric": body["best_metric"], "metric_name": body["metric_name"],
+                         "dense_metric": body.get("dense_metric"), "jaccard": jaccard(body["mask"], ticket)})
+    return pd.DataFrame(rows, columns=["rep", "lang", "method", "sparsity", "metric", "best_metric", "metric_name",
+                                       "dense_metric", "jaccard"])

@@ -27,6 +27,8 @@ from langspec.data.encode import Encoded, by_length, chunks
 from langspec.tickets.masks import WeightSubnetworks
 
 METHODS = ("margin", "cosine")
+#: How a sentence embedding is read from its token embeddings.
+POOLINGS = ("mean", "first")
 
 
 def parallel_pairs(data: Encoded, source: str, target: str) -> tuple[np.ndarray, np.ndarray]:
@@ -50,11 +52,16 @@ def layer_embeddings(
     batch_size: int,
     mask: Mapping[str, torch.Tensor] | None = None,
     rows: np.ndarray | None = None,
+    pooling: str = "mean",
 ) -> np.ndarray:
-    """Mean-pooled token embeddings [layers + 1, N, hidden] (float32) of ``rows`` (default: all), in row order.
+    """Sentence embeddings [layers + 1, N, hidden] (float32) of ``rows`` (default: all), in row order.
 
-    With ``mask`` the forward pass uses the ticket W ⊙ M (the weights are left as they are).
+    ``pooling``: ``mean`` of the token embeddings (padding excluded) or the
+    ``first`` token's ([CLS] in BERT). With ``mask`` the forward pass uses the
+    ticket W ⊙ M (the weights are left as they are).
     """
+    if pooling not in POOLINGS:
+        raise LangspecError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
     model.eval()
     rows = np.arange(len(data)) if rows is None else np.asarray(rows)
     position = {int(r): i for i, r in enumerate(rows)}
@@ -68,8 +75,11 @@ def layer_embeddings(
             batch = data.batch(batch_rows, device)
             batch.pop("labels")
             hidden = model(**batch, output_hidden_states=True).hidden_states  # (layers + 1) x [B, T, H]
-            weights = batch["attention_mask"].unsqueeze(-1).float()  # [B, T, 1]
-            pooled = torch.stack([(h.float() * weights).sum(1) / weights.sum(1) for h in hidden])  # [L + 1, B, H]
+            if pooling == "first":
+                pooled = torch.stack([h[:, 0].float() for h in hidden])  # [L + 1, B, H]
+            else:
+                weights = batch["attention_mask"].unsqueeze(-1).float()  # [B, T, 1]
+                pooled = torch.stack([(h.float() * weights).sum(1) / weights.sum(1) for h in hidden])
             if out is None:
                 out = np.zeros((pooled.shape[0], len(rows), pooled.shape[2]), dtype=np.float32)
             out[:, [position[int(r)] for r in batch_rows]] = pooled.cpu().numpy()
