@@ -100,6 +100,25 @@ def toy_task(per_language: int = 24, languages=("aa", "bb", "cc"), seed: int = 0
     return pd.DataFrame(rows)
 
 
+@pytest.fixture(scope="module")
+def toy_setup():
+    """(tokenizer, encoded toy task at 16 tokens): a word-level tokenizer of 200 entries trained on the toy task."""
+    from langspec.data.encode import encode
+    from langspec.models.tiny import train_tokenizer
+
+    frame = toy_task()
+    tokenizer = train_tokenizer(frame["text_a"].tolist(), 200)
+    return tokenizer, encode(frame, tokenizer, 16)
+
+
+def toy_bert(tokenizer, seed: int = 0) -> BertForSequenceClassification:
+    """A random 2-layer BERT classifier for the toy task (hidden 20, 4 heads; 6,800 prunable weights), in train mode."""
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=20, num_hidden_layers=2, num_attention_heads=4,
+                        intermediate_size=40, num_labels=3, max_position_embeddings=32)
+    return BertForSequenceClassification(config)
+
+
 def pytest_collection_modifyitems(config, items):
     """Before any end-to-end run: install the packages other tests would install midway (see tests/system.py)."""
     if any("tiny_run" in item.fixturenames for item in items):

@@ -6,11 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
 
 from langspec.core.errors import LangspecError
-from langspec.data.encode import encode
-from langspec.models.tiny import train_tokenizer
 from langspec.tickets.alternatives import difference_scores, fisher_scores, snapshot, top_mask
 from langspec.tickets.analysis import alternatives as collect
 from langspec.tickets.maskfile import save_weight_mask
@@ -18,24 +15,10 @@ from langspec.tickets.masks import count, prunable_weights, sparsity
 from langspec.tickets.overlap import jaccard
 from langspec.training.train import Hyperparameters, train
 
-from .conftest import toy_task
+from .conftest import toy_bert
 
 HP = Hyperparameters(learning_rate=5e-3, epochs=1, batch_size=8, eval_batch_size=16, max_length=16,
                      warmup_ratio=0.1, weight_decay=0.1, max_grad_norm=1.0, group_by_length=False, seed=0)
-
-
-@pytest.fixture(scope="module")
-def setup():
-    frame = toy_task()
-    tokenizer = train_tokenizer(frame["text_a"].tolist(), 200)
-    return tokenizer, encode(frame, tokenizer, HP.max_length)
-
-
-def _model(tokenizer, seed=0):
-    torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=20, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=40, num_labels=3, max_position_embeddings=32)
-    return BertForSequenceClassification(config).eval()
 
 
 def test_top_mask_keeps_the_largest_scores_globally():
@@ -49,9 +32,9 @@ def test_top_mask_keeps_the_largest_scores_globally():
         top_mask(scores, 1.0)
 
 
-def test_difference_scores_are_how_far_each_weight_moved(setup):
-    tokenizer, data = setup
-    model = _model(tokenizer)
+def test_difference_scores_are_how_far_each_weight_moved(toy_setup):
+    tokenizer, data = toy_setup
+    model = toy_bert(tokenizer)
     theta0 = snapshot(model)
     train(model, tokenizer, data.subset(data.indices("aa")), data, HP, None, strict=True)
     scores = difference_scores(model, theta0)
@@ -64,9 +47,9 @@ def test_difference_scores_are_how_far_each_weight_moved(setup):
     assert count(mask)[0] * 2 == count(mask)[1]
 
 
-def test_fisher_scores_are_the_mean_squared_per_example_gradient(setup):
-    tokenizer, data = setup
-    model = _model(tokenizer, seed=1)
+def test_fisher_scores_are_the_mean_squared_per_example_gradient(toy_setup):
+    tokenizer, data = toy_setup
+    model = toy_bert(tokenizer, seed=1)
     part = data.subset(data.indices("bb")[:6])
     scores = fisher_scores(model, part, examples=100, seed=0)
     assert all(w.grad is None for w in prunable_weights(model).values()), "gradients are cleared"
@@ -86,9 +69,9 @@ def test_fisher_scores_are_the_mean_squared_per_example_gradient(setup):
         fisher_scores(model, part, examples=0, seed=0)
 
 
-def test_collect_reads_the_metrics_and_the_overlap_with_the_ticket(tmp_path, setup):
-    tokenizer, _ = setup
-    model = _model(tokenizer)
+def test_collect_reads_the_metrics_and_the_overlap_with_the_ticket(tmp_path, toy_setup):
+    tokenizer, _ = toy_setup
+    model = toy_bert(tokenizer)
     rng = torch.Generator().manual_seed(0)
     scores = {n: torch.rand(w.shape, generator=rng) for n, w in prunable_weights(model).items()}
     ticket, mask = top_mask(scores, 0.5), top_mask({n: s.flip(-1) for n, s in scores.items()}, 0.5)

@@ -7,11 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from transformers import AutoModelForSequenceClassification, BertConfig, BertForSequenceClassification
+from transformers import AutoModelForSequenceClassification
 
 from langspec.core.errors import LangspecError
-from langspec.data.encode import encode
-from langspec.models.tiny import train_tokenizer
 from langspec.tickets.imp import head_snapshot, imp, train_ticket, union_rows
 from langspec.tickets.maskfile import read_trajectory, read_weight_mask, round_path
 from langspec.tickets.masks import WeightSubnetworks, count, encoder_snapshot, full_mask, prunable_weights, random_mask
@@ -20,34 +18,20 @@ from langspec.tickets.schedule import pruned_after
 from langspec.training.evaluate import predict
 from langspec.training.train import Hyperparameters, train
 
-from .conftest import toy_task
+from .conftest import toy_bert
 
 HP = Hyperparameters(learning_rate=5e-3, epochs=1, batch_size=8, eval_batch_size=16, max_length=16,
                      warmup_ratio=0.1, weight_decay=0.1, max_grad_norm=1.0, group_by_length=False, seed=0)
 TOTAL = 6800  # prunable weights of the model below: 2 x (4 x 20x20 + 2 x 20x40) + pooler 20x20
 
 
-@pytest.fixture(scope="module")
-def setup():
-    frame = toy_task()
-    tokenizer = train_tokenizer(frame["text_a"].tolist(), 200)
-    return tokenizer, encode(frame, tokenizer, HP.max_length)
-
-
-def _model(tokenizer, seed=0):
-    torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(tokenizer), hidden_size=20, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=40, num_labels=3, max_position_embeddings=32)
-    return BertForSequenceClassification(config)
-
-
 def _clone(model):
     return {n: p.detach().clone() for n, p in model.named_parameters()}
 
 
-def test_imp_prunes_ten_percent_of_the_original_weights_per_round_and_rewinds(setup, tmp_path):
-    tokenizer, data = setup
-    model = _model(tokenizer)
+def test_imp_prunes_ten_percent_of_the_original_weights_per_round_and_rewinds(toy_setup, tmp_path):
+    tokenizer, data = toy_setup
+    model = toy_bert(tokenizer)
     init = _clone(model)
     prunable = set(prunable_weights(model))
     aa = data.subset(data.indices("aa"))
@@ -77,12 +61,12 @@ def test_imp_prunes_ten_percent_of_the_original_weights_per_round_and_rewinds(se
             assert not torch.equal(value, init[name]), f"{name}: the classification head keeps its training"
 
 
-def test_magnitude_pruning_removes_the_smallest_trained_weights(setup, tmp_path):
-    tokenizer, data = setup
-    model = _model(tokenizer)
+def test_magnitude_pruning_removes_the_smallest_trained_weights(toy_setup, tmp_path):
+    tokenizer, data = toy_setup
+    model = toy_bert(tokenizer)
     aa = data.subset(data.indices("aa"))
     torch.manual_seed(1)
-    trained = _model(tokenizer)
+    trained = toy_bert(tokenizer)
     train(trained, tokenizer, aa, data, HP, None)  # the same run as round 1 (same seed, data and init)
     imp(model, tokenizer, aa, data, HP, tmp_path, rate=0.1, max_sparsity=0.1)
     mask = read_weight_mask(round_path(tmp_path, 1))["mask"]
@@ -92,10 +76,10 @@ def test_magnitude_pruning_removes_the_smallest_trained_weights(setup, tmp_path)
     assert len(dropped) == 680 and dropped.max() <= kept.min()
 
 
-def test_a_trained_ticket_keeps_pruned_weights_at_zero_and_saves_the_ticket(setup, tmp_path):
-    tokenizer, data = setup
-    model = _model(tokenizer)
-    head = head_snapshot(_model(tokenizer, seed=5))
+def test_a_trained_ticket_keeps_pruned_weights_at_zero_and_saves_the_ticket(toy_setup, tmp_path):
+    tokenizer, data = toy_setup
+    model = toy_bert(tokenizer)
+    head = head_snapshot(toy_bert(tokenizer, seed=5))
     mask = random_mask(full_mask(model), 0, 0.5)
     zeros_seen = []
 
@@ -122,14 +106,14 @@ def test_a_trained_ticket_keeps_pruned_weights_at_zero_and_saves_the_ticket(setu
     assert np.array_equal(pred_a, pred_b)
     np.testing.assert_allclose(loss_a, loss_b, rtol=1e-5, atol=1e-6)
     with pytest.raises(LangspecError, match="the given head has parameters"):
-        train_ticket(_model(tokenizer), tokenizer, mask, data, data, HP, head={"classifier.weight": torch.zeros(3, 20)})
+        train_ticket(toy_bert(tokenizer), tokenizer, mask, data, data, HP, head={"classifier.weight": torch.zeros(3, 20)})
 
 
 @pytest.mark.parametrize("strict", [True, False])
-def test_sft_on_per_language_weight_masks(setup, tmp_path, strict):
+def test_sft_on_per_language_weight_masks(toy_setup, tmp_path, strict):
     """Regime sft-lth: each batch trains its language's ticket; weights in no language's ticket move only in paper mode."""
-    tokenizer, data = setup
-    model = _model(tokenizer)
+    tokenizer, data = toy_setup
+    model = toy_bert(tokenizer)
     before = _clone(model)
     masks = {lang: random_mask(full_mask(model), i, 0.5) for i, lang in enumerate(("aa", "bb", "cc"))}
     with WeightSubnetworks(model, masks) as subnetworks:
@@ -167,8 +151,8 @@ def test_union_sample_is_balanced_deterministic_and_the_same_size():
         union_rows(langs, ["en", "fr"], 200, seed=0)
 
 
-def test_encoder_snapshot_leaves_out_the_head(setup):
-    tokenizer, _ = setup
-    model = _model(tokenizer)
+def test_encoder_snapshot_leaves_out_the_head(toy_setup):
+    tokenizer, _ = toy_setup
+    model = toy_bert(tokenizer)
     theta0 = encoder_snapshot(model)
     assert all(n.startswith("bert.") for n in theta0) and set(head_snapshot(model)) == {"classifier.weight", "classifier.bias"}
