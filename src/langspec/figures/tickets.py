@@ -609,9 +609,8 @@ def lth_fig10(similarity: dict[str, pd.DataFrame], pooling: str = "first") -> Fi
             ax.set_xlabel("layer (0 = embeddings)")
             if ax.get_subplotspec().is_first_col():
                 ax.set_ylabel("similarity")
-            source = ", ".join(dict.fromkeys(part["source"]))
-            where = "pre-trained" if under == FULL else "under the target's ticket"
-            ax.set_title(f"{task}: {name}, {source} vs each, {where}")
+            where = "pre-trained" if under == FULL else "target's ticket"
+            ax.set_title(f"{task}: {name}, {where}")
         _share_y(axes)
     _side_legend(fig, colours, "target")
     entries = [(Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(counts)),
@@ -619,7 +618,8 @@ def lth_fig10(similarity: dict[str, pd.DataFrame], pooling: str = "first") -> Fi
                 "control: the same measure between sentences that are not translations")]
     _bottom_legend(fig, entries, most=1)
     read = "first-token" if pooling == "first" else "mean-pooled"
-    fig.suptitle(f"Similarity of parallel sentences' {read} representations per layer (PWCCA, SVCCA)")
+    sources = ", ".join(dict.fromkeys(s for c in curves.values() for s in c["source"]))
+    fig.suptitle(f"Similarity of {read} representations of {sources} sentences and their translations, per layer")
     return fig
 
 
