@@ -12,7 +12,14 @@ from langspec.data.encode import Encoded
 from langspec.tickets.heads import head_agreement, head_fractions
 from langspec.tickets.masks import full_mask, prunable_weights, random_mask
 from langspec.tickets.overlap import average_overlap, expected_jaccard, jaccard, layer_jaccard, pairwise_jaccard
-from langspec.tickets.retrieval import layer_embeddings, parallel_pairs, retrieval_accuracy, retrieval_by_layer, scores
+from langspec.tickets.retrieval import (
+    layer_embeddings,
+    layer_poolings,
+    parallel_pairs,
+    retrieval_accuracy,
+    retrieval_by_layer,
+    scores,
+)
 from langspec.tickets.transfer import (
     highest_winning_sparsity,
     is_winning,
@@ -167,6 +174,13 @@ def test_sentence_embeddings_per_layer_under_a_ticket():
     np.testing.assert_array_equal(ticket[0], plain[0])  # embeddings are never pruned
     assert not np.allclose(ticket[1], plain[1])
     assert np.array_equal(layer_embeddings(model, data, batch_size=4), plain), "the weights are left as they were"
+    both = layer_poolings(model, data, batch_size=4, mask=mask)  # one forward pass for both poolings
+    np.testing.assert_array_equal(both["mean"], ticket)
+    np.testing.assert_array_equal(both["first"], layer_embeddings(model, data, batch_size=4, mask=mask, pooling="first"))
+    np.testing.assert_allclose(layer_embeddings(model, data, 4, pooling="first")[:, 1],
+                               torch.stack([h[0, 0] for h in hidden]).numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(LangspecError, match="unknown pooling"):
+        layer_poolings(model, data, 4, poolings=("cls",))
     table = retrieval_by_layer(ticket[:, src], ticket[:, tgt], "cosine")
     assert list(table.columns) == ["layer", "method", "n", "top1", "top5"] and len(table) == 3
 

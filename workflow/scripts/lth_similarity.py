@@ -8,7 +8,7 @@ from langspec.data.tasks import parallel_sentences
 from langspec.models.checkpoints import load_model
 from langspec.tickets.maskfile import read_weight_mask
 from langspec.tickets.masks import prunable_shapes
-from langspec.tickets.retrieval import POOLINGS, layer_embeddings, parallel_pairs
+from langspec.tickets.retrieval import layer_poolings, parallel_pairs
 from langspec.stats.similarity import similarity_by_layer
 
 
@@ -26,8 +26,7 @@ def main():
     rows = []
     with autocast(p.compute["precision"], where, model):
         for ticket, mask in tickets.items():
-            for pooling in POOLINGS:
-                embeddings = layer_embeddings(model, sentences, p.batch_size, mask=mask, pooling=pooling)  # [L + 1, N, H]
+            for pooling, embeddings in layer_poolings(model, sentences, p.batch_size, mask=mask).items():  # [L + 1, N, H]
                 for target in p.languages:
                     if target == source:
                         continue

@@ -45,7 +45,6 @@ def parallel_pairs(data: Encoded, source: str, target: str) -> tuple[np.ndarray,
     return np.array([a[i] for i in shared]), np.array([b[i] for i in shared])
 
 
-@torch.no_grad()
 def layer_embeddings(
     model: torch.nn.Module,
     data: Encoded,
@@ -60,33 +59,53 @@ def layer_embeddings(
     ``first`` token's ([CLS] in BERT). With ``mask`` the forward pass uses the
     ticket W ⊙ M (the weights are left as they are).
     """
-    if pooling not in POOLINGS:
-        raise LangspecError(f"unknown pooling {pooling!r}; choose one of {', '.join(POOLINGS)}")
+    return layer_poolings(model, data, batch_size, mask, rows, (pooling,))[pooling]
+
+
+@torch.no_grad()
+def layer_poolings(
+    model: torch.nn.Module,
+    data: Encoded,
+    batch_size: int,
+    mask: Mapping[str, torch.Tensor] | None = None,
+    rows: np.ndarray | None = None,
+    poolings: Sequence[str] = POOLINGS,
+) -> dict[str, np.ndarray]:
+    """Pooling -> sentence embeddings [layers + 1, N, hidden] (float32), every pooling from one forward pass.
+
+    As :func:`layer_embeddings`. Only the encoder runs (``model.base_model``): a
+    task head, an MLM head's projection onto the vocabulary included, is not
+    needed for the hidden states.
+    """
+    unknown = [p for p in poolings if p not in POOLINGS]
+    if unknown or not poolings:
+        raise LangspecError(f"unknown pooling {unknown or poolings!r}; choose among {', '.join(POOLINGS)}")
     model.eval()
     rows = np.arange(len(data)) if rows is None else np.asarray(rows)
     position = {int(r): i for i, r in enumerate(rows)}
     device = next(model.parameters()).device
     subnetworks = WeightSubnetworks.single(model, mask) if mask is not None else None
-    out = None
+    out: dict[str, np.ndarray] = {}
     try:
         if subnetworks is not None:
             subnetworks.use("*")
         for batch_rows in tqdm(list(chunks(by_length(data, rows), batch_size)), desc="embed", unit="batch"):
             batch = data.batch(batch_rows, device)
             batch.pop("labels")
-            hidden = model(**batch, output_hidden_states=True).hidden_states  # (layers + 1) x [B, T, H]
-            if pooling == "first":
-                pooled = torch.stack([h[:, 0].float() for h in hidden])  # [L + 1, B, H]
-            else:
-                weights = batch["attention_mask"].unsqueeze(-1).float()  # [B, T, 1]
-                pooled = torch.stack([(h.float() * weights).sum(1) / weights.sum(1) for h in hidden])
-            if out is None:
-                out = np.zeros((pooled.shape[0], len(rows), pooled.shape[2]), dtype=np.float32)
-            out[:, [position[int(r)] for r in batch_rows]] = pooled.cpu().numpy()
+            hidden = model.base_model(**batch, output_hidden_states=True).hidden_states  # (layers + 1) x [B, T, H]
+            weights = batch["attention_mask"].unsqueeze(-1).float()  # [B, T, 1]
+            for pooling in poolings:
+                if pooling == "first":
+                    pooled = torch.stack([h[:, 0].float() for h in hidden])  # [L + 1, B, H]
+                else:
+                    pooled = torch.stack([(h.float() * weights).sum(1) / weights.sum(1) for h in hidden])
+                if pooling not in out:
+                    out[pooling] = np.zeros((pooled.shape[0], len(rows), pooled.shape[2]), dtype=np.float32)
+                out[pooling][:, [position[int(r)] for r in batch_rows]] = pooled.cpu().numpy()
     finally:
         if subnetworks is not None:
             subnetworks.remove()
-    if out is None:
+    if not out:
         raise LangspecError("no sentences to embed")
     return out
 
