@@ -547,8 +547,8 @@ def test_draw_lth_reads_the_spec_files(tmp_path):
         assert (tmp_path / f"table-{name}.csv").exists() and (tmp_path / f"table-{name}.md").exists()
     with pytest.raises(LangspecError, match="lacks the role"):
         draw_lth("fig4", {"tickets": spec["tickets"]}, tmp_path / "bad")
-    with pytest.raises(LangspecError, match="no lottery-ticket figure 'fig5'"):
-        draw_lth("fig5", spec, tmp_path / "bad")
+    with pytest.raises(LangspecError, match="no lottery-ticket figure 'fig1'"):
+        draw_lth("fig1", spec, tmp_path / "bad")
     with pytest.raises(LangspecError, match="one CSV path per task"):
         draw_lth("fig4", {"transfer": [spec["transfer"]["xnli"]]}, tmp_path / "bad")
 

@@ -39,7 +39,9 @@ class Entry:
     caption: str  #: caption file stem in workflow/report/
     title: str  #: what it shows, in one line
     scalars: tuple[str, ...] = ()  #: optional spec keys passed by name
-    task_kind: str | None = None  #: only the tasks of this kind (paper 003's tables 3-5), every task where None
+    #: only the tasks of this kind (paper 003's tables 3-6, figures 5 and 8); None: every task of an encoder-only
+    #: model (the text-to-text tasks of an encoder-decoder, section 5's mT5, have figures 5 and 8 and table 6 of their own)
+    task_kind: str | None = None
 
     @property
     def target(self) -> str:
@@ -57,8 +59,10 @@ def _fig000(n: int, module: str, roles: tuple[str, ...], title: str) -> Entry:
     return Entry(f"fig{n}", "000", "figure", f"langspec.figures.{module}:fig{n}", roles, f"fig{n}", title)
 
 
-def _fig003(name: str, function: str, roles: tuple[str, ...], title: str, scalars: tuple[str, ...] = ()) -> Entry:
-    return Entry(name, "003", "figure", f"langspec.figures.tickets:{function}", roles, f"lth_{name}", title, scalars)
+def _fig003(name: str, function: str, roles: tuple[str, ...], title: str, scalars: tuple[str, ...] = (),
+            task_kind: str | None = None) -> Entry:
+    return Entry(name, "003", "figure", f"langspec.figures.tickets:{function}", roles, f"lth_{name}", title, scalars,
+                 task_kind)
 
 
 def _table003(name: str, roles: tuple[str, ...], caption: str, title: str, scalars: tuple[str, ...] = (),
@@ -108,9 +112,13 @@ FIGURES_003: dict[str, Entry] = {
         _fig003("fig2", "lth_fig2", ("tickets",), "tickets' dev metric against sparsity, winning tickets marked"),
         _fig003("fig3", "lth_fig3", ("overlap",), "per-layer overlap of the languages' tickets", ("sparsity",)),
         _fig003("fig4", "lth_fig4", ("transfer",), "transfer of tickets across languages", ("sparsity",)),
+        _fig003("fig5", "lth_fig5", ("transfer",), "transfer of tickets across languages in the encoder-decoder (mT5)",
+                ("sparsity",), task_kind="text-to-text"),
         _fig003("fig6", "lth_fig6", ("transfer",), "relative transfer change at each sparsity", ("sparsities",)),
         _fig003("fig7", "lth_fig7", ("retrieval",), "parallel sentence retrieval per layer under each ticket",
                 ("method",)),
+        _fig003("fig8", "lth_fig8", ("overlap",), "per-layer overlap of the encoder-decoder's (mT5) tickets",
+                ("sparsity",), task_kind="text-to-text"),
         _fig003("fig9", "lth_fig9", ("cross_task",), "each task's tickets trained on the other tasks, same language"),
         _fig003("fig10", "lth_fig10", ("similarity",), "PWCCA and SVCCA of parallel sentences per layer, with tickets",
                 ("pooling",)),
@@ -132,6 +140,9 @@ TABLES_003: dict[str, Entry] = {
                   ("sparsity",), task_kind="classification"),
         _table003("table5", ("transfer",), "lth_table5", "every transfer at the first transfer sparsity: NER (entity F1)",
                   ("sparsity",), task_kind="token-classification"),
+        _table003("table6", ("transfer",), "lth_table6",
+                  "every transfer at the first transfer sparsity: the encoder-decoder (mT5), text-to-text (accuracy)",
+                  ("sparsity",), task_kind="text-to-text"),
         _table003("overlap", ("overlap",), "lth_overlap", "each task's average ticket overlap", ("sparsity",)),
         _table003("heads", ("heads",), "lth_heads_table", "tickets' kept head weights against paper 000's head masks"),
         _table003("alternatives", ("alternatives", "tickets"), "lth_alternatives",
@@ -144,7 +155,7 @@ TRACIN_003 = Entry("tracin", "003", "figure", "langspec.figures.heatmaps:fig4", 
                    "TracIn shares under each language's ticket after SFT on the tickets")
 
 #: Paper 003's figures and tables whose spec takes the overlap sparsity instead of the first transfer sparsity.
-AT_OVERLAP_SPARSITY = ("fig3", "table1", "overlap")
+AT_OVERLAP_SPARSITY = ("fig3", "fig8", "table1", "overlap")
 
 
 def figure_000(number: int) -> Entry:

@@ -5,6 +5,10 @@
   as words; each word's tag (``tags``) labels its first sub-word, the other
   sub-words and the special tokens are ignored (label -100). Words cut off by
   ``max_length`` are left out of training and scoring alike.
+- text-to-text: a classification frame cast as text generation (paper 003's
+  mT5): the input "{prefix} premise: {text_a} hypothesis: {text_b}" (a single
+  text: "{prefix} sentence: {text_a}", T5's formats), the target the label's
+  word followed by the end-of-sequence token (:class:`TextToText`).
 - mlm: BERT's corruption (:mod:`langspec.data.masking`): training batches draw
   fresh masks from the trainer's generator; evaluation batches use masks fixed
   per example at encoding time (seeded by the example's uid), so the same model
@@ -24,7 +28,48 @@ import torch
 from langspec.core.errors import LangspecError
 from langspec.data.masking import IGNORE, Masking, corrupt
 
-KINDS = ("classification", "mlm", "token-classification")
+KINDS = ("classification", "mlm", "token-classification", "text-to-text")
+
+
+@dataclass(frozen=True)
+class TextToText:
+    """How a classification task is cast as text-to-text: the input's task prefix and each label's word."""
+
+    prefix: str
+    labels: tuple[str, ...]  #: label id -> the word the model generates for it
+
+    def source(self, text_a: str, text_b: str | None) -> str:
+        """The model's input text for one example (T5's formats: premise/hypothesis for pairs, sentence otherwise)."""
+        if text_b is None:
+            return f"{self.prefix} sentence: {text_a}"
+        return f"{self.prefix} premise: {text_a} hypothesis: {text_b}"
+
+    def sources(self, frame: pd.DataFrame) -> list[str]:
+        """The input text of every row of a contract frame (text_a, text_b)."""
+        text_b = frame["text_b"] if "text_b" in frame else pd.Series([None] * len(frame))
+        return [self.source(a, None if pd.isna(b) else b) for a, b in zip(frame["text_a"], text_b)]
+
+    def targets(self, tokenizer) -> tuple[tuple[int, ...], ...]:
+        """Each label's target ids: its word's pieces, then end-of-sequence (no other special tokens).
+
+        One-line error when two labels give the same ids (exact match could not tell them apart).
+        """
+        if tokenizer.eos_token_id is None:
+            raise LangspecError(f"tokenizer {type(tokenizer).__name__} has no end-of-sequence token: it cannot serve text-to-text")
+        out = tuple(tuple(tokenizer(word, add_special_tokens=False)["input_ids"]) + (tokenizer.eos_token_id,)
+                    for word in self.labels)
+        if len(set(out)) < len(out):
+            raise LangspecError(f"the label words {list(self.labels)} do not tokenize to distinct targets")
+        return out
+
+
+def text_to_text_of(config) -> TextToText | None:
+    """The prefix and label words a text-to-text model's config carries (``prefix``, ``id2label``, written by
+    prepare_model); None for a config without a prefix (the other kinds)."""
+    prefix = getattr(config, "prefix", None)
+    if not prefix:
+        return None
+    return TextToText(prefix, tuple(config.id2label[i] for i in range(len(config.id2label))))
 
 
 @dataclass(frozen=True)
@@ -47,6 +92,8 @@ class Encoded:
     #: mlm only: the corruption and the fixed evaluation inputs [N][T_i]
     masking: Masking | None = None
     masked_ids: list[list[int]] | None = None
+    #: text-to-text only: each label's target ids (the word, then end-of-sequence); ``targets`` holds the gold one
+    choices: tuple[tuple[int, ...], ...] | None = None
 
     def __len__(self) -> int:
         return len(self.uid)
@@ -71,12 +118,13 @@ class Encoded:
         features = {name: [values[i] for i in rows] for name, values in self.features.items()}
         pick = (lambda values: None if values is None else [values[i] for i in rows])
         return Encoded(self.uid[rows], self.lang[rows], self.label[torch.from_numpy(rows)], features, self.pad_id,
-                       self.kind, pick(self.targets), self.masking, pick(self.masked_ids))
+                       self.kind, pick(self.targets), self.masking, pick(self.masked_ids), self.choices)
 
     def batch(
         self, rows: Sequence[int] | np.ndarray, device: torch.device | str = "cpu", generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
-        """Pad the given rows to their longest example: tensors [B, T] plus ``labels`` ([B], or [B, T] per token).
+        """Pad the given rows to their longest example: tensors [B, T] plus ``labels`` ([B], or [B, T] per token;
+        text-to-text: [B, L], the target ids padded with -100).
 
         mlm: with ``generator`` (training) fresh masks are drawn from it; without
         it the fixed evaluation masks are used. The batch is assembled on the host
@@ -84,9 +132,9 @@ class Encoded:
         """
         rows = list(rows)
         device = torch.device(device)
-        length = max(len(self.features["input_ids"][i]) for i in rows)
 
         def padded(values: list[list[int]], pad: int) -> torch.Tensor:
+            length = max(len(values[i]) for i in rows)
             out = np.full((len(rows), length), pad, dtype=np.int64)
             for r, i in enumerate(rows):
                 out[r, : len(values[i])] = values[i]
@@ -95,7 +143,7 @@ class Encoded:
         out = {name: padded(values, self.pad_id if name == "input_ids" else 0) for name, values in self.features.items()}
         if self.kind == "classification":
             out["labels"] = self.label[rows]
-        elif self.kind == "token-classification":
+        elif self.kind in ("token-classification", "text-to-text"):
             out["labels"] = padded(self.targets, IGNORE)
         elif generator is not None:
             out["input_ids"], out["labels"] = corrupt(out["input_ids"], out["attention_mask"].bool(), self.masking, generator)
@@ -106,13 +154,19 @@ class Encoded:
         return {name: tensor.to(device) for name, tensor in out.items()}
 
 
-def encode(frame: pd.DataFrame, tokenizer, max_length: int, kind: str = "classification", seed: int = 0) -> Encoded:
+def encode(frame: pd.DataFrame, tokenizer, max_length: int, kind: str = "classification", seed: int = 0,
+           text_to_text: TextToText | None = None) -> Encoded:
     """Tokenize a contract frame (uid, lang, text_a, text_b, label; ``tags`` for token-classification).
 
     Classification pairs where text_b is set. ``seed`` fixes the mlm evaluation masks.
+    ``text_to_text``: the prefix and label words of a text-to-text task (required for that kind).
     """
     if kind not in KINDS:
         raise LangspecError(f"unknown task kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if kind == "text-to-text":
+        if text_to_text is None:
+            raise LangspecError("a text-to-text split needs the task's prefix and label words")
+        return _encode_text_to_text(frame, tokenizer, max_length, text_to_text)
     if kind == "token-classification":
         return _encode_words(frame, tokenizer, max_length)
     if kind == "mlm":
@@ -162,6 +216,18 @@ def _encode_words(frame: pd.DataFrame, tokenizer, max_length: int) -> Encoded:
     features = {name: list(encoded[name]) for name in ("input_ids", "attention_mask", "token_type_ids") if name in encoded}
     return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id, kind="token-classification",
                    targets=targets)
+
+
+def _encode_text_to_text(frame: pd.DataFrame, tokenizer, max_length: int, how: TextToText) -> Encoded:
+    """Text-to-text: the formatted inputs (truncated to ``max_length``) and each example's label word as the target."""
+    encoded = tokenizer(how.sources(frame), truncation=True, max_length=max_length)
+    features = {name: list(encoded[name]) for name in ("input_ids", "attention_mask") if name in encoded}
+    choices = how.targets(tokenizer)
+    labels = frame["label"].to_numpy(dtype=np.int64)
+    if len(labels) and not 0 <= labels.min() <= labels.max() < len(choices):
+        raise LangspecError(f"a label id is outside the {len(choices)} label words {list(how.labels)}")
+    return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id, kind="text-to-text",
+                   targets=[list(choices[label]) for label in labels], choices=choices)
 
 
 def example_seed(seed: int, uid: str) -> int:

@@ -55,11 +55,22 @@ HUB_IDS: dict[str, str] = {
 
 
 def task_kind(spec: dict) -> str:
-    """The kind of the task ``spec`` configures (classification, mlm or token-classification), from its source alone."""
+    """The kind of the task ``spec`` configures (classification, mlm, token-classification), from its source; a
+    classification source with ``text_to_text`` set is text-to-text (an encoder-decoder generates the label word)."""
     source = spec.get("source")
     if source not in KIND_OF:
         raise LangspecError(f"unknown task source {source!r}; choose one of {', '.join(SOURCES)}")
+    if spec.get("text_to_text") is not None:
+        if KIND_OF[source] != "classification":
+            raise LangspecError(f"config key 'text_to_text' casts a classification task as text-to-text; source '{source}' "
+                                f"makes a {KIND_OF[source]} task")
+        return "text-to-text"
     return KIND_OF[source]
+
+
+def text_to_text_prefix(spec: dict) -> str | None:
+    """The input prefix of a text-to-text task (its ``text_to_text`` value), None for other kinds."""
+    return spec["text_to_text"] if task_kind(spec) == "text-to-text" else None
 
 
 #: Sources whose items are translations of each other in every language (local: where local.parallel_key is set).

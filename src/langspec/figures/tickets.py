@@ -282,8 +282,14 @@ def _bottom_legend(fig: Figure, entries: Sequence[tuple], most: int = 2) -> None
 
 
 def _layer_label(layer: str) -> str:
-    """Encoder layer ``"0"`` is drawn as 1 (as in figure 7, where 0 is the embeddings); the pooler as "pooler"."""
-    return str(int(layer) + 1) if layer.isdigit() else layer
+    """Encoder layer ``"0"`` is drawn as 1 (as in figure 7, where 0 is the embeddings); the pooler as "pooler";
+    an encoder-decoder's ``"encoder.0"`` as E1 and ``"decoder.0"`` as D1."""
+    if layer.isdigit():
+        return str(int(layer) + 1)
+    stack, _, number = layer.rpartition(".")
+    if stack in ("encoder", "decoder") and number.isdigit():
+        return f"{stack[0].upper()}{int(number) + 1}"
+    return layer
 
 
 def _percent_interval(row: pd.Series) -> str:
@@ -295,6 +301,24 @@ def _percent_interval(row: pd.Series) -> str:
 
 @styled
 def lth_fig3(overlap: dict[str, pd.DataFrame], sparsity: float | None = None) -> Figure:
+    """Jaccard similarity (%) of the languages' tickets per layer, one panel per task, one line per language pair.
+
+    See :func:`_overlap_figure`.
+    """
+    return _overlap_figure(overlap, sparsity, "encoder layer", "Overlap of the languages' lottery tickets per layer")
+
+
+@styled
+def lth_fig8(overlap: dict[str, pd.DataFrame], sparsity: float | None = None) -> Figure:
+    """Figure 3 for an encoder-decoder's (mT5's) tickets (paper 003, figure 8): x runs over the encoder's blocks
+    (E1, E2, ...) then the decoder's (D1, ...), each block's matrices pooled (self-attention, cross-attention and
+    feed-forward). See :func:`_overlap_figure`.
+    """
+    return _overlap_figure(overlap, sparsity, "block (E: encoder, D: decoder)",
+                           "Overlap of the languages' lottery tickets per block of the encoder-decoder")
+
+
+def _overlap_figure(overlap: dict[str, pd.DataFrame], sparsity: float | None, xlabel: str, title: str) -> Figure:
     """Jaccard similarity (%) of the languages' tickets per layer, one panel per task, one line per language pair.
 
     ``overlap``: task -> its overlap.csv (:data:`OVERLAP`); ``sparsity``: the
@@ -332,7 +356,7 @@ def lth_fig3(overlap: dict[str, pd.DataFrame], sparsity: float | None = None) ->
             ax.plot([layers.index(l) for l in summary["same"].index], summary["same"].to_numpy(), color="0.2",
                     linewidth=1.0, linestyle="-.")
         ax.set_xticks(x, [_layer_label(l) for l in layers])
-        ax.set_xlabel("encoder layer")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel("Jaccard similarity (%)")
         ax.set_title(f"{task}, {level:.0%} sparsity: average overlap {_percent_interval(summary['average'])}")
     for ax in grid.values():
@@ -349,7 +373,7 @@ def lth_fig3(overlap: dict[str, pd.DataFrame], sparsity: float | None = None) ->
         entries.append((Line2D([], [], color="0.2", linewidth=1.0, linestyle="-."),
                         "same language pruned in two replicates (upper bound): mean over languages and replicate pairs"))
     _bottom_legend(fig, entries, most=1)
-    fig.suptitle("Overlap of the languages' lottery tickets per layer")
+    fig.suptitle(title)
     return fig
 
 
@@ -368,6 +392,21 @@ def _append_checks(ax: Axes, successful: pd.DataFrame) -> None:
 
 @styled
 def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> Figure:
+    """Transfer of tickets across languages: a(s, t) − a(t, t) in points of the task's metric, one heatmap per task.
+
+    See :func:`_transfer_figure`.
+    """
+    return _transfer_figure(transfer, sparsity,
+                            "Transfer of lottery tickets across languages: source ticket trained on the target language")
+
+
+@styled
+def lth_fig5(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> Figure:
+    """Figure 4 for an encoder-decoder's (mT5's) text-to-text tasks (paper 003, figure 5). See :func:`_transfer_figure`."""
+    return _transfer_figure(transfer, sparsity, "Transfer of lottery tickets across languages in the encoder-decoder")
+
+
+def _transfer_figure(transfer: dict[str, pd.DataFrame], sparsity: float | None, title: str) -> Figure:
     """Transfer of tickets across languages: a(s, t) − a(t, t) in points of the task's metric, one heatmap per task.
 
     ``transfer``: task -> its transfer.csv (:data:`TRANSFER`); ``sparsity``:
@@ -410,7 +449,7 @@ def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -
     if missing:
         extra.append((missing_handle(), "–: not run"))
     explain(fig, fdr_text(counts, "0", m, untested="diagonal: 0 by definition"), extra=extra)
-    fig.suptitle("Transfer of lottery tickets across languages: source ticket trained on the target language")
+    fig.suptitle(title)
     return fig
 
 

@@ -27,14 +27,18 @@ AUTO_CLASSES = {
     "classification": "AutoModelForSequenceClassification",
     "mlm": "AutoModelForMaskedLM",
     "token-classification": "AutoModelForTokenClassification",
+    "text-to-text": "AutoModelForSeq2SeqLM",
 }
+#: architecture suffix -> task kind (a checkpoint's ``architectures`` entry, a model's class name)
+_SUFFIXES = (("ForMaskedLM", "mlm"), ("ForTokenClassification", "token-classification"),
+             ("ForSequenceClassification", "classification"), ("ForConditionalGeneration", "text-to-text"))
 
 
 def kind_of(model) -> str:
-    """The task kind a model serves, from its class (``...ForMaskedLM``: mlm, and so on)."""
+    """The task kind a model serves, from its class (``...ForMaskedLM``: mlm, ``...ForConditionalGeneration``:
+    text-to-text, and so on)."""
     name = type(model).__name__
-    for suffix, kind in (("ForMaskedLM", "mlm"), ("ForTokenClassification", "token-classification"),
-                         ("ForSequenceClassification", "classification")):
+    for suffix, kind in _SUFFIXES:
         if name.endswith(suffix):
             return kind
     raise LangspecError(f"model class {name} serves none of the task kinds {', '.join(AUTO_CLASSES)}")
@@ -56,8 +60,7 @@ def load_model(path: str | os.PathLike, device: torch.device | str = "cpu"):
         tokenizer = transformers.AutoTokenizer.from_pretrained(path)
         config = transformers.AutoConfig.from_pretrained(path)
         architecture = (config.architectures or ["ForSequenceClassification"])[0]
-        kind = next((k for k, auto in AUTO_CLASSES.items() if architecture.endswith(auto.removeprefix("AutoModel"))),
-                    "classification")
+        kind = next((k for suffix, k in _SUFFIXES if architecture.endswith(suffix)), "classification")
         model = getattr(transformers, AUTO_CLASSES[kind]).from_pretrained(path)
     except Exception as error:  # noqa: BLE001 - transformers and safetensors raise many kinds
         message = " ".join(str(error).split())[:200]

@@ -4,6 +4,11 @@ One table per family, used by both subnetwork kinds: head masks gate the heads
 (:mod:`langspec.heads`), lottery tickets prune the heads' and feed-forward
 projections (:mod:`langspec.tickets`). Adding a model family is one entry here.
 
+Encoder-decoder models (T5, mT5: text-to-text) have no head masks; they have
+blocks in two stacks, ``encoder.block`` and ``decoder.block``, whose attention
+(self-attention; in the decoder also cross-attention) and feed-forward
+projections lottery tickets prune (:func:`encoder_decoder_projections`).
+
 A head h of a layer owns rows ``h*d:(h+1)*d`` of the query, key and value
 projections (weights and biases) and columns ``h*d:(h+1)*d`` of the attention
 output projection, with ``d`` the head size. The output projection's bias is
@@ -98,3 +103,42 @@ def ffn_projections(model: nn.Module, layer: nn.Module) -> tuple[nn.Linear, nn.L
     """The feed-forward (in, out) projections of one encoder layer of ``model``."""
     ffn_in, ffn_out = _FFN[model.config.model_type]
     return get_module(layer, ffn_in), get_module(layer, ffn_out)
+
+
+#: model types of encoder-decoder (text-to-text) models: T5 and mT5
+ENCODER_DECODER = ("t5", "mt5")
+_T5_ATTENTION = ("SelfAttention", "EncDecAttention")  # the decoder's cross-attention is EncDecAttention
+_T5_FFN = ("wi", "wi_0", "wi_1", "wo")  # T5 v1.0: wi; T5 v1.1 and mT5 (gated GELU): wi_0 and wi_1
+
+
+def is_encoder_decoder(model: nn.Module) -> bool:
+    """Whether ``model`` is a T5-family encoder-decoder (text-to-text) model."""
+    return getattr(model.config, "model_type", None) in ENCODER_DECODER
+
+
+def encoder_decoder_projections(model: nn.Module) -> dict[str, nn.Linear]:
+    """Module path -> nn.Linear of every attention and feed-forward projection of a T5-family model.
+
+    Per block, in the encoder then the decoder: self-attention q, k, v, o; in
+    the decoder, cross-attention q, k, v, o; then the feed-forward wi (or wi_0,
+    wi_1) and wo. Embeddings, relative position biases, LayerNorms and the LM
+    head are not among them.
+    """
+    if not is_encoder_decoder(model):
+        raise LangspecError(
+            f"encoder-decoder projections need model types {', '.join(ENCODER_DECODER)}; "
+            f"model '{getattr(model.config, 'name_or_path', '?')}' is '{model.config.model_type}'"
+        )
+    names = {id(module): name for name, module in model.named_modules()}
+    out: dict[str, nn.Linear] = {}
+    for stack in ("encoder", "decoder"):
+        for block in get_module(model, stack).block:
+            for sublayer in block.layer:
+                for attention in _T5_ATTENTION:
+                    module = getattr(sublayer, attention, None)
+                    if module is not None:
+                        out.update({names[id(getattr(module, p))]: getattr(module, p) for p in ("q", "k", "v", "o")})
+                ffn = getattr(sublayer, "DenseReluDense", None)
+                if ffn is not None:
+                    out.update({names[id(getattr(ffn, p))]: getattr(ffn, p) for p in _T5_FFN if hasattr(ffn, p)})
+    return out

@@ -33,7 +33,8 @@ def _load(name: str, label_names: list[str], seed: int, kind: str) -> tuple[PreT
     then a linear layer; for XLM-R: the same on ``<s>``), the token classifier
     (a linear layer on every token), or an MLM head where the checkpoint has
     none (its transform and bias new, its decoder tied to the input embeddings;
-    mBERT and XLM-R keep their pre-trained MLM head).
+    mBERT and XLM-R keep their pre-trained MLM head). A text-to-text model (T5,
+    mT5) is loaded whole, LM head included: nothing is new.
     """
     import transformers
     from transformers import AutoTokenizer
@@ -71,6 +72,7 @@ def prepare(
     tiny: dict,
     seed: int,
     kind: str = "classification",
+    prefix: str | None = None,
 ) -> dict:
     """Write the starting checkpoint of fine-tuning into ``out_dir`` (atomically).
 
@@ -78,7 +80,9 @@ def prepare(
     (``build_tiny(tiny, texts, ...)``). ``texts`` (strings or ``(text_a,
     text_b or None)`` pairs: the task's data) train the tiny tokenizer and
     choose the tokens kept when ``trim_vocabulary``; ``layers`` keeps the first
-    K transformer layers (None keeps all). ``out_dir`` receives the model and
+    K transformer layers (None keeps all). ``prefix``: a text-to-text task's
+    input prefix, kept in the config (``config.prefix``) with the label words
+    (``id2label``); ``texts`` are then the formatted inputs and label words. ``out_dir`` receives the model and
     tokenizer (``save_pretrained``; they reload from the path alone) and
     ``prepare.json``, returned as a dict.
     """
@@ -86,6 +90,8 @@ def prepare(
         raise LangspecError(f"unknown task kind {kind!r}; choose one of {', '.join(AUTO_CLASSES)}")
     if not label_names and kind != "mlm":
         raise LangspecError("prepare_model needs at least one label name")
+    if (kind == "text-to-text") != bool(prefix):
+        raise LangspecError("a text-to-text model needs a task prefix, and only a text-to-text model takes one")
     items = list(texts)
     if name == TINY:
         model, tokenizer = build_tiny(tiny, items, len(label_names), seed, kind)
@@ -94,6 +100,8 @@ def prepare(
             model.config.label2id = _label2id(label_names)
     else:
         model, tokenizer = _load(name, label_names, seed, kind)
+    if prefix:
+        model.config.prefix = prefix
     layers_before, params_before = model.config.num_hidden_layers, _parameters(model)
     if layers is not None:
         vocab.keep_layers(model, layers)

@@ -1,4 +1,5 @@
-"""Tiny random models for tests: a Unigram tokenizer trained on the task's texts and a small BERT for each task kind."""
+"""Tiny random models for tests: a Unigram tokenizer trained on the task's texts and a small BERT for each task kind
+(a small mT5 for text-to-text)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,9 @@ def build_tiny(
 
     ``BertForSequenceClassification`` (classification), ``BertForMaskedLM``
     (mlm, output embeddings tied to the input embeddings; ``num_labels`` unused)
-    or ``BertForTokenClassification``.
+    or ``BertForTokenClassification``; for text-to-text an
+    ``MT5ForConditionalGeneration`` (``layers`` blocks in the encoder and in the
+    decoder, gated-GELU feed-forward as mT5; decoding starts at the pad token).
 
     ``shape`` has ``hidden_size``, ``layers``, ``heads``, ``intermediate_size``
     and ``vocab_size`` (the tokenizer's at most; the model's embedding matrix
@@ -98,6 +101,22 @@ def build_tiny(
     if num_labels < 1 and kind != "mlm":
         raise LangspecError(f"the tiny model needs at least one label, got {num_labels}")
     tokenizer = train_tokenizer(texts, shape["vocab_size"])
+    if kind == "text-to-text":
+        config = transformers.MT5Config(
+            vocab_size=len(tokenizer),
+            d_model=shape["hidden_size"],
+            d_kv=shape["hidden_size"] // shape["heads"],
+            d_ff=shape["intermediate_size"],
+            num_layers=shape["layers"],
+            num_heads=shape["heads"],
+            feed_forward_proj="gated-gelu",
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            decoder_start_token_id=tokenizer.pad_token_id,
+            num_labels=max(num_labels, 1),
+        )
+        torch.manual_seed(seed)
+        return transformers.MT5ForConditionalGeneration(config), tokenizer
     config = transformers.BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=shape["hidden_size"],

@@ -191,7 +191,17 @@ def trim_vocabulary(
 
 
 def keep_layers(model: PreTrainedModel, k: int) -> PreTrainedModel:
-    """Keep only the first ``k`` transformer layers of a BERT/XLM-R-family encoder (in place; returns the model)."""
+    """Keep only the first ``k`` transformer layers of a BERT/XLM-R-family encoder, or the first ``k`` blocks of both
+    stacks of a T5-family encoder-decoder (block 0 holds the relative position bias), in place; returns the model."""
+    stacks = [getattr(model, name, None) for name in ("encoder", "decoder")]
+    if all(isinstance(getattr(stack, "block", None), nn.ModuleList) for stack in stacks):
+        if not 1 <= k <= min(len(stack.block) for stack in stacks):
+            raise LangspecError(f"model.layers is {k} but the model has {len(stacks[0].block)} encoder and "
+                                f"{len(stacks[1].block)} decoder blocks")
+        for stack in stacks:
+            stack.block = nn.ModuleList(list(stack.block)[:k])
+        model.config.num_layers = model.config.num_decoder_layers = k
+        return model
     encoder = getattr(model.base_model, "encoder", None)
     layers = getattr(encoder, "layer", None)
     if not isinstance(layers, nn.ModuleList):

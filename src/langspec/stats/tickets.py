@@ -248,11 +248,19 @@ def highest_winning(curves: pd.DataFrame) -> pd.DataFrame:
 
 
 def layer_order(values: Iterable[str]) -> list[str]:
-    """Encoder layers in numeric order, then ``pooler``; ``all`` is left out."""
+    """Encoder layers in numeric order, then ``pooler``; an encoder-decoder's ``encoder.0``, ... then
+    ``decoder.0``, ... in numeric order; ``all`` is left out."""
     values = set(values) - {"all"}
-    numbers = sorted((v for v in values if v.isdigit()), key=int)
-    others = sorted(v for v in values if not v.isdigit())
-    return numbers + others
+
+    def key(layer: str) -> tuple:
+        stack, _, number = layer.rpartition(".")
+        if layer.isdigit():
+            return (0, "", int(layer))
+        if stack in ("encoder", "decoder") and number.isdigit():
+            return (1, stack != "encoder", int(number))
+        return (2, layer, 0)
+
+    return sorted(values, key=key)
 
 
 def overlap_rows(table: pd.DataFrame, sparsity: float | None, what: str) -> tuple[pd.DataFrame, float]:

@@ -134,13 +134,14 @@ def absolute_transfer(transfer: dict[str, pd.DataFrame], sparsity: float | None 
     each language's ticket (its own language on the diagonal), then ``rand`` (a
     random mask of that sparsity, paper 003's table 6 shows one) and ``multi``
     where present. Tables 3, 4 and 5 are this table for the masked-language-modelling,
-    classification and token-classification tasks (the workflow passes each the tasks
-    of its kind, :data:`langspec.registry.TABLES_003`).
+    classification and token-classification tasks, table 6 for the text-to-text tasks
+    of an encoder-decoder (mT5) (the workflow passes each the tasks of its kind,
+    :data:`langspec.registry.TABLES_003`).
     """
     return _transfer_blocks(task_frames(transfer, TRANSFER, "transfer"), sparsity, own=False, extra=(RANDOM, MULTI))
 
 
-table3 = table4 = table5 = absolute_transfer
+table3 = table4 = table5 = table6 = absolute_transfer
 
 
 def _nearest(levels: list[float], wanted: float) -> float:
@@ -284,10 +285,11 @@ def _notes(name: str, frame: pd.DataFrame, sparsity: float | None) -> str:
                 f"of the full model over replicates), {MISSING} when none does; full, ticket and rand (a random mask "
                 f"trained on the language at the transfer sparsity 'rand sparsity', the one nearest the winning sparsity): "
                 f"{_metric_words(frame)}, mean ± sd over {_replicate_words(frame['replicates'])}.")
-    if name in ("table3", "table4", "table5"):
+    if name in ("table3", "table4", "table5", "table6"):
         counts = frame[[c for c in frame.columns if c.endswith(N)]].to_numpy().ravel()
+        paper = "mT5; accuracy: the generated label word matches exactly" if name == "table6" else "mBERT"
         return (f"{_metric_words(frame)} of each model trained on each target language, mean ± sample standard deviation "
-                f"over {_replicate_words(counts)}. full model: the dense model (paper: mBERT); a language: its ticket at "
+                f"over {_replicate_words(counts)}. full model: the dense model (paper: {paper}); a language: its ticket at "
                 f"{_levels(sparsity)}, rewound and trained on the target; rand: a random mask of that sparsity; multi: "
                 f"the multilingual ticket. {MISSING}: not run.")
     if name == "overlap":

@@ -5,7 +5,9 @@ several): each round trains the model with the shared :func:`~langspec.training.
 prunes the p = 10% of the *original* number of prunable weights with the
 smallest magnitude among those still kept, globally over all prunable matrices
 (BERT-Tickets' ``prune.global_unstructured`` with amount 1/(10 − k), which is
-10% of the original count), and rewinds the encoder to its pre-trained values
+10% of the original count; in an encoder-decoder the encoder's and the
+decoder's matrices are two such pools, each losing 10% of its own count,
+:func:`prune_round`), and rewinds the encoder to its pre-trained values
 θ0, pruned weights at zero. The task head is not rewound: it keeps
 its trained values into the next round, as BERT-Tickets and paper 003's code do
 (their rewind restores only the pre-trained encoder's keys, since a randomly
@@ -45,6 +47,7 @@ from langspec.tickets.masks import (
     encoder_snapshot,
     full_mask,
     magnitude_prune,
+    pools,
     prunable_weights,
     rewind,
     sparsity,
@@ -116,8 +119,7 @@ def imp(
         finally:
             if subnetworks is not None:
                 subnetworks.remove()
-        kept, _ = count(mask)
-        mask = magnitude_prune(weights, mask, pruned_after(total, rate, k) - (total - kept))
+        mask = prune_round(weights, mask, rate, k)
         entry = {
             "round": k,
             "sparsity": sparsity(mask),
@@ -134,6 +136,19 @@ def imp(
         write_trajectory(out_dir, trajectory)
         rewind(model, theta0, mask)
     return trajectory
+
+
+def prune_round(weights: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor], rate: float, k: int) -> dict:
+    """Round k's pruning: in each pool (:func:`~langspec.tickets.masks.pools`) the kept weights of smallest |w|
+    until the pool has lost k · rate of its original weights (an encoder-only model is one pool; an
+    encoder-decoder's encoder and decoder are pruned at the same rate, each by its own ranking). Returns a new mask.
+    """
+    out = {}
+    for names in pools(mask).values():
+        part = {n: mask[n] for n in names}
+        kept, total = count(part)
+        out.update(magnitude_prune({n: weights[n] for n in names}, part, pruned_after(total, rate, k) - (total - kept)))
+    return {n: out[n] for n in mask}
 
 
 def head_snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:

@@ -6,6 +6,16 @@ weight where the model has one (BERT; XLM-R and DistilBERT classifiers have no
 pooler): the parameters BERT-Tickets and paper 003's code prune. Embeddings,
 biases, LayerNorms and the classification head are never pruned.
 
+In an encoder-decoder (T5, mT5; paper 003 section 5) they are the encoder's
+self-attention q, k, v, o and feed-forward wi_0, wi_1, wo, and the decoder's
+self-attention, cross-attention and feed-forward matrices
+(:func:`~langspec.models.layout.encoder_decoder_projections`); embeddings,
+relative position biases, LayerNorms and the LM head are never pruned. The
+encoder and the decoder are two *pools* (:func:`pools`): each is pruned at
+the rate of the whole by its own global magnitude ranking, as paper 003's
+code does, so both keep the same fraction of their weights; an encoder-only
+model is one pool.
+
 A weight mask is a dict ``parameter name -> bool tensor`` of that parameter's
 shape, True where the weight is kept. Sparsity is the pruned fraction of all
 prunable weights together (0.5 = half of them are zero).
@@ -14,7 +24,7 @@ prunable weights together (0.5 = half of them are zero).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import partial
 
 import torch
@@ -22,7 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from langspec.core.errors import LangspecError
-from langspec.models.layout import encoder_layers, ffn_projections, head_layout
+from langspec.models.layout import encoder_decoder_projections, encoder_layers, ffn_projections, head_layout, is_encoder_decoder
 from langspec.tickets.maskfile import check_shapes
 from langspec.training.subnetworks import Subnetworks
 
@@ -30,7 +40,12 @@ WeightMask = dict[str, torch.Tensor]
 
 
 def prunable_linears(model: nn.Module) -> dict[str, nn.Linear]:
-    """Parameter name of each prunable weight -> its nn.Linear, in layer order (q, k, v, o, in, out; pooler last)."""
+    """Parameter name of each prunable weight -> its nn.Linear, in layer order (q, k, v, o, in, out; pooler last).
+
+    Encoder-decoder models: the encoder's blocks, then the decoder's (see the module docstring).
+    """
+    if is_encoder_decoder(model):
+        return {f"{name}.weight": linear for name, linear in encoder_decoder_projections(model).items()}
     layout = head_layout(model)  # checks the model family with a one-line error
     names = {id(module): name for name, module in model.named_modules()}
     base = getattr(model, "base_model", model)
@@ -52,6 +67,21 @@ def prunable_weights(model: nn.Module) -> dict[str, nn.Parameter]:
 def prunable_shapes(model: nn.Module) -> dict[str, torch.Size]:
     """Parameter name -> shape of each prunable weight: what a weight-mask file must match."""
     return {name: weight.shape for name, weight in prunable_weights(model).items()}
+
+
+def pool_of(name: str) -> str:
+    """The pruning pool of a prunable weight: ``"encoder"`` or ``"decoder"`` in a T5-family model
+    (names ``encoder.block.…``, ``decoder.block.…``), ``"all"`` in an encoder-only model."""
+    stack = name.split(".", 1)[0]
+    return stack if stack in ("encoder", "decoder") and name.startswith(f"{stack}.block.") else "all"
+
+
+def pools(names: Iterable[str]) -> dict[str, list[str]]:
+    """Pool -> its weights' names in the given order (:func:`pool_of`); one pool ``"all"`` for an encoder-only model."""
+    out: dict[str, list[str]] = {}
+    for name in names:
+        out.setdefault(pool_of(name), []).append(name)
+    return out
 
 
 def full_mask(model: nn.Module) -> WeightMask:
@@ -140,16 +170,17 @@ def random_mask(like: Mapping[str, torch.Tensor], seed: int, sparsity: float | i
     pruned weights over all matrices together, placed uniformly at random among
     all prunable weights (``scope="global"``), as BERT-Tickets' and paper 003's
     random pruning (``prune.RandomUnstructured`` over all prunable weights at
-    once): each matrix's sparsity then varies around the global one.
-    ``scope="matrix"`` keeps instead each matrix's own number of pruned weights
+    once): each matrix's sparsity then varies around the global one. In an
+    encoder-decoder each pool (:func:`pools`) is drawn on its own with its own
+    count, as its tickets are pruned. ``scope="matrix"`` keeps instead each
+    matrix's own number of pruned weights
     from ``like``, a stricter baseline that keeps the ticket's distribution
     over matrices and layers. ``sparsity``: None (prune as many as the mask
     ``like`` does), a fraction in [0, 1], or an int (that exact number; global
-    scope only). Drawn on the CPU with ``torch.Generator(seed)``: the same seed
+    scope of a one-pool model only). Drawn on the CPU with ``torch.Generator(seed)``: the same seed
     gives the same mask anywhere.
     """
     names = list(like)
-    total = sum(like[n].numel() for n in names)
     generator = torch.Generator().manual_seed(seed)
     if scope == "matrix":
         if sparsity is not None:
@@ -163,22 +194,28 @@ def random_mask(like: Mapping[str, torch.Tensor], seed: int, sparsity: float | i
         return out
     if scope != "global":
         raise LangspecError(f"random mask scope '{scope}' is not 'global' or 'matrix'")
-    if sparsity is None:
-        prune = total - count(like)[0]
-    elif isinstance(sparsity, int) and not isinstance(sparsity, bool):
-        prune = sparsity
-    else:
-        prune = round(float(sparsity) * total)
-    if not 0 <= prune <= total:
-        raise LangspecError(f"cannot prune {prune} of {total} weights")
-    keep = torch.ones(total, dtype=torch.bool)
-    keep[torch.randperm(total, generator=generator)[:prune]] = False
-    out, start = {}, 0
-    for n in names:
-        size = like[n].numel()
-        out[n] = keep[start : start + size].view(like[n].shape).to(like[n].device)
-        start += size
-    return out
+    groups = pools(names)
+    if isinstance(sparsity, int) and not isinstance(sparsity, bool) and len(groups) > 1:
+        raise LangspecError("a random mask of an exact number of pruned weights needs a one-pool (encoder-only) model")
+    out = {}
+    for members in groups.values():
+        total = sum(like[n].numel() for n in members)
+        if sparsity is None:
+            prune = total - count({n: like[n] for n in members})[0]
+        elif isinstance(sparsity, int) and not isinstance(sparsity, bool):
+            prune = sparsity
+        else:
+            prune = round(float(sparsity) * total)
+        if not 0 <= prune <= total:
+            raise LangspecError(f"cannot prune {prune} of {total} weights")
+        keep = torch.ones(total, dtype=torch.bool)
+        keep[torch.randperm(total, generator=generator)[:prune]] = False
+        start = 0
+        for n in members:
+            size = like[n].numel()
+            out[n] = keep[start : start + size].view(like[n].shape).to(like[n].device)
+            start += size
+    return {n: out[n] for n in names}
 
 
 @torch.no_grad()
@@ -204,10 +241,16 @@ def rewind(model: nn.Module, theta0: Mapping[str, torch.Tensor], mask: Mapping[s
 
 
 def encoder_snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
-    """A CPU copy of every parameter of the base model (embeddings, encoder, pooler): θ0 for rewinding.
+    """A CPU copy of every pre-trained parameter: θ0 for rewinding.
 
-    The classification head (parameters outside ``model.base_model``) is left out.
+    Encoder-only models: the base model (embeddings, encoder, pooler); the task
+    head (parameters outside ``model.base_model``) is left out. Encoder-decoder
+    (text-to-text) models: every parameter (shared embeddings, encoder,
+    decoder, relative position biases, LayerNorms, LM head), since all of
+    them are pre-trained and the model has no new head.
     """
+    if is_encoder_decoder(model):
+        return {name: p.detach().to("cpu", copy=True) for name, p in model.named_parameters()}
     prefix = getattr(model, "base_model_prefix", "")
     if not prefix or getattr(model, prefix, None) is None:
         raise LangspecError(f"model {type(model).__name__} has no base model to rewind")

@@ -3,7 +3,11 @@
 J(m_i, m_j) = |m_i ∩ m_j| / |m_i ∪ m_j| over the kept (True) weights. A layer
 pools its six prunable matrices (query, key, value, attention output,
 intermediate, output); the pooler, where there is one, is a layer of its own
-(``"pooler"``). Masks are numpy bool arrays (as ``langspec.tickets.maskfile`` reads them
+(``"pooler"``). In an encoder-decoder (T5) a layer is a block of one stack,
+``"encoder.0"``, ..., ``"decoder.0"``, ...: all of the block's matrices
+(self-attention, cross-attention, feed-forward) pooled, never one matrix alone
+(paper 003's overlap helper resets its counters inside its per-matrix loop, so
+its per-layer values are those of a layer's last matrix). Masks are numpy bool arrays (as ``langspec.tickets.maskfile`` reads them
 with ``device=None``) or CPU tensors. Two independent random masks that each keep a fraction q = 1 − s
 have expected Jaccard q² / (2q − q²) = q / (2 − q): 1/3 at s = 50%.
 """
@@ -26,10 +30,15 @@ if TYPE_CHECKING:
 Mask = Mapping[str, "np.ndarray | torch.Tensor"]
 
 _LAYER = re.compile(r"\.layer\.(\d+)\.")
+_BLOCK = re.compile(r"^(encoder|decoder)\.block\.(\d+)\.")
 
 
 def layer_of(name: str) -> str:
-    """The layer a prunable weight belongs to: ``"0"``, ``"1"``, ... or ``"pooler"``."""
+    """The layer a prunable weight belongs to: ``"0"``, ``"1"``, ... or ``"pooler"``; ``"encoder.0"``, ...,
+    ``"decoder.0"``, ... in an encoder-decoder."""
+    block = _BLOCK.match(name)
+    if block:
+        return f"{block.group(1)}.{block.group(2)}"
     match = _LAYER.search(name)
     if match:
         return match.group(1)

@@ -53,13 +53,14 @@ def evaluate(
 ) -> dict[str, dict]:
     """Per language of the scored ``rows`` (default: all): ``loss`` (nats), ``n`` and the kind's metric.
 
-    classification: ``accuracy``; mlm: ``perplexity`` (exp of the mean loss over
+    classification: ``accuracy``; text-to-text: ``accuracy`` of the generated label word (exact match) and
+    ``loss`` the teacher-forced loss of the gold word; mlm: ``perplexity`` (exp of the mean loss over
     the masked tokens of the fixed evaluation masks) and ``tokens``;
     token-classification: ``f1``, ``precision``, ``recall`` and the span counts
     ``tp``, ``predicted``, ``gold``, ``loss`` the mean over labelled tokens.
     ``subnetworks``: as :func:`predict`.
     """
-    if data.kind == "classification":
+    if data.kind in ("classification", "text-to-text"):
         return language_metrics(data, *predict(model, data, batch_size, rows, subnetworks), rows)
     model.eval()
     rows = np.arange(len(data)) if rows is None else np.asarray(rows)
@@ -111,7 +112,9 @@ def predict(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cross-entropy loss [N] (nats) and predicted label [N] for ``rows`` (default: all).
 
-    With ``subnetworks`` each example is scored under its language's subnetwork
+    Text-to-text: the loss is the mean over the gold target's tokens (teacher
+    forced); the prediction is the label whose word (then end-of-sequence) the
+    model generates greedily, exactly, and -1 where it generates none of them. With ``subnetworks`` each example is scored under its language's subnetwork
     (a shared one scores every language); languages without one use the whole
     model. The subnetworks are left at the whole model afterwards.
     """
@@ -120,10 +123,35 @@ def predict(
     loss = np.zeros(len(data), dtype=np.float64)
     pred = np.zeros(len(data), dtype=np.int64)
     for batch_rows, batch, labels in _batches(model, data, rows, batch_size, subnetworks):
+        if data.kind == "text-to-text":
+            loss[batch_rows], pred[batch_rows] = _generate(model, batch, labels, data.choices)
+            continue
         logits = model(**batch).logits.float()
         loss[batch_rows] = F.cross_entropy(logits, labels, reduction="none").cpu().numpy()
         pred[batch_rows] = logits.argmax(-1).cpu().numpy()
     return loss[rows], pred[rows]
+
+
+def _generate(model: torch.nn.Module, batch: dict[str, torch.Tensor], labels: torch.Tensor,
+              choices: tuple[tuple[int, ...], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Text-to-text: per example the mean teacher-forced loss of the gold target [B] and the generated label [B] (-1: none)."""
+    logits = model(**batch, labels=labels).logits.float()
+    losses = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE, reduction="none")
+    loss = (losses.sum(1) / (labels != IGNORE).sum(1).clamp(min=1)).cpu().numpy()
+    generated = model.generate(**batch, max_new_tokens=max(len(c) for c in choices), do_sample=False, num_beams=1)
+    return loss, generated_labels(generated[:, 1:].cpu(), choices)
+
+
+def generated_labels(generated: torch.Tensor, choices: tuple[tuple[int, ...], ...]) -> np.ndarray:
+    """The label whose target ids (word, then end-of-sequence) each generated sequence [B, n] (decoder start
+    removed) begins with, up to its first end-of-sequence inclusive; -1 where it matches no label's target."""
+    index = {choice: i for i, choice in enumerate(choices)}
+    eos = choices[0][-1]
+    out = np.full(len(generated), -1, dtype=np.int64)
+    for r, ids in enumerate(generated.tolist()):
+        cut = ids[: ids.index(eos) + 1] if eos in ids else ids
+        out[r] = index.get(tuple(cut), -1)
+    return out
 
 
 def language_metrics(data: Encoded, loss: np.ndarray, pred: np.ndarray, rows: np.ndarray | None = None) -> dict[str, dict]:

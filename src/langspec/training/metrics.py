@@ -1,6 +1,8 @@
 """Each task kind's metric, which direction is better, and how languages pool.
 
 - classification: accuracy (higher is better);
+- text-to-text (a classification task on an encoder-decoder): accuracy, the
+  generated label word matching the gold one exactly;
 - mlm: perplexity, exp of the mean masked-token cross-entropy (lower is better);
 - token-classification: entity-level F1 over IOB2 spans (higher is better),
   computed as ``seqeval``'s default (CoNLL-style) mode does: a span starts at a
@@ -46,6 +48,7 @@ METRICS: dict[str, Metric] = {
     "classification": Metric("accuracy", True, "accuracy"),
     "mlm": Metric("perplexity", False, "perplexity"),
     "token-classification": Metric("f1", True, "entity F1"),
+    "text-to-text": Metric("accuracy", True, "accuracy"),  # exact match of the generated label word
 }
 
 
