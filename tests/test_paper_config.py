@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -11,11 +12,13 @@ import yaml
 from .workspace import REPO, copy_repo, snakemake
 
 HUB = {"xnli": "tests/fixtures/hub/xnli", "xnli-lth": "tests/fixtures/hub/xnli", "pawsx": "tests/fixtures/hub/pawsx",
-       "marc": "tests/fixtures/hub/marc", "mlm-lth": "tests/fixtures/hub/wikipedia", "ner-lth": "tests/fixtures/hub/wikiann"}
+       "marc": "tests/fixtures/hub/marc", "mlm-lth": "tests/fixtures/hub/wikipedia", "ner-lth": "tests/fixtures/hub/wikiann",
+       "xnli-mt5": "tests/fixtures/hub/xnli"}
 FIXTURE_LANGUAGES = ["en", "de", "fr", "es", "ru"]  # what the fixtures of paper 003's tasks have
 PAPER_003 = {"mlm-lth": ["ar", "de", "en", "es", "fa", "fr", "hi", "ru", "sw", "ur", "zh"],
              "ner-lth": ["ar", "de", "en", "es", "fa", "fr", "ru", "ur", "zh"],
-             "xnli-lth": ["ar", "de", "en", "es", "fr", "hi", "ru", "sw", "ur", "zh"]}
+             "xnli-lth": ["ar", "de", "en", "es", "fr", "hi", "ru", "sw", "ur", "zh"],
+             "xnli-mt5": ["ar", "de", "en", "es", "fr", "hi", "ru", "sw", "ur", "zh"]}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +29,9 @@ def workdir(tmp_path_factory):
     for name, languages in PAPER_003.items():
         assert config["tasks"][name]["languages"] == languages, f"{name}: paper 003's languages"
         assert config["tasks"][name]["size"]["train"] == 20000, "paper 003: 20,000 training examples per language"
-    assert config["lth"]["tasks"] == ["mlm-lth", "ner-lth", "xnli-lth"]
+    assert config["lth"]["tasks"] == ["mlm-lth", "ner-lth", "xnli-lth", "xnli-mt5"]
+    mt5 = config["tasks"]["xnli-mt5"]
+    assert (mt5["model"]["name"], mt5["text_to_text"], mt5["finetune"]["learning_rate"]) == ("google/mt5-base", "xnli", 2e-4)
     assert config["lth"]["alternatives"]["languages"] == ["en", "fr", "de", "ar"], "appendix D's languages"
     assert config["lth"]["similarity"]["sentences"] > 768, "more XNLI sentences than mBERT has hidden units"
     for name, task in config["tasks"].items():
@@ -85,10 +90,18 @@ def test_paper_config_draws_paper_003(workdir):
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     for name in PAPER_003:
         assert f"results/lth/{name}/rep0/de/round9.npz" in result.stdout, "rounds to 90% sparsity"
-        assert f"results/lth/{name}/rep0/cross/" in result.stdout, "figure 9: every task is a target"
-    for target in ("table2", "table3", "table4", "table5"):
+    for name in ("mlm-lth", "ner-lth", "xnli-lth"):
+        assert f"results/lth/{name}/rep0/cross/" in result.stdout, "figure 9: every encoder task is a target"
+    # section 5's mT5: IMP, transfer (figure 5, table 6) and overlap (figure 8); no multilingual ticket, no
+    # cross-task transfer with mBERT's tasks, retrieval, similarity or appendix D
+    assert "results/lth/xnli-mt5/rep0/transfer/round5/rand.json" in result.stdout
+    assert "results/lth/xnli-mt5/overlap.csv" in result.stdout
+    for absent in ("xnli-mt5/rep0/multi/", "xnli-mt5/rep0/cross/", "cross/xnli-mt5/", "xnli-mt5/retrieval.csv",
+                   "xnli-mt5/similarity.csv", "xnli-mt5/rep0/en/fisher.npz"):
+        assert absent not in result.stdout, absent
+    for target in ("table2", "table3", "table4", "table5", "table6"):
         assert f"results/tables/lth/{target}.csv" in result.stdout
-    for target in ("fig2", "fig3", "fig4", "fig6", "fig7", "fig9"):
+    for target in ("fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9"):
         assert f"results/figures/lth/{target}.pdf" in result.stdout
     assert "results/lth/xnli-lth/retrieval.csv" in result.stdout, "XNLI is parallel"
     assert "results/lth/mlm-lth/retrieval.csv" not in result.stdout, "Wikipedia is not: no retrieval"
@@ -102,9 +115,12 @@ def test_paper_config_draws_paper_003(workdir):
 
 
 def test_paper_tasks_load_from_fixtures_in_the_hub_schemas(workdir):
-    targets = [f"results/data/{name}/rep0/train.parquet" for name in HUB]
+    targets = [f"results/data/{name}/rep0/train.parquet" for name in HUB] + ["results/models/xnli-mt5/rep0/init"]
     result = snakemake(workdir, "--cores", "2", *targets, "--configfile", "paper-fixtures.yaml", timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    mt5 = json.loads((workdir / "results/models/xnli-mt5/rep0/init/config.json").read_text())
+    assert mt5["architectures"] == ["MT5ForConditionalGeneration"] and mt5["prefix"] == "xnli"
+    assert list(mt5["id2label"].values()) == ["entailment", "neutral", "contradiction"], "the label words generated"
     languages = {"xnli": {"en", "de", "fr", "es", "ru"}, "pawsx": {"en", "de", "fr", "es", "ko"}, "marc": {"en", "de", "fr", "es", "zh"}}
     mlm = pd.read_parquet(workdir / "results/data/mlm-lth/rep0/train.parquet")
     assert set(mlm["lang"]) == set(FIXTURE_LANGUAGES) and (mlm["label"] == 0).all()

@@ -247,9 +247,10 @@ def test_a_third_replicate_computes_only_itself_and_the_aggregates(run):
 # -- paper 003: lottery tickets on the same tiny run ---------------------------------------------
 
 LTH_LANGS = ["en", "de"]  # the tiny config's lth.languages
-LTH_TASKS = 3  # gettext-topic, gettext-mlm, iso-ner
+LTH_TASKS = 3  # gettext-topic, gettext-mlm, iso-ner (encoder-only; topic-t5 has figures 5 and 8 and table 6)
 LTH_PICTURES = {"fig2": LTH_TASKS * (len(LTH_LANGS) + 1), "fig3": LTH_TASKS, "fig4": LTH_TASKS, "fig6": LTH_TASKS,
-                "fig9": LTH_TASKS, "fig10": 4 * LTH_TASKS, "heads": len(LTH_LANGS)}  # panels (fig7: one per target and k)
+                "fig9": LTH_TASKS, "fig10": 4 * LTH_TASKS, "heads": len(LTH_LANGS),
+                "fig5": 1, "fig8": 1}  # panels (fig7: one per target and k)
 
 
 @pytest.fixture(scope="module")
@@ -378,7 +379,41 @@ def test_paper_003_tables_and_cross_task_transfer(lth_run):
             assert dense == {""}, dense
 
 
-@pytest.mark.parametrize("name", ["fig2", "fig3", "fig4", "fig6", "fig7", "fig9", "fig10", "heads"])
+T5 = "topic-t5"  # the topic task as text-to-text on a tiny random mT5 (paper 003 section 5), one replicate
+
+
+def test_the_encoder_decoder_learns_and_its_tickets_are_pruned_per_pool(lth_run):
+    from langspec.tickets.maskfile import read_weight_mask
+    from langspec.tickets.masks import pools
+
+    tickets = pd.read_csv(lth_run / R / "lth" / T5 / "tickets.csv")
+    assert set(tickets["lang"]) == set(LTH_LANGS), "no multilingual ticket for the encoder-decoder, as the paper"
+    assert set(tickets["metric_name"]) == {"accuracy"}
+    dense = tickets[tickets["sparsity"] == 0]["metric"]
+    assert dense.mean() > 0.45, f"the tiny mT5 generates the right topic word at chance (0.33): {dense.round(2).tolist()}"
+    for lang in LTH_LANGS:
+        mask = read_weight_mask(lth_run / R / "lth" / T5 / "rep0" / lang / "round2.npz", device=None)["mask"]
+        by_pool = pools(mask)
+        assert set(by_pool) == {"encoder", "decoder"}
+        assert any("EncDecAttention" in name for name in by_pool["decoder"]), "cross-attention is pruned"
+        for names in by_pool.values():
+            kept = sum(int(mask[n].sum()) for n in names)
+            total = sum(mask[n].size for n in names)
+            assert (total - kept) / total == pytest.approx(0.5, abs=1e-3), "each pool pruned at the rate"
+    overlap = pd.read_csv(lth_run / R / "lth" / T5 / "overlap.csv")
+    assert set(overlap["layer"]) == {"encoder.0", "encoder.1", "decoder.0", "decoder.1", "all"}
+    assert (overlap["jaccard"] > 1 / 3).all(), "tickets of one model overlap above the random bound"
+    table6 = pd.read_csv(lth_run / R / "tables" / "lth" / "table6.csv")
+    assert set(table6["task"]) == {T5} and set(table6["model"]) == {"full model", *LTH_LANGS, "rand"}
+    assert table6[LTH_LANGS].stack().between(0, 100).all()
+    findings = pd.read_csv(lth_run / R / "findings" / "lth" / f"{T5}.csv").set_index("id")
+    assert findings.loc["003-fig5-transfer", "verdict"] != "not run" and findings.loc["003-fig5-transfer", "n_replicates"] == 1
+    assert findings.loc["003-fig4-transfer", "verdict"] == "not run", "figure 5's claim stands for the text-to-text task"
+    for absent in ("retrieval.csv", "similarity.csv", "cross_task.csv", "alternatives.csv"):
+        assert not (lth_run / R / "lth" / T5 / absent).exists(), absent
+
+
+@pytest.mark.parametrize("name", ["fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "heads"])
 def test_lottery_ticket_pictures(lth_run, name):
     png = lth_run / R / "figures" / "lth" / f"{name}.png"
     assert (lth_run / R / "figures" / "lth" / f"{name}.pdf").read_bytes().startswith(b"%PDF")

@@ -29,6 +29,7 @@ def findings_spec(name, paper):
             "sparsities": config["lth"]["sparsities"],
             "overlap_sparsity": config["lth"]["overlap_sparsity"],
             "related": related_pairs(languages(name), task(name)["related_languages"]),
+            "text_to_text": task_kind(name) == "text-to-text",
         },
     }
     for item in wanted:

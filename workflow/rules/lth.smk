@@ -101,7 +101,7 @@ rule lth_collect:
         trajectories=lambda w: {
             r: {
                 s: f"{lth_dir(w.task, r, s)}/trajectory.json"
-                for s in [*lth_languages(w.task), "multi"]
+                for s in lth_sources(w.task)
             }
             for r in lth_reps(w.task)
         },

@@ -41,19 +41,37 @@ def lth_tasks():
     return chosen
 
 
+def lth_encoder_tasks():
+    """The lottery-ticket tasks of encoder-only models (paper 003's mBERT experiments); the text-to-text tasks
+    (encoder-decoder, section 5's mT5) repeat only IMP, transfer and overlap (figures 5 and 8, table 6).
+    """
+    return [t for t in lth_tasks() if task_kind(t) != "text-to-text"]
+
+
 def lth_role_tasks(role):
     """The lottery-ticket tasks a role of paper 003's spec has: retrieval and similarity need parallel items, the head-level
-    comparison paper 000's head masks (sequence classification), figure 9 two tasks sharing a language.
+    comparison paper 000's head masks (sequence classification), figure 9 two tasks sharing a language; those and
+    appendix D's masks are run on encoder-only models (as the paper).
     """
     if role in ("retrieval", "similarity"):
-        return [t for t in lth_tasks() if _is_parallel(task(t))]
+        return [t for t in lth_encoder_tasks() if _is_parallel(task(t))]
     if role == "heads":
         return [t for t in lth_tasks() if task_kind(t) == "classification"]
     if role == "cross_task":
-        return lth_tasks() if len(lth_tasks()) > 1 and lth_cross_languages() else []
+        return (
+            lth_encoder_tasks()
+            if len(lth_encoder_tasks()) > 1 and lth_cross_languages()
+            else []
+        )
     if role == "alternatives":
         return lth_alternative_tasks()
     return lth_tasks()
+
+
+def lth_sources(name):
+    """The IMP runs of a task: every ticket language, and the multilingual ticket (table 1) on encoder-only models."""
+    multi = ["multi"] if task_kind(name) != "text-to-text" else []
+    return [*lth_languages(name), *multi]
 
 
 def lth_alternative_tasks():
@@ -63,11 +81,12 @@ def lth_alternative_tasks():
         return []
     chosen = settings["tasks"]
     if chosen is None:
-        return [t for t in lth_tasks() if task_kind(t) != "mlm"]
+        return [t for t in lth_encoder_tasks() if task_kind(t) != "mlm"]
     for name in chosen:
-        if name not in lth_tasks():
+        if name not in lth_encoder_tasks():
             raise LangspecError(
-                f"config key 'lth.alternatives.tasks' names '{name}', which is not a lottery-ticket task ({', '.join(lth_tasks())})"
+                f"config key 'lth.alternatives.tasks' names '{name}', which is not a lottery-ticket task of an encoder-only "
+                f"model ({', '.join(lth_encoder_tasks())})"
             )
     return chosen
 
@@ -116,8 +135,8 @@ def lth_alternative_params(wildcards):
 
 
 def lth_cross_languages():
-    """Languages of figure 9: lth.cross_task.languages, or every language with a ticket in every lottery-ticket task."""
-    tasks = lth_tasks()
+    """Languages of figure 9: lth.cross_task.languages, or every language with a ticket in every encoder-only task."""
+    tasks = lth_encoder_tasks()
     chosen = config["lth"]["cross_task"]["languages"]
     if chosen is None:
         return [
@@ -141,7 +160,7 @@ def lth_cross_round():
 
 def lth_cross_reps():
     """Figure 9's replicates: those every lottery-ticket task has (a task may run fewer replicates than another)."""
-    return range(min(len(lth_reps(t)) for t in lth_tasks()))
+    return range(min(len(lth_reps(t)) for t in lth_encoder_tasks()))
 
 
 def lth_cross_files(name):
@@ -149,7 +168,7 @@ def lth_cross_files(name):
     return [
         f"{LTH}/{name}/rep{r}/cross/{source}/{lang}.json"
         for r in lth_cross_reps()
-        for source in lth_tasks()
+        for source in lth_encoder_tasks()
         if source != name
         for lang in lth_cross_languages()
     ]
@@ -250,7 +269,8 @@ def lth_transfer_files(name):
             for k in LTH_TRANSFER_ROUNDS
             for s in [*lth_languages(name), "rand"]
         ]
-        files.append(f"{base}/round{LTH_OVERLAP_ROUND}/multi.json")
+        if "multi" in lth_sources(name):
+            files.append(f"{base}/round{LTH_OVERLAP_ROUND}/multi.json")
     return sorted(set(files))
 
 
@@ -258,7 +278,7 @@ def lth_trajectories(name):
     return [
         f"{lth_dir(name, r, s)}/trajectory.json"
         for r in lth_reps(name)
-        for s in [*lth_languages(name), "multi"]
+        for s in lth_sources(name)
     ]
 
 
@@ -316,13 +336,17 @@ def lth_spec(wildcards=None):
 
 
 def lth_entry_roles(entry):
-    """Role -> task -> CSV of one figure or table: its roles, restricted to the tasks of its kind (tables 3-5)."""
+    """Role -> task -> CSV of one figure or table: its roles, restricted to the tasks of its kind (tables 3-6);
+    the encoder-only tasks where it names none (paper 003's mBERT figures), the text-to-text ones only for figures 5
+    and 8 and table 6.
+    """
     spec = lth_spec()
     return {
         role: {
             t: path
             for t, path in spec[role].items()
-            if entry.task_kind is None or task_kind(t) == entry.task_kind
+            if task_kind(t) == entry.task_kind
+            or (entry.task_kind is None and task_kind(t) != "text-to-text")
         }
         for role in entry.roles
     }

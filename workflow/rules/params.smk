@@ -54,6 +54,9 @@ def model_params(wildcards):
     params["tiny"] = model["tiny"] if model["name"] == "tiny" else None
     params["seed"] = seed(model["seed"], wildcards)
     params["kind"] = task_kind(wildcards.task)
+    # the prefix only for text-to-text tasks, so that other tasks' params (and outputs) stay as they were
+    if params["kind"] == "text-to-text":
+        params["prefix"] = _text_to_text_prefix(task(wildcards.task))
     return params
 
 

@@ -8,6 +8,7 @@ from langspec.core.configuration import describe
 from langspec.core.errors import LangspecError
 from langspec.core.seeds import replicate_seed
 from langspec.data.tasks import task_kind as _task_kind
+from langspec.data.tasks import text_to_text_prefix as _text_to_text_prefix
 
 
 def _validate_config():
@@ -78,7 +79,7 @@ def task(name):
 
 
 def task_kind(name):
-    """classification, mlm or token-classification: what the task's source makes (langspec.data.tasks.task_kind)."""
+    """classification, mlm, token-classification or text-to-text (langspec.data.tasks.task_kind)."""
     return _task_kind(task(name))
 
 

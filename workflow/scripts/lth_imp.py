@@ -3,7 +3,7 @@ from pathlib import Path
 
 from langspec.core.jobs import device, run
 from langspec.core.precision import autocast
-from langspec.data.encode import encode
+from langspec.data.encode import encode, text_to_text_of
 from langspec.data.schema import read_split
 from langspec.models.checkpoints import kind_of, load_model
 from langspec.tickets.imp import imp, train_ticket, union_rows
@@ -18,7 +18,8 @@ def main():
     source = snakemake.wildcards.source
     where = device(snakemake.params.compute["device"])
     model, tokenizer = load_model(snakemake.input.init, where)
-    train, dev = (encode(read_split(path), tokenizer, hp.max_length, kind_of(model), hp.seed) for path in snakemake.input.data)
+    train, dev = (encode(read_split(path), tokenizer, hp.max_length, kind_of(model), hp.seed,
+                                text_to_text_of(model.config)) for path in snakemake.input.data)
     langs = p["languages"]
     if source == "multi":  # the union of several languages' data, the size of one language's
         train = train.subset(union_rows(train.lang, langs, len(train.indices(langs[0])), hp.seed))

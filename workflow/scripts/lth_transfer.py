@@ -4,7 +4,7 @@ from functools import partial
 from langspec.core.atomic import write_json
 from langspec.core.jobs import device, run
 from langspec.core.precision import autocast
-from langspec.data.encode import encode
+from langspec.data.encode import encode, text_to_text_of
 from langspec.data.schema import read_split
 from langspec.models.checkpoints import kind_of, load_model
 from langspec.tickets.imp import train_ticket
@@ -24,7 +24,8 @@ def main():
         mask = random_mask(full_mask(model), snakemake.params.random_seed, k * p["rate"])
     else:
         mask = read_weight_mask(snakemake.input.mask[0], prunable_shapes(model), where)["mask"]
-    train, dev = (encode(read_split(path), tokenizer, hp.max_length, kind_of(model), hp.seed) for path in snakemake.input.data)
+    train, dev = (encode(read_split(path), tokenizer, hp.max_length, kind_of(model), hp.seed,
+                                text_to_text_of(model.config)) for path in snakemake.input.data)
     evaluation = partial(autocast, snakemake.params.evaluation["precision"], where, model)
     results = {}
     for target in p["languages"]:
