@@ -1,4 +1,5 @@
-"""Cluster sizes: each GPU job's runtime follows compute.cost and the config's sizes; without costs the profile decides."""
+"""Cluster sizes: each GPU job's runtime follows compute.cost and the config's sizes, its memory the model it loads;
+without costs the profile decides."""
 
 from __future__ import annotations
 
@@ -61,4 +62,27 @@ def test_the_paper_config_sizes_every_gpu_job_from_its_costs(workdir):
 def test_without_costs_jobs_take_the_profiles_default(workdir):
     jobs = _planned(workdir, "results/figures/fig4.pdf")
     assert {name for name, _, _ in jobs} >= {"finetune", "sft", "prune", "sketch"}
-    assert not [name for name, _, resources in jobs if "runtime" in resources]
+    assert not [name for name, _, resources in jobs if "runtime" in resources or "mem_mb" in resources]
+
+
+def _mem(host_mb: float, copies: float, model_mb: float) -> int:
+    """resources.smk's mem_mb: (host_mb + copies x model MB) x 1.25, up to the next 100 MB."""
+    return 100 * math.ceil((host_mb + copies * model_mb) * 1.25 / 100)
+
+
+def test_gpu_jobs_ask_for_host_memory_by_the_size_of_the_model_they_load(workdir):
+    planned = _planned(workdir, "all", "lth", "--configfile", "config/paper.yaml")
+    gpu = [(name, resources) for name, _, resources in planned if "runtime" in resources]  # the GPU rules, as above
+    assert gpu and {int(r["mem_mb"]) for _, r in gpu} == {_mem(650, 0, 0)}, "before any model exists: the base alone"
+    init = workdir / "results" / "models" / "xnli-lth" / "rep0" / "init"  # paper 003's mBERT, 100 MB of weights
+    init.mkdir(parents=True)
+    with open(init / "model.safetensors", "wb") as weights:  # a sparse file: no disk used
+        weights.truncate(100 * 2**20)
+    (init / "config.json").write_text("{}")
+    try:
+        jobs = _planned(workdir, "results/lth/xnli-lth/rep0/en/trajectory.json", "--configfile", "config/paper.yaml")
+    finally:
+        for path in init.iterdir():
+            path.unlink()
+    imp = [r for name, out, r in jobs if name == "lth_imp"]
+    assert [int(r["mem_mb"]) for r in imp] == [_mem(650, 5.2, 100)], "a training job holds about 5 copies of its model"

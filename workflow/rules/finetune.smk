@@ -13,7 +13,7 @@ rule finetune:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        **runtime("finetune"),
+        **job_size("finetune"),
         gpu=int(config["compute"]["gpus"]),
     params:
         hp=finetune_params,

@@ -22,7 +22,7 @@ rule lth_imp:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        **runtime("lth_imp"),
+        **job_size("lth_imp"),
         gpu=int(config["compute"]["gpus"]),
     params:
         lth=lth_prune_params,
@@ -68,7 +68,7 @@ rule lth_transfer:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        **runtime("lth_transfer"),
+        **job_size("lth_transfer"),
         gpu=int(config["compute"]["gpus"]),
     params:
         lth=lth_transfer_params,
@@ -131,7 +131,7 @@ rule lth_cross_task:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        **runtime("lth_cross_task"),
+        **job_size("lth_cross_task"),
         gpu=int(config["compute"]["gpus"]),
     params:
         lth=lambda w: {
@@ -230,7 +230,7 @@ rule lth_alternative:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        **runtime("lth_alternative"),
+        **job_size("lth_alternative"),
         gpu=int(config["compute"]["gpus"]),
     params:
         alternative=lth_alternative_params,

@@ -13,7 +13,7 @@ rule prune:
         "../envs/langspec.yaml"
     threads: config["compute"]["threads"]
     resources:
-        **runtime("prune"),
+        **job_size("prune"),
         gpu=int(config["compute"]["gpus"]),
     params:
         prune=prune_params,

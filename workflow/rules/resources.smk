@@ -1,9 +1,14 @@
-"""Cluster sizes of the long-running rules: minutes of wall time from the config's sizes and measured per-example costs.
+"""Cluster sizes of the long-running rules: wall time from the config's sizes and measured per-example costs, host
+memory from the size of the model a job loads.
 
 With `compute.cost` set (ms per example of each kind of work on the cluster's
 nodes, and the start-up of one job; `benchmarks/`), every GPU rule asks for
 `runtime` = (start-up + its examples x their cost) x `margin`, in whole minutes
-and at least `min_minutes`; without it the profile's default applies. The
+and at least `min_minutes`, and for `mem_mb` = (`host_mb` + `host_copies` x the
+MB of the largest model weights file among its inputs) x `host_margin`, rounded up
+to 100 MB (benchmarks/host_memory.py: a training job holds about 5.1 model-sized
+buffers on the host, an evaluating one 1.9, besides about 650 MB); without it the
+profile's defaults apply. The
 examples are counted from the task's sizes: training runs over every epoch and
 evaluates dev after each, pruning makes at most ceil(threshold / fraction)
 passes over a language's dev split, sketches cover train and test at every
@@ -11,11 +16,38 @@ checkpoint (a shard of train when sharded).
 """
 
 import math
+from pathlib import Path
 
 COST = config["compute"]["cost"] and {
     "margin": 3,
     "min_minutes": 10,
+    "host_mb": 650,
+    "host_margin": 1.25,
     **config["compute"]["cost"],
+    "host_copies": {
+        "train": 5.2,
+        "evaluate": 1.9,
+        **(config["compute"]["cost"].get("host_copies") or {}),
+    },
+}
+
+
+#: what each GPU rule does with its model, for its host memory (benchmarks/host_memory.py)
+HOST_WORK = {
+    **dict.fromkeys(
+        (
+            "finetune",
+            "sft",
+            "sft_lth",
+            "lth_imp",
+            "lth_transfer",
+            "lth_cross_task",
+            "lth_alternative",
+        ),
+        "train",
+    ),
+    "prune": "evaluate",
+    "sketch": "evaluate",
 }
 
 
@@ -63,11 +95,28 @@ def _work_seconds(rule_name, wildcards):
     raise ValueError(f"no cost model for rule {rule_name}")
 
 
-def runtime(rule_name, name=None, masks=1):
-    """A `runtime` resource (minutes) for ``rule_name``, or the profile's default when compute.cost is unset.
+def model_mb(input):
+    """MB of the largest model weights file among a job's inputs (model directories or their epoch checkpoints); 0
+    while they do not exist yet (a dry run): Snakemake evaluates the resource again when the job is submitted.
+    """
+    sizes = [0]
+    for path in input:
+        where = Path(path)
+        if where.is_dir():
+            files = [
+                where / "model.safetensors",
+                *where.glob("epoch*/model.safetensors"),
+            ]
+            sizes += [f.stat().st_size for f in files if f.exists()]
+    return max(sizes) / 2**20
+
+
+def job_size(rule_name, name=None, masks=1):
+    """The `runtime` (minutes) and `mem_mb` resources of ``rule_name``, or the profile's defaults when compute.cost is unset.
 
     ``name`` fixes the task of a rule made for one task; ``masks`` is how many
-    single masks one sketch job sketches (one start-up for all of them).
+    single masks one sketch job sketches (one start-up for all of them; one model
+    in memory at a time).
     """
     if COST is None:
         return {}
@@ -78,4 +127,10 @@ def runtime(rule_name, name=None, masks=1):
         seconds = (COST["startup_s"] + work) * COST["margin"]
         return max(COST["min_minutes"], math.ceil(seconds / 60))
 
-    return {"runtime": minutes}
+    copies = COST["host_copies"][HOST_WORK[rule_name]]
+
+    def mem_mb(wildcards, input):
+        need = (COST["host_mb"] + copies * model_mb(input)) * COST["host_margin"]
+        return 100 * math.ceil(need / 100)
+
+    return {"runtime": minutes, "mem_mb": mem_mb}

@@ -14,7 +14,7 @@ rule sft:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        **runtime("sft"),
+        **job_size("sft"),
         gpu=int(config["compute"]["gpus"]),
     params:
         sft=sft_params,
@@ -42,7 +42,7 @@ rule sft_lth:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        **runtime("sft_lth"),
+        **job_size("sft_lth"),
         gpu=int(config["compute"]["gpus"]),
     params:
         sft=sft_params,

@@ -22,7 +22,7 @@ if SHARDS == 1:
             "../envs/langspec.yaml"
         threads: config["compute"]["threads"]
         resources:
-            **runtime("sketch"),
+            **job_size("sketch"),
             gpu=int(config["compute"]["gpus"]),
         params:
             sketch=sketch_params,
@@ -52,7 +52,7 @@ else:
             "../envs/langspec.yaml"
         threads: config["compute"]["threads"]
         resources:
-            **runtime("sketch"),
+            **job_size("sketch"),
             gpu=int(config["compute"]["gpus"]),
         params:
             sketch=sketch_params,
@@ -81,7 +81,7 @@ else:
             "../envs/langspec.yaml"
         threads: config["compute"]["threads"]
         resources:
-            **runtime("sketch"),
+            **job_size("sketch"),
             gpu=int(config["compute"]["gpus"]),
         params:
             sketch=sketch_params,
@@ -121,7 +121,7 @@ if SKETCH_JOBS == "regime":
                     "../envs/langspec.yaml"
                 threads: config["compute"]["threads"]
                 resources:
-                    **runtime("sketch", _name, len(_masks)),
+                    **job_size("sketch", _name, len(_masks)),
                     gpu=int(config["compute"]["gpus"]),
                 params:
                     sketch=lambda w, name=_name: sketch_params(for_task(name, w)),
