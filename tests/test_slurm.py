@@ -211,7 +211,8 @@ def _local_precisions() -> dict[str, str]:
     """
     from langspec.core.precision import cpu_has_native_bfloat16
 
-    return {"precision": "bfloat16" if cpu_has_native_bfloat16() else "float32", "train_precision": "float32"}
+    native = "bfloat16" if cpu_has_native_bfloat16() else "float32"
+    return {"precision": native, "train_precision": native}
 
 
 @pytest.fixture(scope="module")

@@ -10,17 +10,15 @@ def _resolved_precision(key):
 
     auto on GPUs (compute.gpus > 0): tf32 for everything (on an H200 it beat
     bfloat16 at the workflow's batch sizes, benchmarks/RESULTS.md). auto on CPUs:
-    bfloat16 for the passes (pruning, sketches, evaluation) where the CPU computes
-    it natively (AVX512-BF16 / AMX), else float32; float32 for training (bfloat16
-    autocast kept the default model at chance on the CPU).
+    bfloat16 for the passes (pruning, sketches, evaluation) and for training where
+    the CPU computes it natively (AVX512-BF16 / AMX), else float32 (docs/precision.md:
+    bfloat16 training's accuracy and shares against float32).
     """
     chosen = config["compute"][key]
     if chosen != "auto":
         return chosen
     if config["compute"]["gpus"] > 0:
         return "tf32"
-    if key == "train_precision":
-        return "float32"
     return "bfloat16" if cpu_has_native_bfloat16() else "float32"
 
 
