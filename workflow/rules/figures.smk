@@ -6,7 +6,8 @@ for n in FIGURES:
         name:
             f"fig{n}"
         input:
-            lambda w, n=n: spec_paths(figure_spec(n)),
+            paths=lambda w, n=n: spec_paths(figure_spec(n)),
+            quality=lambda w: [quality_file(t) for t in figure_tasks()],
         output:
             pdf=report(
                 f"{R}/{FIGURES_000[n].target}.pdf",
@@ -25,6 +26,7 @@ for n in FIGURES:
         params:
             spec=lambda w, n=n: figure_spec(n),
             number=n,
+            quality=lambda w: {t: quality_file(t) for t in figure_tasks()},
         script:
             "../scripts/figure.py"
 

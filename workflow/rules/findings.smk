@@ -4,7 +4,8 @@
 rule findings_paper000:
     """Paper 000's claims for one task: per-replicate statistics, t-interval, verdict, minimal detectable effect."""
     input:
-        lambda w: findings_inputs(findings_spec(w.task, "000")),
+        evidence=lambda w: findings_inputs(findings_spec(w.task, "000")),
+        quality=quality_file("{task}"),
     output:
         csv=report(
             f"{R}/findings/{{task}}.csv",
@@ -30,7 +31,8 @@ rule findings_paper000:
 rule findings_paper003:
     """Paper 003's claims for one task (lottery tickets), as paper 000's."""
     input:
-        lambda w: findings_inputs(findings_spec(w.task, "003")),
+        evidence=lambda w: findings_inputs(findings_spec(w.task, "003")),
+        quality=quality_file("{task}", "003"),
     output:
         csv=report(
             f"{R}/findings/lth/{{task}}.csv",

@@ -17,6 +17,7 @@ rule finetune:
         gpu=int(config["compute"]["gpus"]),
     params:
         hp=finetune_params,
+        quality=QUALITY,
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
     script:

@@ -65,7 +65,8 @@ rule epoch_shares:
 rule aggregate_shares:
     """Mean, 95% interval and robustness of every shares cell over the task's replicates."""
     input:
-        replicate_shares,
+        tables=replicate_shares,
+        quality=quality_file("{task}"),
     output:
         table=shares_file("{task}", "{regime}", "{condition}"),
         method=f"{R}/shares/{{task}}/{{regime}}/{{condition}}.interval.json",
@@ -84,7 +85,8 @@ rule aggregate_shares:
 rule aggregate_epoch_shares:
     """Mean and 95% interval over replicates of the per-checkpoint shares and accuracies."""
     input:
-        lambda w: replicate_shares(w, per_epoch=True),
+        tables=lambda w: replicate_shares(w, per_epoch=True),
+        quality=quality_file("{task}"),
     output:
         table=shares_file("{task}", "{regime}", "{condition}", per_epoch=True),
         method=f"{R}/shares/{{task}}/{{regime}}/{{condition}}.epochs.interval.json",

@@ -12,6 +12,7 @@ rule lth_imp:
             for k in range(1, LTH_ROUNDS + 1)
         ],
         trajectory=f"{lth_dir('{task}', '{rep}', '{source}')}/trajectory.json",
+        quality=f"{lth_dir('{task}', '{rep}', '{source}')}/quality.json",
     log:
         f"{R}/logs/lth/{{task}}/rep{{rep}}/{{source}}.log",
     benchmark:
@@ -27,6 +28,7 @@ rule lth_imp:
     params:
         lth=lth_prune_params,
         rounds=LTH_ROUNDS,
+        quality=QUALITY,
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
     script:
@@ -40,11 +42,13 @@ use rule lth_imp as lth_imp_multilingual with:
             for k in range(1, LTH_OVERLAP_ROUND + 1)
         ],
         trajectory=f"{lth_dir('{task}', '{rep}', '{source}')}/trajectory.json",
+        quality=f"{lth_dir('{task}', '{rep}', '{source}')}/quality.json",
     wildcard_constraints:
         source="multi",
     params:
         lth=lth_prune_params,
         rounds=LTH_OVERLAP_ROUND,
+        quality=QUALITY,
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
 
@@ -87,6 +91,7 @@ rule lth_collect:
         masks=lambda w: [
             path for per_rep in lth_overlap_masks(w.task) for path in per_rep.values()
         ],
+        quality=quality_file("{task}", "003"),
     output:
         tickets=f"{LTH}/{{task}}/tickets.csv",
         transfer=f"{LTH}/{{task}}/transfer.csv",
@@ -327,11 +332,12 @@ for name, entry in FIGURES_003.items():
         name:
             f"lth_figure_{name}"
         input:
-            lambda w, entry=entry: [
+            paths=lambda w, entry=entry: [
                 path
                 for paths in lth_entry_roles(entry).values()
                 for path in paths.values()
             ],
+            quality=lambda w, entry=entry: list(lth_entry_quality(entry).values()),
         output:
             pdf=report(
                 f"{R}/figures/lth/{name}.pdf",
@@ -350,6 +356,7 @@ for name, entry in FIGURES_003.items():
         params:
             name=name,
             spec=lambda w, entry=entry: lth_figure_spec(entry),
+            quality=lambda w, entry=entry: lth_entry_quality(entry),
         script:
             "../scripts/lth_figure.py"
 
@@ -411,6 +418,7 @@ rule lth_figure_tracin:
             }
         },
         number=4,
+        quality=lambda w: {t: quality_file(t) for t in lth_role_tasks("heads")},
     script:
         "../scripts/figure.py"
 

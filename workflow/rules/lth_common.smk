@@ -369,3 +369,9 @@ def lth_figure_spec(entry):
         else spec["sparsity"]
     )
     return lth_entry_roles(entry) | {key: spec[key] for key in entry.scalars}
+
+
+def lth_entry_quality(entry):
+    """Task -> quality CSV of the lottery-ticket tasks a paper-003 figure draws (for its legends)."""
+    tasks = {t for paths in lth_entry_roles(entry).values() for t in paths}
+    return {t: quality_file(t, "003") for t in sorted(tasks) if t in lth_tasks()}

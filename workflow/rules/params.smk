@@ -76,10 +76,20 @@ def prune_params(wildcards):
     }
 
 
+#: The quality rule every judged training passes (config `quality`, langspec.training.quality).
+QUALITY = dict(config["quality"])
+#: Trainings whose failure is a result (SFT on random subnetworks): recorded once, never redrawn or excluded.
+RECORDED = {**QUALITY, "on_failure": "exclude", "attempts": 1}
+
+
 @canonical
 def sft_params(wildcards):
     hp = {**finetune_params(wildcards), "seed": seed(config["sft"]["seed"], wildcards)}
-    return {"mode": config["sft"]["mode"], "hp": hp}
+    params = {"mode": config["sft"]["mode"], "hp": hp}
+    regime = getattr(wildcards, "sft_regime", None)
+    if regime is not None:
+        params["quality"] = QUALITY if regime == "sft" else RECORDED
+    return params
 
 
 @canonical

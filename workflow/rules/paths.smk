@@ -145,3 +145,15 @@ def replicate_masks(name):
 
 def accuracy_file(name, rep, regime):
     return f"{rep_dir('accuracy', name, rep)}/{regime}.json"
+
+
+def quality_file(name, paper="000"):
+    """Which replicates learned: results/quality/{task}.csv (paper 000's trainings) or quality/lth/{task}.csv (tickets)."""
+    return f"{R}/quality/{name}.csv" if paper == "000" else f"{R}/quality/lth/{name}.csv"
+
+
+def quality_records(name, paper="000"):
+    """Replicate -> judged training -> its quality.json: paper 000's full fine-tune and SFT, or each ticket's IMP."""
+    if paper == "000":
+        return {r: {regime: f"{model_dir(name, r, regime)}/quality.json" for regime in ("full", "sft")} for r in reps(name)}
+    return {r: {s: f"{lth_dir(name, r, s)}/quality.json" for s in lth_sources(name)} for r in lth_reps(name)}

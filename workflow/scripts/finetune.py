@@ -1,13 +1,14 @@
 from functools import partial
 from pathlib import Path
 
-from langspec.core.atomic import atomic_dir
+from langspec.core.atomic import atomic_dir, write_json
 from langspec.core.jobs import device, run
 from langspec.core.precision import autocast
 from langspec.data.encode import encode
 from langspec.data.schema import read_split
 from langspec.models.checkpoints import load_model
-from langspec.training.train import Hyperparameters, train
+from langspec.training.quality import QualityRule, train_learned
+from langspec.training.train import Hyperparameters
 
 
 def main():
@@ -17,7 +18,9 @@ def main():
     train_data, dev_data = (encode(read_split(path), tokenizer, hp.max_length) for path in snakemake.input.data)
     evaluation = partial(autocast, snakemake.params.evaluation["precision"], where, model)
     with atomic_dir(snakemake.output[0]) as out, autocast(snakemake.params.compute["precision"], where, model):
-        train(model, tokenizer, train_data, dev_data, hp, Path(out), evaluation=evaluation)
+        _, quality = train_learned(model, tokenizer, train_data, dev_data, hp, Path(out),
+                                   QualityRule(**snakemake.params.quality), evaluation=evaluation)
+        write_json(Path(out) / "quality.json", quality)
 
 
 run(snakemake.log[0], main, snakemake.threads)

@@ -1,7 +1,7 @@
 from functools import partial
 from pathlib import Path
 
-from langspec.core.atomic import atomic_dir
+from langspec.core.atomic import atomic_dir, write_json
 from langspec.core.jobs import device, run
 from langspec.core.precision import autocast
 from langspec.data.encode import encode
@@ -10,7 +10,8 @@ from langspec.heads.masks import read_mask
 from langspec.heads.subnetworks import HeadSubnetworks
 from langspec.models.checkpoints import load_model
 from langspec.models.layout import head_layout
-from langspec.training.train import Hyperparameters, train
+from langspec.training.quality import QualityRule, train_learned
+from langspec.training.train import Hyperparameters
 
 
 def main():
@@ -27,8 +28,9 @@ def main():
     evaluation = partial(autocast, snakemake.params.evaluation["precision"], where, model)
     with atomic_dir(snakemake.output[0]) as out, autocast(snakemake.params.compute["precision"], where, model), \
             HeadSubnetworks(model, masks) as subnetworks:
-        train(model, tokenizer, train_data, dev_data, hp, Path(out), subnetworks=subnetworks, strict=p["mode"] == "strict",
-              evaluation=evaluation)
+        _, quality = train_learned(model, tokenizer, train_data, dev_data, hp, Path(out), QualityRule(**p["quality"]),
+                                   evaluation=evaluation, subnetworks=subnetworks, strict=p["mode"] == "strict")
+        write_json(Path(out) / "quality.json", quality)
 
 
 run(snakemake.log[0], main, snakemake.threads)

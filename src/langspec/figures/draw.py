@@ -41,10 +41,12 @@ from pathlib import Path
 import pandas as pd
 
 from langspec.core.errors import LangspecError
+from langspec.figures.marks import configured
 from langspec.figures.save import save
 from langspec.heads.masks import read_mask
 from langspec.registry import figure_000, figure_003
 from langspec.stats.frames import load_lth, spec_roles
+from langspec.stats.quality import keep_in, used
 
 
 def _per_replicate(items, role: str, label: str) -> list:
@@ -73,8 +75,27 @@ def load(spec: dict) -> dict:
     return loaded
 
 
-def draw(number: int, spec: dict, stem: str | os.PathLike) -> None:
-    """Draw figure ``number`` from ``spec`` into ``stem``.pdf and ``stem``.png."""
+def learned(quality: dict[str, str | os.PathLike] | None) -> tuple[dict[str, list[int]], int | None]:
+    """From task -> quality CSV (:mod:`langspec.stats.quality`): task -> replicates that learned, and the most
+    replicates any task was configured with (None without quality files)."""
+    if not quality:
+        return {}, None
+    tables = {task: pd.read_csv(path) for task, path in quality.items()}
+    return {task: used(t) for task, t in tables.items()}, max(t["rep"].nunique() for t in tables.values())
+
+
+def draw(number: int, spec: dict, stem: str | os.PathLike, quality: dict[str, str] | None = None) -> None:
+    """Draw figure ``number`` from ``spec`` into ``stem``.pdf and ``stem``.png.
+
+    ``quality``: task -> its quality CSV; the per-replicate files of replicates that did not learn are left
+    out, and legends say how many of the configured replicates learned.
+    """
+    kept, total = learned(quality)
+    with configured(total):
+        _draw(number, keep_in(spec, kept), stem)
+
+
+def _draw(number: int, spec: dict, stem: str | os.PathLike) -> None:
     entry = figure_000(number)
     missing = [role for role in entry.roles if role not in spec]
     if missing:
@@ -84,8 +105,14 @@ def draw(number: int, spec: dict, stem: str | os.PathLike) -> None:
     save(figure, Path(stem))
 
 
-def draw_lth(name: str, spec: dict, stem: str | os.PathLike) -> None:
-    """Draw paper 003's figure ``name`` (a key of :data:`langspec.registry.FIGURES_003`) from ``spec`` into ``stem``.pdf and ``stem``.png."""
+def draw_lth(name: str, spec: dict, stem: str | os.PathLike, quality: dict[str, str] | None = None) -> None:
+    """Draw paper 003's figure ``name`` (a key of :data:`langspec.registry.FIGURES_003`) from ``spec`` into
+    ``stem``.pdf and ``stem``.png; ``quality`` as :func:`draw` (the tables already hold only learned replicates)."""
+    with configured(learned(quality)[1]):
+        _draw_lth(name, spec, stem)
+
+
+def _draw_lth(name: str, spec: dict, stem: str | os.PathLike) -> None:
     entry = figure_003(name)
     loaded = load_lth(spec_roles(spec, entry.roles, f"lottery-ticket {name}"))
     options = {key: spec[key] for key in entry.scalars if spec.get(key) is not None}

@@ -11,7 +11,8 @@ line what the hatching means, over how many replicates, and by which test.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,12 +30,31 @@ TOO_FEW = "n < min"
 TOO_FEW_MEANS = "n < min: too few test examples in every replicate"
 
 
+#: Replicates configured for the figure being drawn (:func:`configured`); None: not known.
+_CONFIGURED: int | None = None
+
+
+@contextlib.contextmanager
+def configured(total: int | None) -> Iterator[None]:
+    """Within it, legends that count replicates say "R of R' replicates learned" when fewer than ``total`` are drawn."""
+    global _CONFIGURED
+    before, _CONFIGURED = _CONFIGURED, total
+    try:
+        yield
+    finally:
+        _CONFIGURED = before
+
+
 def replicates(counts: Iterable[int]) -> str:
-    """ "3 replicates", "1 replicate", or "2–3 replicates" when cells differ."""
+    """ "3 replicates", "1 replicate", or "2–3 replicates" when cells differ; "3 of 4 replicates learned" when
+    the figure's configured replicates (:func:`configured`) are more than were drawn."""
     counts = [int(c) for c in counts if int(c) > 0]
     if not counts:
         return "no replicate"
     low, high = min(counts), max(counts)
+    if _CONFIGURED is not None and high < _CONFIGURED:
+        drawn = f"{low}" if low == high else f"{low}–{high}"
+        return f"{drawn} of {_CONFIGURED} replicates learned"
     if low == high:
         return f"{low} replicate" + ("s" if low != 1 else "")
     return f"{low}–{high} replicates"

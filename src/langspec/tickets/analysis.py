@@ -85,18 +85,21 @@ def cross_task(paths: Sequence[str], transfer: pd.DataFrame) -> pd.DataFrame:
                                        "dense_weights"])
 
 
-def overlap(masks: Sequence[Mapping[str, str]], sparsity: float) -> pd.DataFrame:
+def overlap(masks: Sequence[Mapping[str, str]] | Mapping[int, Mapping[str, str]], sparsity: float) -> pd.DataFrame:
     """Per-layer Jaccard of language pairs within a replicate, and of one language across replicates (the upper bound).
 
-    ``masks``: per replicate, language -> its ticket file. Columns ``rep`` (a replicate, or ``i-j`` for
-    a pair of replicates), ``kind`` (``pair`` / ``same-language``), ``a``, ``b``, ``layer``, ``jaccard``, ``sparsity``.
+    ``masks``: per replicate, language -> its ticket file (a list indexed by replicate, or replicate -> files
+    when some replicates are left out). Columns ``rep`` (a replicate, or ``i-j`` for a pair of replicates),
+    ``kind`` (``pair`` / ``same-language``), ``a``, ``b``, ``layer``, ``jaccard``, ``sparsity``.
     """
-    loaded = [{lang: read_weight_mask(path, device=None)["mask"] for lang, path in per_rep.items()} for per_rep in masks]  # numpy: no torch
+    items = masks.items() if isinstance(masks, Mapping) else enumerate(masks)
+    loaded = {int(rep): {lang: read_weight_mask(path, device=None)["mask"] for lang, path in per_rep.items()}
+              for rep, per_rep in items}  # numpy: no torch
     frames = []
-    for rep, per_rep in enumerate(loaded):
+    for rep, per_rep in loaded.items():
         frame = pairwise_jaccard(per_rep)
         frames.append(frame.assign(rep=str(rep), kind="pair"))
-    for (i, a), (j, b) in itertools.combinations(enumerate(loaded), 2):
+    for (i, a), (j, b) in itertools.combinations(loaded.items(), 2):
         for lang in a:
             rows = [{"a": lang, "b": lang, "layer": layer, "jaccard": value} for layer, value in layer_jaccard(a[lang], b[lang]).items()]
             rows.append({"a": lang, "b": lang, "layer": "all", "jaccard": jaccard(a[lang], b[lang])})

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -40,7 +41,7 @@ from tqdm.auto import tqdm
 
 from langspec.core.errors import LangspecError
 from langspec.data.encode import Encoded
-from langspec.tickets.maskfile import round_path, save_weight_mask, write_trajectory
+from langspec.tickets.maskfile import read_weight_mask, round_path, save_weight_mask, write_trajectory
 from langspec.tickets.masks import (
     WeightSubnetworks,
     count,
@@ -48,12 +49,14 @@ from langspec.tickets.masks import (
     full_mask,
     magnitude_prune,
     pools,
+    prunable_shapes,
     prunable_weights,
     rewind,
     sparsity,
 )
 from langspec.tickets.schedule import lottery_rounds, pruned_after
 from langspec.training.metrics import Metric, metric_of, pooled
+from langspec.training.quality import QualityRule, has_new_head, judge, references, until_learned
 from langspec.training.train import Hyperparameters, train
 
 
@@ -136,6 +139,49 @@ def imp(
         write_trajectory(out_dir, trajectory)
         rewind(model, theta0, mask)
     return trajectory
+
+
+def lottery(model: torch.nn.Module, tokenizer, train_data: Encoded, dev_data: Encoded, hp: Hyperparameters,
+            out_dir: str | Path, rate: float, rounds: int, languages: Sequence[str],
+            evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> list[dict]:
+    """:func:`imp` for ``rounds`` rounds, then the last round's mask trained as a ticket (rewound, head carried, as
+    every round); its entry (``final``: true) closes the trajectory, which is written to ``out_dir``."""
+    trajectory = imp(model, tokenizer, train_data, dev_data, hp, out_dir, rate, rounds * rate, languages, evaluation=evaluation)
+    last = read_weight_mask(round_path(Path(out_dir), rounds), prunable_shapes(model), next(model.parameters()).device)["mask"]
+    final = train_ticket(model, tokenizer, last, train_data, dev_data, hp, languages=languages, evaluation=evaluation)
+    keys = ("metric", "best_metric", "epoch_metrics", "dev", "metric_name", "higher_is_better")
+    trajectory.append({  # nothing is pruned after it: the mask's sparsity is the one trained
+        "round": rounds + 1, "sparsity": final["sparsity"], "trained_sparsity": final["sparsity"],
+        **{key: final[key] for key in keys}, "languages": list(languages), "final": True,
+    })
+    write_trajectory(out_dir, trajectory)
+    return trajectory
+
+
+def lottery_learned(model: torch.nn.Module, tokenizer, train_data: Encoded, dev_data: Encoded, hp: Hyperparameters,
+                    out_dir: str | Path, rate: float, rounds: int, languages: Sequence[str], rule: QualityRule,
+                    evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+                    ) -> tuple[list[dict], dict]:
+    """:func:`lottery` under the quality rule (:mod:`langspec.training.quality`): the ticket learned when its first
+    (dense) round and its last (rewound, sparsest) training both pass the rule on ``languages``; a failed one
+    is redrawn whole with the next attempt's seed (every round's mask rewritten) or kept and marked, as
+    ``rule`` says. Returns the kept trajectory and the quality record (each attempt names the failing round)."""
+    reference = references(model, dev_data, hp.eval_batch_size, evaluation)
+
+    def attempt(seed: int) -> dict:
+        trajectory = lottery(model, tokenizer, train_data, dev_data, replace(hp, seed=seed), out_dir, rate, rounds,
+                             languages, evaluation)
+        verdicts = {name: judge(entry["dev"], train_data.kind, languages, rule, **reference)
+                    for name, entry in (("round 1", trajectory[0]), ("last round", trajectory[-1]))}
+        failed = [f"{name}: {v['reason']}" for name, v in verdicts.items() if not v["learned"]]
+        first = verdicts["round 1"]
+        quality = {**first, "learned": not failed,
+                   "reason": "; ".join(failed) or "; ".join(f"{n}: {v['reason']}" for n, v in verdicts.items()),
+                   "last_value": verdicts["last round"]["value"]}
+        return {"trajectory": trajectory, "quality": quality}
+
+    result, kept = until_learned(model, attempt, rule, hp.seed, new_head=has_new_head(train_data.kind))
+    return result["trajectory"], kept
 
 
 def prune_round(weights: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor], rate: float, k: int) -> dict:
