@@ -18,3 +18,12 @@ def test_quick_start_has_two_commands_and_ci_runs_the_test_command():
     assert "torch==2.13.0" in main and main.rstrip().endswith("results/figures/fig4.pdf")
     assert "torch==2.13.0" in tests and "pytest" in tests
     assert tests.strip() in (REPO / ".ci" / "run").read_text()
+
+
+def test_the_readme_is_a_front_page_that_links_every_docs_page():
+    text = (REPO / "README.md").read_text()
+    assert len(text.splitlines()) <= 250, "the README is a front page: move detail to docs/"
+    linked = set(re.findall(r"\]\((docs/[^)#\s]+\.md)(?:#[^)]*)?\)", text))
+    pages = {f"docs/{p.name}" for p in (REPO / "docs").glob("*.md")}
+    assert pages, "docs/ has no pages"
+    assert not pages - linked, f"docs pages not linked from the README: {sorted(pages - linked)}"
