@@ -85,17 +85,21 @@ def fdr_label(tables: Iterable[pd.DataFrame], reference: str, tested: int, what:
     return fdr_text(counts, reference, tested, what)
 
 
-def fdr_text(counts: Iterable[int], reference: str, tested: int, what: str = "cells", untested: str = "") -> str:
+def fdr_text(counts: Iterable[int], reference: str, tested: int, what: str = "cells", untested: str = "",
+             floored: bool = False) -> str:
     """:func:`fdr_label` from the replicate counts of the drawn values; ``what`` names them ("cells", "bars").
 
     ``untested`` says which drawn values are fixed by construction and so not
-    tested (and never hatched), e.g. "diagonal: a language with itself".
+    tested (and never hatched), e.g. "diagonal: a language with itself";
+    ``floored``: the tests' spread was floored at the replicates' own sampling
+    error (:data:`langspec.stats.replicates.FLOOR_METHOD`), which the line then says.
     """
     counts = [int(c) for c in counts if int(c) > 0]
     if not counts or max(counts) < 2:
         return f"hatched: every {what[:-1]}: 1 replicate has no spread\nbetween replicates to test, so none is robust"
     aside = f"; {untested}, not tested" if untested else ""
-    return (f"hatched: not robust: t-test against {reference} ({replicates(counts)})\n"
+    floor = ", sd ≥ the replicates' sampling error" if floored else ""
+    return (f"hatched: not robust: t-test against {reference} ({replicates(counts)}{floor})\n"
             f"not kept by {FDR_METHOD} over the figure's {tested} {what}{aside}")
 
 

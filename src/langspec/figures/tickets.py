@@ -14,6 +14,12 @@ support is shown as in the figures of paper 000:
 - the heads scatter draws every replicate's points and pools Pearson r over
   replicates with its interval.
 
+Where the tidy tables hold the counts each dev metric was scored on (``n``;
+F1: ``tp``, ``predicted``, ``gold``), bands, hatching and error bars include each
+replicate's own sampling error: the spread is floored at it
+(:mod:`langspec.stats.sampling`), so replicates that repeat one quantized score
+on few dev examples are not robust, and the legend says so.
+
 On top of these marks come paper 003's own criteria, which use the spread
 between replicates: a *winning* ticket (figure 2: filled marker) has
 full-model mean − ticket mean ≤ one standard deviation of the full model; a
@@ -52,6 +58,7 @@ from langspec.figures.style import (
     wrap,
 )
 from langspec.stats.multiplicity import fdr_keep, tested
+from langspec.stats.replicates import FLOOR_METHOD
 from langspec.stats.tickets import (
     CROSS_TASK,
     FULL,
@@ -126,12 +133,14 @@ def _band(ax: Axes, x: np.ndarray, part: pd.DataFrame, colour, **line) -> None:
     ax.plot(x, part["mean"].to_numpy(float), color=colour, **line)
 
 
-def _band_label(counts: Iterable[int], what: str = "mean") -> str:
-    """The legend line of a shaded band: over how many replicates, or that one replicate has none."""
+def _band_label(counts: Iterable[int], what: str = "mean", floored: bool = False) -> str:
+    """The legend line of a shaded band: over how many replicates, or that one replicate has none; ``floored``: the
+    band's sd is at least the replicates' own sampling error."""
     counts = [int(c) for c in counts if int(c) > 0]
     if not counts or max(counts) <= 1:
         return "line: value of 1 replicate (no band: no spread between replicates to measure)"
-    return f"line: {what} over {replicates(counts)}; band: its 95% interval (t-interval)"
+    floor = ", sd ≥ the replicates' sampling error" if floored else ""
+    return f"line: {what} over {replicates(counts)}; band: its 95% interval (t-interval{floor})"
 
 
 def _share_y(axes: Sequence[Axes]) -> None:
@@ -243,7 +252,8 @@ def lth_fig2(tickets: dict[str, pd.DataFrame]) -> Figure:
         (Patch(facecolor=GUIDE, alpha=FULL_BAND, linewidth=0),
          f"full model (sparsity 0): mean (dashed) ± 1 sd over {replicates(full_counts)}" if max(full_counts) > 1
          else "full model (sparsity 0): dashed, 1 replicate"),
-        (Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(counts, "ticket mean")),
+        (Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0),
+         _band_label(counts, "ticket mean", any((c["method"] == FLOOR_METHOD).any() for c in curves.values()))),
     ]
     _bottom_legend(fig, handles)
     fig.suptitle("Lottery tickets per language: dev metric against sparsity")
@@ -415,7 +425,9 @@ def _transfer_figure(transfer: dict[str, pd.DataFrame], sparsity: float | None, 
     mean over replicates of each replicate's a(s, t) − a(t, t); blue a loss, red
     a gain; hatched unless the t-test of those paired differences against 0
     survives the false discovery rate control over every off-diagonal cell of
-    every panel (the diagonal, 0 by definition, is not tested, so hatched); "✓" after the
+    every panel (the diagonal, 0 by definition, is not tested, so hatched; each
+    difference's sampling error floors the test's sd where the rows hold their
+    dev counts, :func:`~langspec.stats.tickets.transfer_cells`); "✓" after the
     value where the transfer is successful: mean a(s, t) within one standard
     deviation (over replicates) of the target's own ticket mean a(t, t).
     """
@@ -432,6 +444,7 @@ def _transfer_figure(transfer: dict[str, pd.DataFrame], sparsity: float | None, 
     size = (cols_ * TRANSFER_CELL + 1.7, rows_ * TRANSFER_CELL + 1.0)
     fig, grid = _task_panels(list(panels), size, (0.0, 0.75), max_cols=2)
     counts, missing = [], False
+    floored = any(c["floored"] for c, _, _ in panels.values())
     for task, (cells, level, metric_name) in panels.items():
         ax = grid[task]
         mean = cells["mean"]
@@ -448,7 +461,7 @@ def _transfer_figure(transfer: dict[str, pd.DataFrame], sparsity: float | None, 
     extra = [(check, success)]
     if missing:
         extra.append((missing_handle(), "–: not run"))
-    explain(fig, fdr_text(counts, "0", m, untested="diagonal: 0 by definition"), extra=extra)
+    explain(fig, fdr_text(counts, "0", m, untested="diagonal: 0 by definition", floored=floored), extra=extra)
     fig.suptitle(title)
     return fig
 
@@ -483,7 +496,7 @@ def lth_fig9(cross_task: dict[str, pd.DataFrame]) -> Figure:
         counts += [c for c in cells["counts"].to_numpy().ravel() if c > 0]
         missing |= bool(mean.isna().to_numpy().any())
     extra = [(missing_handle(), "–: not run")] if missing else []
-    explain(fig, fdr_text(counts, "0", m), extra=extra)
+    explain(fig, fdr_text(counts, "0", m, floored=any(c["floored"] for c in panels.values())), extra=extra)
     fig.suptitle("Transfer of lottery tickets across tasks: a task's ticket trained on another task, same language")
     return fig
 
@@ -496,7 +509,8 @@ def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | No
     (default: every level of the tickets in each table). A bar is the mean over
     replicates of :func:`relative_drops` with its 95% interval as an error bar,
     hatched and washed out unless its t-test against 0 survives the false
-    discovery rate control over every bar of the figure; negative is a drop.
+    discovery rate control over every bar of the figure (its sd floored at the
+    replicates' sampling error where the rows hold their dev counts); negative is a drop.
     """
     frames = task_frames(transfer, TRANSFER, "transfer")
     panels = {}
@@ -509,7 +523,7 @@ def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | No
         bars = []
         for level in levels:
             drops = relative_drops(tickets[tickets["sparsity"] == level], f"{what} at sparsity {level:g}")
-            bars.append(over_replicates(drops, ["source"], "relative_pct", what).assign(sparsity=level))
+            bars.append(over_replicates(drops, ["source"], "relative_pct", what, se="relative_se").assign(sparsity=level))
         panels[task] = pd.concat(bars, ignore_index=True)
     for bars, robust in zip(panels.values(), fdr_keep([bars["p_value"].to_numpy(float) for bars in panels.values()])):
         bars["robust"] = robust
@@ -544,7 +558,8 @@ def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | No
         ax.set_title(task)
     fig.legend(handles=[Patch(color=c, label=f"{s:.0%}") for s, c in colours.items()], title="sparsity",
                loc="outside right upper", frameon=False)
-    explain(fig, fdr_text(counts, "0", m, "bars"),
+    floored = any((bars["method"] == FLOOR_METHOD).any() for bars in panels.values())
+    explain(fig, fdr_text(counts, "0", m, "bars", floored=floored),
             extra=[(Line2D([], [], color="0.15", marker="|", linestyle=""), "95% interval")])
     fig.suptitle("Average relative change when a source ticket is trained on the other languages")
     return fig

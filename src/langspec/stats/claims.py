@@ -8,8 +8,21 @@ whose inputs the config produced (:mod:`langspec.stats.findings`) and lists the
 others as not run. Units: pp = percentage points of a top-k share; points =
 accuracy points; r = Pearson correlation.
 
-To add a claim: write its statistic (``Evidence -> one value per replicate``)
-and add a :class:`Claim` to :data:`CLAIMS` with the roles it reads.
+To add a claim: write its statistic (``Evidence -> one value per replicate``,
+or a :class:`Measured` where the values are dev or test metrics with a
+sampling error of their own) and add a :class:`Claim` to :data:`CLAIMS` with
+the roles it reads.
+
+Claims that pool replicates of a dev or test metric (paper 003's tickets,
+transfer and appendix D masks; paper 000's test accuracy after SFT) carry each
+replicate value's own sampling standard error, propagated from the rows'
+counts (:mod:`langspec.stats.sampling`: binomial for accuracy, the delta method
+on span counts for F1, the mean loss's for perplexity; a difference of two
+metrics on the same examples takes √(se_a² + se_b²), conservative for paired
+examples; values scored on one dev set add their errors, different languages'
+dev sets are independent, :func:`langspec.stats.sampling.mean_se`). The
+verdict's spread is floored at it (:mod:`langspec.stats.findings`); where a
+table lacks the counts the se is NaN and nothing is floored.
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ from langspec.heads.masks import read_mask
 from langspec.stats.correlations import pearson
 from langspec.stats.findings import assess
 from langspec.stats.heads import cosines, pairs, specialization
+from langspec.stats.sampling import difference_se, mean_se
 from langspec.stats.tickets import (
     FULL,
     MULTI,
@@ -34,9 +48,11 @@ from langspec.stats.tickets import (
     SAME,
     as_text,
     points,
+    points_se,
     relative_drops,
     table_metric,
     transfer_rows,
+    with_se,
 )
 from langspec.tickets.overlap import expected_jaccard
 from langspec.tickets.transfer import RANDOM
@@ -88,6 +104,27 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Measured:
+    """A claim's per-replicate values [R] with each value's own sampling standard error [R] (same unit; NaN: unknown).
+
+    It reads as its values wherever an array is expected (``np.asarray``, ``len``), as a claim's plain values do.
+    """
+
+    values: np.ndarray
+    se: np.ndarray
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.asarray(self.values, dtype=dtype)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def _measured(values: Sequence[float], se: Sequence[float]) -> Measured:
+    return Measured(np.asarray(values, float), np.asarray(se, float))
+
+
+@dataclass(frozen=True)
 class Claim:
     """One claim of a paper and how it is tested."""
 
@@ -101,7 +138,7 @@ class Claim:
     unit: str
     expect: str  #: increase, decrease, no-increase or no-decrease (langspec.stats.findings)
     smallest: float | None  #: the paper's smallest reported effect (effect claims) or the margin (no-... claims)
-    compute: Callable[[Evidence], Sequence[float]] = field(repr=False, compare=False)
+    compute: Callable[[Evidence], Sequence[float] | Measured] = field(repr=False, compare=False)
     #: the evidence it reads (:data:`READS`), so that a workflow computes only the chosen claims' inputs
     reads: tuple[str, ...] = ()
 
@@ -155,15 +192,18 @@ def random_sft_minus_sft(e: Evidence) -> np.ndarray:
     return _diagonals(e.table(_sft_random(e))) - _diagonals(e.table("sft/own"))
 
 
-def _last_accuracy(table: pd.DataFrame) -> float:
-    """Mean over test languages of the last checkpoint's test accuracy (%)."""
+def _last_accuracy(table: pd.DataFrame) -> tuple[float, float]:
+    """Mean over test languages of the last checkpoint's test accuracy (%), and its sampling error (%) from the
+    languages' ``accuracy_se`` (binomial; the languages' test sets independent; NaN without the column)."""
     last = table[table["epoch"] == table["epoch"].max()].drop_duplicates("test_lang")
-    return float(last["accuracy"].astype(float).mean() * 100)
+    se = last["accuracy_se"].astype(float) if "accuracy_se" in last.columns else np.full(len(last), np.nan)
+    return float(last["accuracy"].astype(float).mean() * 100), 100 * mean_se(se)
 
 
-def random_sft_accuracy(e: Evidence) -> np.ndarray:
+def random_sft_accuracy(e: Evidence) -> Measured:
     random, own = e.epoch(_sft_random(e)), e.epoch("sft/own")
-    return np.array([_last_accuracy(a) - _last_accuracy(b) for a, b in zip(random, own, strict=True)])
+    pairs_ = [(_last_accuracy(a), _last_accuracy(b)) for a, b in zip(random, own, strict=True)]
+    return _measured([a[0] - b[0] for a, b in pairs_], [difference_se(a[1], b[1]) for a, b in pairs_])
 
 
 def specialization_accuracy(e: Evidence) -> np.ndarray:
@@ -245,19 +285,31 @@ def _points(frame: pd.DataFrame, value, reference) -> np.ndarray:
     return points(table_metric(frame, "paper 003's table"), value, reference)
 
 
-def ticket_minus_dense(e: Evidence) -> np.ndarray:
-    tickets = e.frame("tickets").assign(rep=lambda f: as_text(f["rep"]), lang=lambda f: as_text(f["lang"]))
+def _points_se(frame: pd.DataFrame, value, reference, se_value, se_reference) -> np.ndarray:
+    """The sampling error of :func:`_points` (:func:`langspec.stats.tickets.points_se`)."""
+    return points_se(table_metric(frame, "paper 003's table"), value, reference, se_value, se_reference)
+
+
+def _frame(e: Evidence, role: str) -> pd.DataFrame:
+    """Paper 003's table of ``role`` with ``se``: each row's sampling error of its metric (NaN without its counts)."""
+    return with_se(e.frame(role), f"paper 003's {role} table")
+
+
+def ticket_minus_dense(e: Evidence) -> Measured:
+    tickets = _frame(e, "tickets").assign(rep=lambda f: as_text(f["rep"]), lang=lambda f: as_text(f["lang"]))
     tickets = tickets[tickets["lang"] != MULTI]
     level = e.setting("sparsity")
-    out = []
+    out, ses = [], []
     for rep in _by_rep(tickets):
         part = tickets[tickets["rep"] == rep]
-        dense = part[part["sparsity"] == 0].set_index("lang")["metric"]
-        ticket = _at(part, level).set_index("lang")["metric"]
+        dense = part[part["sparsity"] == 0].set_index("lang")[["metric", "se"]]
+        ticket = _at(part, level).set_index("lang")[["metric", "se"]]
         if ticket.empty:
             raise NotRun(f"tickets at sparsity {level:g}")
-        out.append(float(_points(part, ticket, dense.reindex(ticket.index)).mean()))
-    return np.array(out)
+        dense = dense.reindex(ticket.index)
+        out.append(float(_points(part, ticket["metric"], dense["metric"]).mean()))
+        ses.append(mean_se(_points_se(part, ticket["metric"], dense["metric"], ticket["se"], dense["se"])))
+    return _measured(out, ses)
 
 
 def _overlap_all(e: Evidence) -> pd.DataFrame:
@@ -286,16 +338,18 @@ def overlap_below_same(e: Evidence) -> np.ndarray:
 
 
 def _transfer(e: Evidence, sparsity: float) -> pd.DataFrame:
-    rows = transfer_rows(e.frame("transfer"), "paper 003's transfer table")
+    """The transfer rows (with ``se``) of the tickets at ``sparsity``."""
+    rows = transfer_rows(_frame(e, "transfer"), "paper 003's transfer table")
     part = _at(rows[rows["source"] != FULL], sparsity)
     if part.empty:
         raise NotRun(f"transfer at sparsity {sparsity:g}")
     return part
 
 
-def _own(part: pd.DataFrame) -> pd.Series:
+def _own(part: pd.DataFrame) -> pd.DataFrame:
+    """Per target: its own ticket's ``metric`` and ``se``."""
     own = part[part["source"] == part["target"]]
-    return own.set_index("target")["metric"]
+    return own.set_index("target")[["metric", "se"]]
 
 
 def _text_to_text(e: Evidence) -> bool:
@@ -303,50 +357,59 @@ def _text_to_text(e: Evidence) -> bool:
     return bool(e.settings.get("text_to_text"))
 
 
-def transfer_loss(e: Evidence) -> np.ndarray:
+def transfer_loss(e: Evidence) -> Measured:
     if _text_to_text(e):
         raise NotRun("an encoder-only task (this text-to-text task's transfer is claim 003-fig5-transfer)")
     return _transfer_loss(e)
 
 
-def transfer_loss_encoder_decoder(e: Evidence) -> np.ndarray:
+def transfer_loss_encoder_decoder(e: Evidence) -> Measured:
     if not _text_to_text(e):
         raise NotRun("a text-to-text task of an encoder-decoder (mT5)")
     return _transfer_loss(e)
 
 
-def _transfer_loss(e: Evidence) -> np.ndarray:
+def _transfer_loss(e: Evidence) -> Measured:
+    """Per replicate: the mean over pairs s ≠ t of a(s, t) − a(t, t) in points; pairs into one target share its dev set."""
     part = _transfer(e, e.setting("sparsity"))
-    out = []
+    out, ses = [], []
     for rep in _by_rep(part):
         p = part[part["rep"] == rep]
-        own = _own(p)
         cross = p[~p["source"].isin([RANDOM, MULTI]) & (p["source"] != p["target"])]
-        out.append(float(_points(p, cross["metric"].to_numpy(), own.reindex(cross["target"]).to_numpy()).mean()))
-    return np.array(out)
+        own = _own(p).reindex(cross["target"])
+        out.append(float(_points(p, cross["metric"].to_numpy(), own["metric"].to_numpy()).mean()))
+        se = _points_se(p, cross["metric"].to_numpy(), own["metric"].to_numpy(), cross["se"].to_numpy(), own["se"].to_numpy())
+        ses.append(mean_se(se, cross["target"]))
+    return _measured(out, ses)
 
 
-def ticket_over_random(e: Evidence) -> np.ndarray:
+def ticket_over_random(e: Evidence) -> Measured:
     part = _transfer(e, e.setting("sparsity"))
     if not (part["source"] == RANDOM).any():
         raise NotRun("random masks in the transfer")
-    out = []
+    out, ses = [], []
     for rep in _by_rep(part):
         p = part[part["rep"] == rep]
-        tickets = p[~p["source"].isin([RANDOM, MULTI])].groupby("target")["metric"].mean()
-        random = p[p["source"] == RANDOM].set_index("target")["metric"]
-        out.append(float(_points(p, tickets.reindex(random.index), random).mean()))
-    return np.array(out)
+        random = p[p["source"] == RANDOM].set_index("target")[["metric", "se"]]
+        tickets = p[~p["source"].isin([RANDOM, MULTI])].groupby("target")[["metric", "se"]].mean().reindex(random.index)
+        out.append(float(_points(p, tickets["metric"], random["metric"]).mean()))
+        # a target's tickets share its dev set: the mean's se is at most the mean of their se's
+        ses.append(mean_se(_points_se(p, tickets["metric"], random["metric"], tickets["se"], random["se"])))
+    return _measured(out, ses)
 
 
-def drop_grows_with_sparsity(e: Evidence) -> np.ndarray:
+def drop_grows_with_sparsity(e: Evidence) -> Measured:
+    """Per replicate: the mean relative drop over sources at the highest sparsity minus at the lowest (%). Sources share
+    the targets' dev sets, so a level's se is at most the mean of its sources' se's; the two levels' difference takes
+    √(se_high² + se_low²) (the same dev sets: conservative)."""
     levels = sorted(e.settings.get("sparsities") or [])
     if len(levels) < 2:
         raise NotRun("two transfer sparsities (lth.sparsities)")
-    low, high = (_transfer(e, s) for s in (levels[0], levels[-1]))
-    lows = relative_drops(low, "transfer").groupby("rep")["relative_pct"].mean()
-    highs = relative_drops(high, "transfer").groupby("rep")["relative_pct"].mean()
-    return (highs - lows.reindex(highs.index)).to_numpy(float)
+    low, high = (relative_drops(_transfer(e, s), "transfer").groupby("rep")[["relative_pct", "relative_se"]].mean()
+                 for s in (levels[0], levels[-1]))
+    low = low.reindex(high.index)
+    return _measured((high["relative_pct"] - low["relative_pct"]).to_numpy(float),
+                     difference_se(high["relative_se"], low["relative_se"]))
 
 
 def retrieval_rises(e: Evidence) -> np.ndarray:
@@ -396,34 +459,40 @@ def pwcca_falls(e: Evidence) -> np.ndarray:
     return _deeper_minus_shallower(e, "pwcca")
 
 
-def alternatives_below_full(e: Evidence) -> np.ndarray:
-    """Per replicate: the alternative masks (every method and language) against the full model, in points."""
-    masks, tickets = e.frame("alternatives"), e.frame("tickets")
+def alternatives_below_full(e: Evidence) -> Measured:
+    """Per replicate: the alternative masks (every method and language) against the full model, in points; masks of
+    one language share its dev set."""
+    masks, tickets = _frame(e, "alternatives"), _frame(e, "tickets")
     masks = masks.assign(rep=as_text(masks["rep"]), lang=as_text(masks["lang"]))
     tickets = tickets.assign(rep=as_text(tickets["rep"]), lang=as_text(tickets["lang"]))
-    dense = tickets[tickets["sparsity"].astype(float) == 0].set_index(["rep", "lang"])["metric"]
-    out = []
+    dense = tickets[tickets["sparsity"].astype(float) == 0].set_index(["rep", "lang"])[["metric", "se"]]
+    out, ses = [], []
     for rep in _by_rep(masks):
         part = masks[masks["rep"] == rep]
-        full = dense.reindex(list(zip(part["rep"], part["lang"]))).to_numpy(float)
-        out.append(float(np.mean(_points(part, part["metric"], full))))
-    return np.array(out)
+        full = dense.reindex(list(zip(part["rep"], part["lang"])))
+        out.append(float(np.mean(_points(part, part["metric"], full["metric"].to_numpy(float)))))
+        se = _points_se(part, part["metric"].to_numpy(float), full["metric"].to_numpy(float), part["se"].to_numpy(float),
+                        full["se"].to_numpy(float))
+        ses.append(mean_se(se, part["lang"]))
+    return _measured(out, ses)
 
 
-def multilingual_over_own(e: Evidence) -> np.ndarray:
+def multilingual_over_own(e: Evidence) -> Measured:
     part = _transfer(e, e.setting("overlap_sparsity"))
     if not (part["source"] == MULTI).any():
         raise NotRun("the multilingual ticket")
-    out = []
+    out, ses = [], []
     for rep in _by_rep(part):
         p = part[part["rep"] == rep]
-        multi = p[p["source"] == MULTI].set_index("target")["metric"]
+        multi = p[p["source"] == MULTI].set_index("target")[["metric", "se"]]
         single = p[~p["source"].isin([RANDOM, MULTI]) & (p["source"] != p["target"])]
         if single.empty:
             raise NotRun(f"single-language tickets transferred at sparsity {e.setting('overlap_sparsity'):g}")
-        transferred = single.groupby("target")["metric"].mean()
-        out.append(float(_points(p, multi, transferred.reindex(multi.index)).mean()))
-    return np.array(out)
+        # a target's transferred tickets share its dev set: their mean's se is at most the mean of their se's
+        transferred = single.groupby("target")[["metric", "se"]].mean().reindex(multi.index)
+        out.append(float(_points(p, multi["metric"], transferred["metric"]).mean()))
+        ses.append(mean_se(_points_se(p, multi["metric"], transferred["metric"], multi["se"], transferred["se"])))
+    return _measured(out, ses)
 
 
 # -- the registry -----------------------------------------------------------------------
@@ -573,9 +642,21 @@ def reads(claims: Sequence[Claim]) -> list[str]:
     return [r for r in READS if r in wanted]
 
 
-#: Columns of the findings table, in order.
+#: Columns of the findings table, in order. ``sd_sampling``: √(mean se_r²) of the replicate values' own sampling
+#: errors (the floor under ``sd``; NaN where the claim has none); ``method``: the interval's, saying whether the sd
+#: was floored; ``loo_flips``: how many of the R leave-one-out verdicts differ from the full one (R ≥ 3, else NaN).
 COLUMNS = ("id", "paper", "where", "figure", "claim", "paper_effect", "statistic", "unit", "expect", "smallest_effect",
-           "mean", "ci_low", "ci_high", "sd", "n_replicates", "verdict", "mde_80", "replicates_needed", "values", "note")
+           "mean", "ci_low", "ci_high", "sd", "sd_sampling", "n_replicates", "verdict", "loo_flips", "mde_80",
+           "replicates_needed", "method", "values", "note")
+
+
+def _computed(claim: Claim, evidence: Evidence) -> tuple[np.ndarray, np.ndarray]:
+    """A claim's per-replicate values [R] and their sampling errors [R] (NaN where the claim gives none)."""
+    result = claim.compute(evidence)
+    if isinstance(result, Measured):
+        return result.values, result.se
+    values = np.asarray(result, dtype=float)
+    return values, np.full_like(values, np.nan)
 
 
 def findings(evidence: Evidence, claims: Sequence[Claim] = CLAIMS) -> pd.DataFrame:
@@ -587,13 +668,13 @@ def findings(evidence: Evidence, claims: Sequence[Claim] = CLAIMS) -> pd.DataFra
                "unit": claim.unit, "expect": claim.expect,
                "smallest_effect": np.nan if claim.smallest is None else claim.smallest}
         try:
-            values = np.asarray(claim.compute(evidence), dtype=float)
+            values, se = _computed(claim, evidence)
         except NotRun as missing:
             rows.append(row | {"verdict": "not run", "note": f"needs {missing}", "n_replicates": 0})
             continue
         except (KeyError, ValueError, LangspecError) as error:
             raise LangspecError(f"claim {claim.id}: {error}") from None
-        summary = assess(values, claim.expect, claim.smallest)
+        summary = assess(values, claim.expect, claim.smallest, se)
         note = "one replicate: no spread between replicates to test against" if summary["n_replicates"] == 1 else ""
         rows.append(row | summary | {"values": " ".join(f"{v:.4g}" for v in values), "note": note})
     return pd.DataFrame(rows, columns=list(COLUMNS))
@@ -620,6 +701,18 @@ def _interval(row: pd.Series) -> str:
     return f"{row['mean']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
 
 
+def _verdict(row: pd.Series) -> str:
+    """The verdict, marked fragile when leaving out one replicate flips it: "supported (fragile: 1 of 7 drops flip it)"."""
+    flips, n = row["loo_flips"], int(row["n_replicates"] if np.isfinite(row["n_replicates"]) else 0)
+    if not np.isfinite(flips) or flips == 0:
+        return row["verdict"]
+    return f"{row['verdict']} (fragile: {int(flips)} of {n} drops flip it)"
+
+
+def _drops(flips: float) -> str:
+    return "–" if not np.isfinite(flips) else str(int(flips))
+
+
 def markdown(frame: pd.DataFrame, task: str) -> str:
     """The findings table as Markdown: one row per claim, then how to read it."""
     shown = pd.DataFrame({
@@ -628,7 +721,9 @@ def markdown(frame: pd.DataFrame, task: str) -> str:
         "statistic (mean [95% CI])": [f"{_interval(r)} {r['unit']}" if r["verdict"] != "not run" else "–"
                                       for _, r in frame.iterrows()],
         "R": frame["n_replicates"].fillna(0).astype(int),
-        "verdict": frame["verdict"],
+        "verdict": [_verdict(r) for _, r in frame.iterrows()],
+        "drops that flip it": [_drops(v) for v in frame["loo_flips"].astype(float)],
+        "sampling sd": [f"{v:.2f}" if np.isfinite(v) else "–" for v in frame["sd_sampling"].astype(float)],
         "MDE 80%": [f"{v:.2f}" if np.isfinite(v) else "–" for v in frame["mde_80"].astype(float)],
         "R for paper's effect": [("–" if not np.isfinite(v) else "> 10000" if math.isinf(v) else f"{int(v)}")
                                  for v in frame["replicates_needed"].astype(float)],
@@ -644,7 +739,13 @@ def markdown(frame: pd.DataFrame, task: str) -> str:
         "Claims that an effect stays within a margin are *supported* when the interval lies inside it and "
         "*contradicted* when it lies wholly beyond it. MDE 80%: the smallest effect these replicates detect with "
         "80% power; the last column: the replicates the paper's smallest effect would need at the measured spread. "
-        "With one replicate nothing is resolved.",
+        "With one replicate nothing is resolved. Drops that flip it: of the R verdicts recomputed without one "
+        "replicate each (R ≥ 3), how many differ from the verdict of all R; a verdict that one dropped replicate flips "
+        "is marked *fragile*. Sampling sd: where a claim pools dev or test metrics, the root-mean-square of each "
+        "replicate's own sampling error (binomial for accuracy, the delta method on span counts for F1, the mean "
+        "loss's for perplexity; differences of two metrics on the same examples add their errors in quadrature, "
+        "conservatively); the spread behind the interval, verdict and MDE is at least this, so replicates that "
+        "repeat one score on few examples are not taken as certain.",
         "",
         shown.to_markdown(index=False),
         "",

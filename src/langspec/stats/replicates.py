@@ -18,6 +18,13 @@ and says so in its ``method``. Beside the interval every cell reports ``se_test`
 the part of the standard error that comes from the finite test sets alone
 (√(mean se_r²) / √R), so a reader can tell test-sample noise from model spread.
 
+Since Var(x_r) = τ² + se_r² (τ² the spread between models), the replicates'
+own sampling variance is a floor under their spread. A metric quantized by few
+examples (accuracy on 24 examples moves in steps of 1/24) can repeat itself
+exactly across replicates, giving sd 0 without any certainty; with ``floor``
+the interval and the p-value use sd_eff = √max(sd², mean_r se_r²) instead of
+sd (:mod:`langspec.stats.sampling`), and ``method`` says so.
+
 A cell is ``robust`` when its interval excludes the cell's ``reference``: 0 for
 changes, the equal share 100 / L for a share among L training languages.
 """
@@ -35,6 +42,7 @@ from langspec.stats.multiplicity import benjamini_hochberg
 
 CONFIDENCE = 0.95
 T_METHOD = "t-interval over replicate means"
+FLOOR_METHOD = "t-interval over replicate means, sd floored at the replicates' own sampling error"
 NORMAL_METHOD = "normal interval over the test examples of one replicate (no seed spread)"
 
 #: Columns of an aggregated table after its key columns.
@@ -43,14 +51,18 @@ SUMMARY = ("measure", "mean", "ci_low", "ci_high", "sd", "se_test", "n_replicate
 
 
 def summarize(values: np.ndarray, se: np.ndarray | None = None, reference: float | np.ndarray = 0.0,
-              confidence: float = CONFIDENCE) -> dict[str, np.ndarray]:
+              confidence: float = CONFIDENCE, floor: bool = False) -> dict[str, np.ndarray]:
     """Per cell: mean, interval, spread and whether the interval excludes ``reference``.
 
     ``values`` is [R, ...] with NaN where a replicate has no value; ``se`` [R, ...]
-    the standard error of each value over its test examples (only needed for a
-    single replicate, and for ``se_test``). Returns arrays of shape [...]:
-    ``mean``, ``ci_low``, ``ci_high``, ``sd`` (between replicates, NaN for one),
-    ``se_test``, ``n_replicates``, ``p_value`` (two-sided one-sample t-test of the
+    the standard error of each value over its test examples (NaN where unknown;
+    needed for a single replicate, for ``se_test`` and for ``floor``). ``floor``:
+    the spread is at least the replicates' own sampling error (module
+    docstring), in cells where some replicate's se is known. Returns arrays of
+    shape [...]: ``mean``, ``ci_low``, ``ci_high``, ``sd`` (between replicates,
+    NaN for one), ``sd_eff`` (the spread the interval and p-value use: sd, or
+    with ``floor`` √max(sd², mean se_r²)), ``se_test``, ``n_replicates``,
+    ``p_value`` (two-sided one-sample t-test of the
     replicate values against ``reference``; NaN with fewer than two replicates),
     ``robust`` (bool) and ``method`` (str). ``robust`` is the single cell's test:
     the interval excludes ``reference`` and there are at least two replicates (one
@@ -72,18 +84,21 @@ def summarize(values: np.ndarray, se: np.ndarray | None = None, reference: float
         z = ndtri(0.5 + confidence / 2)  # normal quantile: scipy.stats.norm.ppf
         known = present & np.isfinite(se)
         squared = np.where(known, se, 0.0) ** 2
-        se_test = np.where(known.sum(0) > 0, np.sqrt(squared.sum(0) / np.maximum(known.sum(0), 1) / np.maximum(n, 1)), np.nan)
+        sampling = squared.sum(0) / np.maximum(known.sum(0), 1)  # mean se_r² over the replicates with a known se
+        se_test = np.where(known.sum(0) > 0, np.sqrt(sampling / np.maximum(n, 1)), np.nan)
         single_se = np.where(known.sum(0) == 1, np.sqrt(squared.sum(0)), np.nan)  # the one replicate's se
-        half = np.where(n > 1, t * sd / np.sqrt(np.maximum(n, 1)), np.where(n == 1, z * single_se, np.nan))
+        floored = floor & (n > 1) & (known.sum(0) > 0)
+        sd_eff = np.where(floored, np.sqrt(np.maximum(sd**2, sampling)), sd)
+        half = np.where(n > 1, t * sd_eff / np.sqrt(np.maximum(n, 1)), np.where(n == 1, z * single_se, np.nan))
     low, high = mean - half, mean + half
     reference = np.broadcast_to(np.asarray(reference, dtype=float), mean.shape)
     robust = (n > 1) & np.isfinite(low) & np.isfinite(high) & np.isfinite(reference) & ((low > reference) | (high < reference))
     with np.errstate(invalid="ignore", divide="ignore"):
-        t_stat = (mean - reference) / (sd / np.sqrt(np.maximum(n, 1)))
+        t_stat = (mean - reference) / (sd_eff / np.sqrt(np.maximum(n, 1)))
         p_value = np.where(n > 1, 2 * stdtr(np.maximum(n - 1, 1), -np.abs(t_stat)), np.nan)
-        p_value = np.where((n > 1) & (sd == 0) & np.isfinite(mean), np.where(mean == reference, 1.0, 0.0), p_value)
-    method = np.where(n > 1, T_METHOD, np.where(n == 1, NORMAL_METHOD, "no value"))
-    return {"mean": mean, "ci_low": low, "ci_high": high, "sd": sd, "se_test": se_test,
+        p_value = np.where((n > 1) & (sd_eff == 0) & np.isfinite(mean), np.where(mean == reference, 1.0, 0.0), p_value)
+    method = np.where(floored, FLOOR_METHOD, np.where(n > 1, T_METHOD, np.where(n == 1, NORMAL_METHOD, "no value")))
+    return {"mean": mean, "ci_low": low, "ci_high": high, "sd": sd, "sd_eff": sd_eff, "se_test": se_test,
             "n_replicates": n, "p_value": p_value, "robust": robust, "method": method}
 
 

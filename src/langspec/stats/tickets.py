@@ -12,6 +12,13 @@ criterion is oriented so that positive means better (:func:`table_metric`). Cell
 :func:`over_replicates` (95% t-interval over replicates, paired where a
 replicate's value is a difference to its own ticket).
 
+Every dev metric pooled over replicates carries each replicate's own sampling
+error where its row holds the counts it was scored on (``n`` examples; F1:
+``tp``, ``predicted``, ``gold``; :mod:`langspec.stats.sampling`): the spread of
+its interval and p-value is then floored at that error, so replicates that
+repeat one quantized score on few dev examples are not robust. Rows without
+the counts have no floor (the spread between replicates alone).
+
 Paper 003's own criteria use the spread between replicates: a *winning* ticket
 has full-model mean − ticket mean ≤ one standard deviation of the full model;
 a *successful* transfer has a(s, t) within one standard deviation of the
@@ -28,7 +35,8 @@ import pandas as pd
 from langspec.core.errors import LangspecError
 from langspec.stats.correlations import correlation, pearson
 from langspec.stats.frames import columns, nonempty
-from langspec.stats.replicates import summarize
+from langspec.stats.replicates import FLOOR_METHOD, summarize
+from langspec.stats.sampling import difference_se, mean_se, metric_se
 from langspec.tickets.transfer import RANDOM, relative_transfer_drop, transfer_table
 from langspec.training.metrics import METRICS, Metric, by_name
 
@@ -121,6 +129,30 @@ def points(metric: Metric, value, reference) -> np.ndarray:
     return 100 * (reference - value) / reference
 
 
+def points_se(metric: Metric, value, reference, se_value, se_reference) -> np.ndarray:
+    """The standard error of :func:`points` from the sampling errors of ``value`` and ``reference`` (metric units).
+
+    Accuracy and F1: 100 · √(se_v² + se_r²); perplexity: :func:`relative_se`.
+    Conservative where both were scored on the same examples (:func:`langspec.stats.sampling.difference_se`).
+    """
+    if metric.higher_is_better:
+        return 100 * difference_se(se_value, se_reference)
+    return relative_se(value, reference, se_value, se_reference)
+
+
+def relative_se(value, reference, se_value, se_reference) -> np.ndarray:
+    """The standard error (%) of 100 · (value − reference) / reference (either sign): delta method,
+    100 · √(se_v² + (value / reference)² · se_r²) / |reference|."""
+    value, reference = np.asarray(value, float), np.asarray(reference, float)
+    ratio = value / reference
+    return 100 * difference_se(se_value, ratio * np.asarray(se_reference, float)) / np.abs(reference)
+
+
+def with_se(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``table`` with ``se``: each row's sampling error of ``metric`` in the metric's unit (NaN without its counts)."""
+    return table.assign(se=metric_se(table, table_metric(table, what)))
+
+
 def metric_values(table: pd.DataFrame, metric: Metric, what: str, column: str = "metric") -> pd.Series:
     """A metric column checked: fractions for accuracy and F1, a perplexity ≥ 1 (NaN allowed)."""
     if metric.name != "perplexity":
@@ -165,11 +197,17 @@ def pick_sparsity(available: Iterable[float], wanted: float | None, what: str) -
     return wanted
 
 
-def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: str, scale: float = 1.0) -> pd.DataFrame:
+def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: str, scale: float = 1.0,
+                    se: str | None = None) -> pd.DataFrame:
     """One row per distinct ``keys``: ``value`` × ``scale`` summarized over the replicates (column ``rep``).
 
+    ``se``: the column of each value's own sampling error (``value``'s unit,
+    NaN where unknown), when ``value`` is a dev metric or a difference of dev
+    metrics: the spread is then floored at it (:mod:`langspec.stats.sampling`).
     Columns: the keys, then ``mean``, ``ci_low``, ``ci_high`` (95% t-interval;
-    none for one replicate), ``sd`` (between replicates), ``n_replicates``,
+    none for one replicate), ``sd`` (between replicates), ``sd_eff`` (the spread
+    used: sd, or floored at the sampling error), ``se_test`` (the sampling part
+    of the standard error of the mean; NaN without ``se``), ``n_replicates``,
     ``p_value`` (t-test against 0; NaN for one replicate), ``robust`` (the
     interval excludes 0: the single cell's test, before any multiplicity
     control) and ``method``
@@ -186,9 +224,11 @@ def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: 
     cells = table[keys].drop_duplicates()
     order = pd.MultiIndex.from_frame(cells) if len(keys) > 1 else pd.Index(cells[keys[0]], name=keys[0])
     wide = wide.reindex(columns=order)  # cells in order of first appearance
-    summary = summarize(wide.to_numpy(float) * scale)
+    errors = None if se is None else table.pivot(index="rep", columns=keys, values=se).reindex(index=wide.index, columns=order)
+    summary = summarize(wide.to_numpy(float) * scale, None if errors is None else errors.to_numpy(float) * scale,
+                        floor=se is not None)
     frame = wide.columns.to_frame(index=False)
-    for name in ("mean", "ci_low", "ci_high", "sd", "n_replicates", "p_value", "robust", "method"):
+    for name in ("mean", "ci_low", "ci_high", "sd", "sd_eff", "se_test", "n_replicates", "p_value", "robust", "method"):
         frame[name] = summary[name]
     return frame
 
@@ -198,7 +238,9 @@ def ticket_curves(table: pd.DataFrame, what: str) -> pd.DataFrame:
 
     ``table``: columns ``rep``, ``lang``, ``sparsity``, ``metric`` (and
     ``metric_name``, :func:`table_metric`); sparsity 0 is the full model of
-    that language. Returns ``lang``, ``sparsity`` (fraction), the
+    that language; rows with the counts of their dev metric (``n``; F1: ``tp``,
+    ``predicted``, ``gold``) floor each band's spread at their sampling error.
+    Returns ``lang``, ``sparsity`` (fraction), the
     :func:`over_replicates` columns (in %, perplexity as it is), ``full_mean``
     and ``full_sd`` (the full model's mean and sample sd over replicates; sd 0
     for one replicate), ``winning``: the ticket is worse than the full model by
@@ -213,7 +255,7 @@ def ticket_curves(table: pd.DataFrame, what: str) -> pd.DataFrame:
     for lang in languages:
         if not (full["lang"] == lang).any():
             raise LangspecError(f"{what} lacks the full model (sparsity 0) of language '{lang}'")
-    curves = over_replicates(table, ["lang", "sparsity"], "metric", what, scale=scale(metric))
+    curves = over_replicates(with_se(table, what), ["lang", "sparsity"], "metric", what, scale=scale(metric), se="se")
     stats = full.groupby("lang")["metric"].agg(["mean", lambda v: v.std(ddof=1) if len(v) > 1 else 0.0])
     stats.columns = ["full_mean", "full_sd"]
     curves = curves.join(stats * scale(metric), on="lang")
@@ -321,16 +363,18 @@ def transfer_level(rows: pd.DataFrame, sparsity: float | None, what: str) -> tup
 
 
 def _with_own(part: pd.DataFrame, what: str) -> pd.DataFrame:
-    """``part`` with ``own``: the same replicate's own ticket a(t, t) of the row's target; every target needs one."""
+    """``part`` (with ``se``, :func:`with_se`) with ``own`` and ``own_se``: the same replicate's own ticket a(t, t) of
+    the row's target and its sampling error; every target needs one."""
     own = part[part["source"] == part["target"]]
     missing = [t for t in dict.fromkeys(part["target"]) if t not in set(own["target"])]
     if missing:
         raise LangspecError(f"{what} lacks the own ticket (source = target) of '{missing[0]}'")
-    lookup = own.set_index(["rep", "target"])["metric"]
+    lookup = own.set_index(["rep", "target"])[["metric", "se"]]
     if lookup.index.duplicated().any():
         rep, target = lookup.index[lookup.index.duplicated()][0]
         raise LangspecError(f"{what} has more than one row for replicate {rep} and source = target '{target}'")
-    return part.assign(own=lookup.reindex(pd.MultiIndex.from_arrays([part["rep"], part["target"]])).to_numpy())
+    found = lookup.reindex(pd.MultiIndex.from_arrays([part["rep"], part["target"]]))
+    return part.assign(own=found["metric"].to_numpy(), own_se=found["se"].to_numpy())
 
 
 def transfer_cells(part: pd.DataFrame, what: str) -> dict:
@@ -340,18 +384,23 @@ def transfer_cells(part: pd.DataFrame, what: str) -> dict:
     in points of the metric, oriented so that positive is better: a(t, t) − a(s, t)
     for perplexity; mean over replicates of each replicate's difference to
     its own ticket), ``p_value`` (t-test of those differences against 0; NaN
-    on the diagonal, 0 by definition, and for one replicate), ``successful`` (mean a(s, t) ≥ mean a(t, t) − sd a(t, t), off
-    the diagonal; :func:`langspec.tickets.transfer.transfer_table`) and ``counts``
-    (replicates per cell). ``multi`` is left out (see table 1).
+    on the diagonal, 0 by definition, and for one replicate; where the rows hold
+    their dev counts, each difference's sampling error √(se_s² + se_t²) floors
+    the spread, :func:`over_replicates`), ``successful`` (mean a(s, t) ≥ mean a(t, t) − sd a(t, t), off
+    the diagonal, paper 003's criterion with the sd between replicates;
+    :func:`langspec.tickets.transfer.transfer_table`), ``counts``
+    (replicates per cell) and ``floored`` (whether some cell's spread was
+    floored at the sampling error). ``multi`` is left out (see table 1).
     """
-    part = _with_own(part[part["source"] != MULTI], what)
+    part = _with_own(with_se(part[part["source"] != MULTI], what), what)
     targets = list(dict.fromkeys(part["target"]))
     sources = [t for t in targets if t in set(part["source"])]
     sources += [s for s in dict.fromkeys(part["source"]) if s not in sources and s != RANDOM]
     sources += [RANDOM] if (part["source"] == RANDOM).any() else []
     metric = table_metric(part, what)
-    cells = over_replicates(part.assign(difference=metric.gain(part["metric"], part["own"])), ["source", "target"],
-                            "difference", what, scale=scale(metric))
+    differences = part.assign(difference=metric.gain(part["metric"], part["own"]),
+                              difference_se=difference_se(part["se"], part["own_se"]))
+    cells = over_replicates(differences, ["source", "target"], "difference", what, scale=scale(metric), se="difference_se")
     shape = lambda column: cells.pivot(index="source", columns="target", values=column).reindex(index=sources, columns=targets)
     table = transfer_table(part[["source", "target", "metric"]], metric.higher_is_better)
     success = table.pivot(index="source", columns="target", values="successful").reindex(index=sources, columns=targets)
@@ -363,7 +412,8 @@ def transfer_cells(part: pd.DataFrame, what: str) -> dict:
     for s in sources:
         if s in p_value.columns:
             p_value.loc[s, s] = np.nan
-    return {"mean": shape("mean").astype(float), "p_value": p_value, "successful": success, "counts": shape("n_replicates").fillna(0).astype(int)}
+    return {"mean": shape("mean").astype(float), "p_value": p_value, "successful": success,
+            "counts": shape("n_replicates").fillna(0).astype(int), "floored": bool((cells["method"] == FLOOR_METHOD).any())}
 
 
 def relative_drops(part: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -372,18 +422,25 @@ def relative_drops(part: pd.DataFrame, what: str) -> pd.DataFrame:
     (1 / (|L| − 1)) Σ_{t ≠ s} (a(s, t) − a(t, t)) / a(t, t) × 100 within one
     replicate (sign flipped for perplexity: negative is always a drop) (:func:`langspec.tickets.transfer.relative_transfer_drop`), L the
     languages that are sources and targets (``rand`` and ``multi`` are left
-    out). Columns ``rep``, ``source``, ``relative_pct``.
+    out). Columns ``rep``, ``source``, ``relative_pct`` and ``relative_se`` (its
+    sampling error, %: :func:`relative_se` per pair, the targets' dev sets
+    independent; NaN where the rows lack their dev counts).
     """
     metric = table_metric(part, what)
-    part = part[~part["source"].isin([RANDOM, MULTI])]
+    part = with_se(part[~part["source"].isin([RANDOM, MULTI])], what)
     rows = []
     for rep, frame in part.groupby("rep", sort=False):
         try:
             drop = relative_transfer_drop(frame[["source", "target", "metric"]], metric.higher_is_better)
         except LangspecError as error:
             raise LangspecError(f"{what}, replicate {rep}: {error}") from None
-        rows += [{"rep": rep, "source": source, "relative_pct": 100 * value} for source, value in drop.items()]
-    return pd.DataFrame(rows, columns=["rep", "source", "relative_pct"])
+        own = frame[frame["source"] == frame["target"]].groupby("target")[["metric", "se"]].mean()
+        for source, value in drop.items():
+            cross = frame[(frame["source"] == source) & frame["target"].isin(drop.index) & (frame["target"] != source)]
+            reference = own.reindex(cross["target"])
+            se = relative_se(cross["metric"], reference["metric"], cross["se"], reference["se"])
+            rows.append({"rep": rep, "source": source, "relative_pct": 100 * value, "relative_se": mean_se(se)})
+    return pd.DataFrame(rows, columns=["rep", "source", "relative_pct", "relative_se"])
 
 
 def retrieval_curves(table: pd.DataFrame, method: str | None, what: str) -> tuple[pd.DataFrame, str]:
@@ -463,7 +520,9 @@ def alternative_summary(alternatives: pd.DataFrame, tickets: pd.DataFrame, what:
     (the mask against each, per replicate, :func:`points`: positive when the mask
     is better) and ``overlap`` (Jaccard with the ticket, %) the
     :func:`over_replicates` columns prefixed with the name (``vs_full_mean``,
-    ``vs_full_ci_low``, ...), ``n_replicates`` and ``metric_name``.
+    ``vs_full_ci_low``, ...), ``n_replicates`` and ``metric_name``. The dev
+    metrics and their differences floor their spread at the rows' sampling
+    error where both tables hold their dev counts (:func:`with_se`, :func:`points_se`).
     """
     metric = table_metric(alternatives, what)
     alt = alternatives.assign(rep=as_text(alternatives["rep"]), lang=as_text(alternatives["lang"]),
@@ -471,23 +530,29 @@ def alternative_summary(alternatives: pd.DataFrame, tickets: pd.DataFrame, what:
                               metric=metric_values(alternatives, metric, what), jaccard=fractions(alternatives, "jaccard", what))
     ticks = tickets.assign(rep=as_text(tickets["rep"]), lang=as_text(tickets["lang"]), sparsity=sparsities(tickets, what),
                            metric=metric_values(tickets, table_metric(tickets, what), what))
-    lookup = ticks.set_index(["rep", "lang", "sparsity"])["metric"]
+    lookup = with_se(ticks, what).set_index(["rep", "lang", "sparsity"])[["metric", "se"]]
     missing = [(r, l, s) for r, l, s in zip(alt["rep"], alt["lang"], alt["sparsity"])
                for key in ((r, l, 0.0), (r, l, s)) if key not in lookup.index]
     if missing:
         rep, lang, level = missing[0]
         raise LangspecError(f"{what}: the tickets table lacks language '{lang}' of replicate {rep} at sparsity 0 or {level:g}")
-    alt["full"] = [lookup[(r, l, 0.0)] for r, l in zip(alt["rep"], alt["lang"])]
-    alt["ticket"] = [lookup[(r, l, s)] for r, l, s in zip(alt["rep"], alt["lang"], alt["sparsity"])]
+    alt = with_se(alt, what)
+    full = lookup.loc[list(zip(alt["rep"], alt["lang"], [0.0] * len(alt)))]
+    ticket = lookup.loc[list(zip(alt["rep"], alt["lang"], alt["sparsity"]))]
+    alt["full"], alt["full_se"] = full["metric"].to_numpy(), full["se"].to_numpy()
+    alt["ticket"], alt["ticket_se"] = ticket["metric"].to_numpy(), ticket["se"].to_numpy()
     alt["vs_full"] = points(metric, alt["metric"], alt["full"])
+    alt["vs_full_se"] = points_se(metric, alt["metric"], alt["full"], alt["se"], alt["full_se"])
     alt["vs_ticket"] = points(metric, alt["metric"], alt["ticket"])
+    alt["vs_ticket_se"] = points_se(metric, alt["metric"], alt["ticket"], alt["se"], alt["ticket_se"])
     alt = alt.rename(columns={"method": "mask_method"})  # over_replicates adds a column "method" of its own
     keys = ["lang", "mask_method", "sparsity"]
     out = alt[keys].drop_duplicates().reset_index(drop=True)
-    for name, column, factor in (("mask", "metric", scale(metric)), ("full", "full", scale(metric)),
-                                 ("ticket", "ticket", scale(metric)), ("vs_full", "vs_full", 1.0),
-                                 ("vs_ticket", "vs_ticket", 1.0), ("overlap", "jaccard", 100.0)):
-        summary = over_replicates(alt, keys, column, what, scale=factor)
+    for name, column, factor, se in (("mask", "metric", scale(metric), "se"), ("full", "full", scale(metric), "full_se"),
+                                     ("ticket", "ticket", scale(metric), "ticket_se"),
+                                     ("vs_full", "vs_full", 1.0, "vs_full_se"),
+                                     ("vs_ticket", "vs_ticket", 1.0, "vs_ticket_se"), ("overlap", "jaccard", 100.0, None)):
+        summary = over_replicates(alt, keys, column, what, scale=factor, se=se)
         named = {c: f"{name}_{c}" for c in ("mean", "ci_low", "ci_high", "sd")}
         out = out.merge(summary[[*keys, *named]].rename(columns=named), on=keys)
     counts = over_replicates(alt, keys, "metric", what)[[*keys, "n_replicates"]]
@@ -529,8 +594,11 @@ def cross_task_cells(table: pd.DataFrame, what: str) -> dict:
     ``metric_name``). Returns ``mean`` (source tasks × languages: the mean over
     replicates of metric − own, in the summary unit and oriented so that positive
     is better), ``p_value`` (t-test of those paired differences against 0; NaN
-    for one replicate), ``counts`` (replicates per cell), ``own`` (per language
-    the own ticket's mean) and ``sparsity``.
+    for one replicate; the spread floored at √(se² + se_own²) where the rows
+    hold the dev counts of ``metric`` and of ``own``: ``n`` and ``own_n``, F1's
+    ``tp``, ``own_tp``, ...; :mod:`langspec.stats.sampling`), ``counts``
+    (replicates per cell), ``own`` (per language the own ticket's mean),
+    ``sparsity`` and ``floored`` (whether some cell's spread was floored).
     """
     metric = table_metric(table, what)
     table = table.assign(rep=as_text(table["rep"]), source_task=as_text(table["source_task"]),
@@ -539,11 +607,12 @@ def cross_task_cells(table: pd.DataFrame, what: str) -> dict:
     levels = sorted(set(table["sparsity"]))
     if len(levels) != 1:
         raise LangspecError(f"{what} mixes sparsities {', '.join(f'{v:g}' for v in levels)} (one expected)")
-    cells = over_replicates(table.assign(difference=metric.gain(table["metric"], table["own"])),
-                            ["source_task", "lang"], "difference", what, scale=scale(metric))
+    sampling = difference_se(metric_se(table, metric), metric_se(table, metric, "own", "own_"))
+    cells = over_replicates(table.assign(difference=metric.gain(table["metric"], table["own"]), difference_se=sampling),
+                            ["source_task", "lang"], "difference", what, scale=scale(metric), se="difference_se")
     sources, langs = ordered(table["source_task"]), ordered(table["lang"])
     shape = lambda column: cells.pivot(index="source_task", columns="lang", values=column).reindex(index=sources, columns=langs)
     own = table.groupby("lang")["own"].mean().reindex(langs) * scale(metric)
     return {"mean": shape("mean").astype(float), "p_value": shape("p_value").astype(float),
             "counts": shape("n_replicates").fillna(0).astype(int), "own": own, "sparsity": levels[0],
-            "metric_name": metric.name}
+            "metric_name": metric.name, "floored": bool((cells["method"] == FLOOR_METHOD).any())}
