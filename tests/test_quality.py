@@ -219,3 +219,20 @@ def test_legends_say_how_many_of_the_configured_replicates_learned():
     with configured(4):
         assert replicates([3, 3]) == "3 of 4 replicates learned"
         assert replicates([4]) == "4 replicates"
+
+
+def test_a_ticket_whose_first_round_cannot_learn_is_redrawn_whole(toy_setup, tmp_path):
+    from langspec.tickets.imp import lottery_learned
+    from langspec.tickets.maskfile import read_trajectory
+
+    tokenizer, data = toy_setup
+    model = toy_bert(tokenizer)
+    with torch.no_grad():  # the first class everywhere, and training cannot move a bias this far: at chance
+        model.classifier.weight.zero_()
+        model.classifier.bias.copy_(torch.tensor([1e4, 0.0, 0.0]))
+    hp = dataclasses.replace(HP, epochs=6)
+    trajectory, record = lottery_learned(model, tokenizer, data, data, hp, tmp_path, 0.1, 2, ["aa", "bb", "cc"], RULE)
+    assert [a["learned"] for a in record["attempts"]] == [False, True], record["attempts"]
+    assert record["attempts"][0]["reason"].startswith("round 1: dev accuracy")
+    assert read_trajectory(tmp_path) == json.loads(json.dumps(trajectory)), "the redrawn attempt's rounds are on disk"
+    assert trajectory[-1]["final"] and len(trajectory) == 3

@@ -7,7 +7,7 @@ for n in FIGURES:
             f"fig{n}"
         input:
             paths=lambda w, n=n: spec_paths(figure_spec(n)),
-            quality=lambda w: [quality_file(t) for t in figure_tasks()],
+            quality=lambda w, n=n: list(figure_quality(n).values()),
         output:
             pdf=report(
                 f"{R}/{FIGURES_000[n].target}.pdf",
@@ -26,7 +26,7 @@ for n in FIGURES:
         params:
             spec=lambda w, n=n: figure_spec(n),
             number=n,
-            quality=lambda w: {t: quality_file(t) for t in figure_tasks()},
+            quality=lambda w, n=n: figure_quality(n),
         script:
             "../scripts/figure.py"
 

@@ -140,3 +140,9 @@ def drawable_figures():
             continue
         drawable.append(n)
     return drawable
+
+
+def figure_quality(n):
+    """Task -> the quality table of the replicates figure n counts (full, or SFT when it draws SFT results)."""
+    scope = spec_scope(spec_paths(figure_spec(n)))
+    return {t: quality_file(t, scope) for t in figure_tasks()}

@@ -5,7 +5,7 @@ rule findings_paper000:
     """Paper 000's claims for one task: per-replicate statistics, t-interval, verdict, minimal detectable effect."""
     input:
         evidence=lambda w: findings_inputs(findings_spec(w.task, "000")),
-        quality=quality_file("{task}"),
+        quality=lambda w: quality_file(w.task, spec_scope(findings_inputs(findings_spec(w.task, "000")))),
     output:
         csv=report(
             f"{R}/findings/{{task}}.csv",
@@ -32,7 +32,7 @@ rule findings_paper003:
     """Paper 003's claims for one task (lottery tickets), as paper 000's."""
     input:
         evidence=lambda w: findings_inputs(findings_spec(w.task, "003")),
-        quality=quality_file("{task}", "003"),
+        quality=quality_file("{task}", "tickets"),
     output:
         csv=report(
             f"{R}/findings/lth/{{task}}.csv",

@@ -66,7 +66,7 @@ rule aggregate_shares:
     """Mean, 95% interval and robustness of every shares cell over the task's replicates."""
     input:
         tables=replicate_shares,
-        quality=quality_file("{task}"),
+        quality=lambda w: quality_file(w.task, regime_scope(w.regime)),
     output:
         table=shares_file("{task}", "{regime}", "{condition}"),
         method=f"{R}/shares/{{task}}/{{regime}}/{{condition}}.interval.json",
@@ -86,7 +86,7 @@ rule aggregate_epoch_shares:
     """Mean and 95% interval over replicates of the per-checkpoint shares and accuracies."""
     input:
         tables=lambda w: replicate_shares(w, per_epoch=True),
-        quality=quality_file("{task}"),
+        quality=lambda w: quality_file(w.task, regime_scope(w.regime)),
     output:
         table=shares_file("{task}", "{regime}", "{condition}", per_epoch=True),
         method=f"{R}/shares/{{task}}/{{regime}}/{{condition}}.epochs.interval.json",

@@ -91,7 +91,7 @@ rule lth_collect:
         masks=lambda w: [
             path for per_rep in lth_overlap_masks(w.task) for path in per_rep.values()
         ],
-        quality=quality_file("{task}", "003"),
+        quality=quality_file("{task}", "tickets"),
     output:
         tickets=f"{LTH}/{{task}}/tickets.csv",
         transfer=f"{LTH}/{{task}}/transfer.csv",
@@ -418,7 +418,7 @@ rule lth_figure_tracin:
             }
         },
         number=4,
-        quality=lambda w: {t: quality_file(t) for t in lth_role_tasks("heads")},
+        quality=lambda w: {t: quality_file(t, "full") for t in lth_role_tasks("heads")},
     script:
         "../scripts/figure.py"
 

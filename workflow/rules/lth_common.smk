@@ -374,4 +374,4 @@ def lth_figure_spec(entry):
 def lth_entry_quality(entry):
     """Task -> quality CSV of the lottery-ticket tasks a paper-003 figure draws (for its legends)."""
     tasks = {t for paths in lth_entry_roles(entry).values() for t in paths}
-    return {t: quality_file(t, "003") for t in sorted(tasks) if t in lth_tasks()}
+    return {t: quality_file(t, "tickets") for t in sorted(tasks) if t in lth_tasks()}

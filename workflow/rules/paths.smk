@@ -147,13 +147,29 @@ def accuracy_file(name, rep, regime):
     return f"{rep_dir('accuracy', name, rep)}/{regime}.json"
 
 
-def quality_file(name, paper="000"):
-    """Which replicates learned: results/quality/{task}.csv (paper 000's trainings) or quality/lth/{task}.csv (tickets)."""
-    return f"{R}/quality/{name}.csv" if paper == "000" else f"{R}/quality/lth/{name}.csv"
+
+#: The judged trainings a quality scope covers: paper 000's full model, SFT (which rests on the full model too:
+#: its shares compare with it), paper 003's tickets.
+QUALITY_SCOPES = {"full": ("full",), "sft": ("full", "sft"), "tickets": ()}
 
 
-def quality_records(name, paper="000"):
-    """Replicate -> judged training -> its quality.json: paper 000's full fine-tune and SFT, or each ticket's IMP."""
-    if paper == "000":
-        return {r: {regime: f"{model_dir(name, r, regime)}/quality.json" for regime in ("full", "sft")} for r in reps(name)}
-    return {r: {s: f"{lth_dir(name, r, s)}/quality.json" for s in lth_sources(name)} for r in lth_reps(name)}
+def quality_file(name, scope="sft"):
+    """Which replicates learned, for results that rest on `scope`'s trainings: results/quality/{task}/{scope}.csv."""
+    return f"{R}/quality/{name}/{scope}.csv"
+
+
+def quality_records(name, scope):
+    """Replicate -> judged training -> its quality.json: paper 000's full fine-tune (and SFT), or each ticket's IMP."""
+    if scope == "tickets":
+        return {r: {s: f"{lth_dir(name, r, s)}/quality.json" for s in lth_sources(name)} for r in lth_reps(name)}
+    return {r: {regime: f"{model_dir(name, r, regime)}/quality.json" for regime in QUALITY_SCOPES[scope]} for r in reps(name)}
+
+
+def regime_scope(regime):
+    """The quality scope of results of a regime: SFT on the language subnetworks rests on SFT, the rest on the full model."""
+    return "sft" if regime == "sft" else "full"
+
+
+def spec_scope(paths):
+    """The quality scope of a set of per-replicate paths: sft when any is an SFT result, else full."""
+    return "sft" if any("/sft/" in p for p in paths) else "full"

@@ -1,37 +1,24 @@
-"""Which replicates learned: every judged training's quality record in one table per task and paper."""
+"""Which replicates learned: every judged training's quality record in one table per task and scope."""
 
 
 rule replicate_quality:
-    """Paper 000: each replicate's full fine-tune and SFT judged by the quality rule; fails when fewer than two learned."""
+    """The trainings a scope's results rest on (paper 000: full, or full and SFT; paper 003: the tickets), judged by
+    the quality rule in each job; fails when fewer than two replicates learned."""
     input:
-        lambda w: [
-            model_dir(w.task, r, regime) for r in reps(w.task) for regime in ("full", "sft")
+        lambda w: [  # a model directory holds its quality.json; a ticket's sits beside its trajectory
+            str(Path(path).parent) if w.scope != "tickets" else path
+            for per in quality_records(w.task, w.scope).values()
+            for path in per.values()
         ],
     output:
-        quality_file("{task}"),
+        quality_file("{task}", "{scope}"),
     log:
-        f"{R}/logs/quality/{{task}}.log",
+        f"{R}/logs/quality/{{task}}/{{scope}}.log",
+    wildcard_constraints:
+        scope="full|sft|tickets",
     conda:
         "../envs/langspec.yaml"
     params:
-        records=lambda w: quality_records(w.task),
-    script:
-        "../scripts/quality.py"
-
-
-rule lth_quality:
-    """Paper 003: each replicate's tickets (IMP's first and last round per source) judged by the quality rule."""
-    input:
-        lambda w: [
-            path for per in quality_records(w.task, "003").values() for path in per.values()
-        ],
-    output:
-        quality_file("{task}", "003"),
-    log:
-        f"{R}/logs/quality/lth/{{task}}.log",
-    conda:
-        "../envs/langspec.yaml"
-    params:
-        records=lambda w: quality_records(w.task, "003"),
+        records=lambda w: quality_records(w.task, w.scope),
     script:
         "../scripts/quality.py"

@@ -33,7 +33,7 @@ def main():
         with autocast(snakemake.params.compute["precision"], where, model):
             scored = train_ticket(model, tokenizer, mask, train.subset(train.indices(target)), dev.subset(dev.indices(target)),
                                   hp, languages=[target], evaluation=evaluation)
-        results[target] = {key: scored[key] for key in ("metric", "best_metric", "epoch_metrics", "sparsity")}
+        results[target] = {key: scored[key] for key in ("metric", "best_metric", "epoch_metrics", "sparsity", "dev")}
     write_json(snakemake.output[0], {"source": source, "round": k, "sparsity": k * p["rate"], "metric_name": scored["metric_name"],
                                      "higher_is_better": scored["higher_is_better"], "targets": results})
 

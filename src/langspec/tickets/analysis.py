@@ -21,6 +21,19 @@ from langspec.tickets.maskfile import read_trajectory, read_weight_mask
 from langspec.tickets.overlap import jaccard, layer_jaccard, pairwise_jaccard
 
 
+#: Count columns of a scored row, from which :mod:`langspec.stats.sampling` gives the metric's own sampling error.
+COUNT_KEYS = ("n", "tp", "predicted", "gold")
+
+
+def counts(dev: Mapping[str, Mapping] | None, languages: Sequence[str]) -> dict[str, int]:
+    """The dev examples (``n``) and, for entity F1, the span counts (``tp``, ``predicted``, ``gold``) summed over
+    ``languages`` of a per-language dev dict (:func:`~langspec.training.evaluate.evaluate`); {} without one."""
+    if not dev or not all(lang in dev for lang in languages):
+        return {}
+    rows = [dev[lang] for lang in languages]
+    return {key: int(sum(r[key] for r in rows)) for key in COUNT_KEYS if all(key in r for r in rows)}
+
+
 def tickets(trajectories: Mapping[int, Mapping[str, str]], rate: float) -> pd.DataFrame:
     """Dev metric of each IMP-trained model by the sparsity it was trained at (0 = the full model).
 
@@ -34,7 +47,8 @@ def tickets(trajectories: Mapping[int, Mapping[str, str]], rate: float) -> pd.Da
             for entry in read_trajectory(Path(path).parent):
                 rows.append({"rep": int(rep), "lang": source, "sparsity": round(round(entry["trained_sparsity"] / rate) * rate, 6),
                              "metric": entry["metric"], "best_metric": entry["best_metric"],
-                             "metric_name": entry["metric_name"]})
+                             "metric_name": entry["metric_name"],
+                             **counts(entry.get("dev"), entry.get("languages", [source]))})
     return pd.DataFrame(rows).sort_values(["lang", "rep", "sparsity"], kind="stable")
 
 
@@ -46,15 +60,17 @@ def transfer(paths: Sequence[str], tickets: pd.DataFrame) -> pd.DataFrame:
     ``metric_name``.
     """
     dense = tickets[(tickets["sparsity"] == 0) & (tickets["lang"] != "multi")]
-    rows = [{"rep": row.rep, "sparsity": 0.0, "source": "full", "target": row.lang, "metric": row.metric,
-             "best_metric": row.best_metric, "metric_name": row.metric_name} for row in dense.itertuples()]
+    carried = [key for key in COUNT_KEYS if key in dense.columns]
+    rows = [{"rep": row["rep"], "sparsity": 0.0, "source": "full", "target": row["lang"], "metric": row["metric"],
+             "best_metric": row["best_metric"], "metric_name": row["metric_name"],
+             **{key: row[key] for key in carried if pd.notna(row[key])}} for _, row in dense.iterrows()]
     for path in paths:
         body = json.loads(Path(path).read_text(encoding="utf-8"))
         rep = int(re.search(r"/rep(\d+)/", path).group(1))
         for target, scored in body["targets"].items():
             rows.append({"rep": rep, "sparsity": round(body["sparsity"], 6), "source": body["source"], "target": target,
                          "metric": scored["metric"], "best_metric": scored["best_metric"],
-                         "metric_name": body["metric_name"]})
+                         "metric_name": body["metric_name"], **counts(scored.get("dev"), [target])})
     return pd.DataFrame(rows)
 
 

@@ -124,18 +124,30 @@ def judge(dev: Mapping[str, Mapping], kind: str, languages: Sequence[str], rule:
 
 
 def reinitialize_head(model: torch.nn.Module, seed: int) -> None:
-    """Draw the task head (every module outside the base model) anew under ``seed``, with the model's own initialiser.
+    """Draw the task head (every module outside the base model) anew under ``seed``, as transformers initialises
+    a new head: linear weights from N(0, initializer_range²) (0.02 where the config has none), biases zero,
+    layer norms at one and zero.
 
-    Used by a redrawn attempt of a classification or tagging training, whose
-    head is new; language-model heads (pre-trained or tied) and encoder-decoders
-    keep theirs.
+    Used by a redrawn attempt of a classification or tagging training, whose head is new; language-model heads
+    (pre-trained or tied) and encoder-decoders keep theirs. (A loaded model's ``_init_weights`` skips parameters
+    it counts as loaded, so the head is drawn here.)
     """
     prefix = getattr(model, "base_model_prefix", "")
-    heads = [module for name, module in model.named_children() if name != prefix]
-    torch.manual_seed(seed)
-    for head in heads:
-        for module in head.modules():
-            model._init_weights(module)
+    std = float(getattr(model.config, "initializer_range", 0.02))
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, head in model.named_children():
+            if name == prefix:
+                continue
+            for module in head.modules():
+                if isinstance(module, torch.nn.Linear):
+                    drawn = torch.randn(module.weight.shape, generator=generator) * std
+                    module.weight.copy_(drawn.to(module.weight.device, module.weight.dtype))
+                    if module.bias is not None:
+                        module.bias.zero_()
+                elif isinstance(module, torch.nn.LayerNorm):
+                    module.weight.fill_(1.0)
+                    module.bias.zero_()
 
 
 def until_learned(model: torch.nn.Module, train: Callable[[int], dict], rule: QualityRule, seed: int,
