@@ -221,7 +221,7 @@ def test_legends_say_how_many_of_the_configured_replicates_learned():
         assert replicates([4]) == "4 replicates"
 
 
-def test_a_ticket_whose_first_round_cannot_learn_is_redrawn_whole(toy_setup, tmp_path):
+def test_a_ticket_whose_first_round_cannot_learn_is_redrawn_whole_and_its_last_round_recorded(toy_setup, tmp_path):
     from langspec.tickets.imp import lottery_learned
     from langspec.tickets.maskfile import read_trajectory
 
@@ -234,5 +234,6 @@ def test_a_ticket_whose_first_round_cannot_learn_is_redrawn_whole(toy_setup, tmp
     trajectory, record = lottery_learned(model, tokenizer, data, data, hp, tmp_path, 0.1, 2, ["aa", "bb", "cc"], RULE)
     assert [a["learned"] for a in record["attempts"]] == [False, True], record["attempts"]
     assert record["attempts"][0]["reason"].startswith("round 1: dev accuracy")
+    assert {"learned", "value", "bar"} <= set(record["attempts"][1]["last_round"]), "the last round is judged and kept"
     assert read_trajectory(tmp_path) == json.loads(json.dumps(trajectory)), "the redrawn attempt's rounds are on disk"
     assert trajectory[-1]["final"] and len(trajectory) == 3
