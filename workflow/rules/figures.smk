@@ -58,12 +58,13 @@ rule subnetwork_accuracy:
 rule table1:
     """Disabled heads per language and task, mean and spread over replicates."""
     input:
-        [
+        masks=[
             path
             for t in figure_tasks()
             for per_replicate in replicate_masks(t)
             for path in per_replicate.values()
         ],
+        quality=[quality_file(t, "full") for t in figure_tasks()],
     output:
         csv=report(
             f"{R}/tables/table1.csv", caption="../report/table1.rst", category="Tables"
@@ -77,6 +78,7 @@ rule table1:
         "../envs/langspec.yaml"
     params:
         masks={t: replicate_masks(t) for t in figure_tasks()},
+        quality={t: quality_file(t, "full") for t in figure_tasks()},
     script:
         "../scripts/table1.py"
 
@@ -84,12 +86,13 @@ rule table1:
 rule table2:
     """Dev accuracy of each language's subnetwork after full fine-tuning and after SFT, mean and spread over replicates."""
     input:
-        [
+        accuracy=[
             accuracy_file(t, r, regime)
             for t in figure_tasks()
             for regime in ("full", "sft")
             for r in reps(t)
         ],
+        quality=[quality_file(t, "sft") for t in figure_tasks()],
     output:
         csv=report(
             f"{R}/tables/table2.csv", caption="../report/table2.rst", category="Tables"
@@ -109,5 +112,6 @@ rule table2:
             }
             for t in figure_tasks()
         },
+        quality={t: quality_file(t, "sft") for t in figure_tasks()},
     script:
         "../scripts/table2.py"

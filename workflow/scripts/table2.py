@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 from langspec.core.jobs import run
+from langspec.stats.quality import keep_in, learned
 from langspec.tables.heads import table2, write
 
 
@@ -11,9 +12,10 @@ def accuracies(path):
 
 
 def main():
+    kept, _ = learned(snakemake.params.quality)  # replicates whose full fine-tune and SFT learned
     accuracy = {
         t: {regime: [accuracies(path) for path in paths] for regime, paths in per_regime.items()}
-        for t, per_regime in snakemake.params.accuracy.items()
+        for t, per_regime in keep_in(snakemake.params.accuracy, kept).items()
     }
     write(snakemake.output.csv.removesuffix(".csv"), table2(accuracy))
 

@@ -46,7 +46,7 @@ from langspec.figures.save import save
 from langspec.heads.masks import read_mask
 from langspec.registry import figure_000, figure_003
 from langspec.stats.frames import load_lth, spec_roles
-from langspec.stats.quality import keep_in, used
+from langspec.stats.quality import keep_in, learned
 
 
 def _per_replicate(items, role: str, label: str) -> list:
@@ -73,15 +73,6 @@ def load(spec: dict) -> dict:
             for task, per_task in spec["masks"].items()
         }
     return loaded
-
-
-def learned(quality: dict[str, str | os.PathLike] | None) -> tuple[dict[str, list[int]], int | None]:
-    """From task -> quality CSV (:mod:`langspec.stats.quality`): task -> replicates that learned, and the most
-    replicates any task was configured with (None without quality files)."""
-    if not quality:
-        return {}, None
-    tables = {task: pd.read_csv(path) for task, path in quality.items()}
-    return {task: used(t) for task, t in tables.items()}, max(t["rep"].nunique() for t in tables.values())
 
 
 def draw(number: int, spec: dict, stem: str | os.PathLike, quality: dict[str, str] | None = None) -> None:

@@ -14,6 +14,7 @@ which is how :func:`keep` drops an excluded replicate's files.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -184,3 +185,12 @@ def markdown(table: pd.DataFrame) -> str:
     lines += [f"- Redrawn in replicate {r}: {why} (a failed attempt's model replaced by the next seed's)."
               for r, why in note["replicates_redrawn"].items()]
     return "\n".join([*lines, "", shown.to_markdown(index=False), ""])
+
+
+def learned(quality: Mapping[str, str | os.PathLike] | None) -> tuple[dict[str, list[int]], int | None]:
+    """From task -> quality CSV: task -> replicates that learned, and the most replicates any task was configured
+    with (None without quality files)."""
+    if not quality:
+        return {}, None
+    tables = {task: pd.read_csv(path) for task, path in quality.items()}
+    return {task: used(t) for task, t in tables.items()}, max(t["rep"].nunique() for t in tables.values())
