@@ -676,7 +676,7 @@ def findings(evidence: Evidence, claims: Sequence[Claim] = CLAIMS) -> pd.DataFra
             raise LangspecError(f"claim {claim.id}: {error}") from None
         summary = assess(values, claim.expect, claim.smallest, se)
         note = "one replicate: no spread between replicates to test against" if summary["n_replicates"] == 1 else ""
-        rows.append(row | summary | {"values": " ".join(f"{v:.4g}" for v in values), "note": note})
+        rows.append(row | summary | {"values": " ".join(f"{v:.7g}" for v in values), "note": note})
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
