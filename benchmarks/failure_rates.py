@@ -55,8 +55,9 @@ def targets(part: str, seeds: int, workdir: Path, task: str = "gettext-topic") -
     """The files that make every judged training of ``part`` for ``seeds`` replicates."""
     if part in REGIMES:
         return [f"results/models/gettext-topic/rep{r}/{regime}" for r in range(seeds) for regime in REGIMES[part]]
-    if part == "round1":  # the data and prepared models; the first full epoch's metrics hold the replicate's recipe
-        return [f"results/models/{task}/rep{r}/{what}" for r in range(seeds) for what in ("init", "full")]
+    if part == "round1":  # the data and prepared models; the topic task's fine-tune records the replicate's seed
+        return [path for r in range(seeds) for path in (f"results/models/{task}/rep{r}/init",
+                                                        f"results/models/gettext-topic/rep{r}/full")]
     langs = config(workdir)["lth"]["languages"]
     return [f"results/lth/{t}/rep{r}/{langs[r % len(langs)]}/trajectory.json" for t in TICKET_TASKS for r in range(seeds)]
 
@@ -121,8 +122,10 @@ def judged(workdir: Path, part: str, seeds: int) -> list[dict]:
     return rows
 
 
-def round1(workdir: Path, task: str, seeds: int, recipe: str) -> list[dict]:
-    """IMP's first round for each seed (one language per seed, cycling through lth.languages), judged."""
+def round1(workdir: Path, task: str, seeds: int, recipe: str, hp_over: dict | None = None,
+           only: list[int] | None = None) -> list[dict]:
+    """IMP's first round for each seed (one language per seed, cycling through lth.languages), judged; ``hp_over``:
+    hyperparameters over the recipe (a candidate); ``only``: these seeds alone. Trains in float32 on one thread."""
     import dataclasses
 
     import torch
@@ -137,13 +140,16 @@ def round1(workdir: Path, task: str, seeds: int, recipe: str) -> list[dict]:
     langs, overrides = cfg["lth"]["languages"], {k: v for k, v in cfg["lth"].get("finetune", {}).items() if v is not None}
     torch.set_num_threads(1)
     rows = []
-    for r in range(seeds):
+    for r in (only if only is not None else range(seeds)):
         lang = langs[r % len(langs)]
         base = workdir / "results"
-        full = json.loads(sorted((base / f"models/{task}/rep{r}/full").glob("epoch*/metrics.json"))[0].read_text())
-        hp = Hyperparameters(**full["hyperparameters"])  # the task's recipe with the replicate's seed, as lth_hp
+        # the replicate's training seed and the schema's defaults, as recorded by the topic task's fine-tune, with
+        # this task's own fine-tuning keys over them: the task's recipe, as lth_hp builds it
+        full = json.loads(sorted((base / f"models/gettext-topic/rep{r}/full").glob("epoch*/metrics.json"))[0].read_text())
+        hp = Hyperparameters(**{**full["hyperparameters"], **cfg["tasks"][task]["finetune"]})
         if recipe == "lth":
             hp = dataclasses.replace(hp, **overrides)
+        hp = dataclasses.replace(hp, **(hp_over or {}))
         model, tokenizer = load_model(base / f"models/{task}/rep{r}/init", "cpu")
         data = [encode(read_split(base / f"data/{task}/rep{r}/{split}.parquet"), tokenizer, hp.max_length, kind_of(model),
                        hp.seed, text_to_text_of(model.config)) for split in ("train", "dev")]
@@ -151,7 +157,8 @@ def round1(workdir: Path, task: str, seeds: int, recipe: str) -> list[dict]:
         reference = references(model, dev, hp.eval_batch_size)
         history = train(model, tokenizer, train_data, dev, hp, None)
         verdict = judge(history[-1]["dev"], train_data.kind, [lang], QualityRule(), **reference)
-        rows.append({"training": f"paper 003 round 1 ({task}, {recipe} recipe: batch {hp.batch_size}, lr {hp.learning_rate:g})",
+        rows.append({"training": f"paper 003 round 1 ({task}, {recipe} recipe: batch {hp.batch_size}, lr "
+                                 f"{hp.learning_rate:g}, {hp.epochs} epochs, float32)",
                      "seed": r, "metric": verdict["metric"], "first_value": round(verdict["value"], 4),
                      "bar": round(verdict["bar"], 4), "first_learned": verdict["learned"], "attempts": 1,
                      "learned": verdict["learned"], "reason": verdict["reason"]})
@@ -179,6 +186,8 @@ def main() -> None:
     parser.add_argument("--task", default="gettext-topic", help="round1: the task")
     parser.add_argument("--recipe", choices=("lth", "task"), default="lth", help="round1: lth.finetune over the task's "
                         "recipe (the workflow's), or the task's own")
+    parser.add_argument("--hp", default="{}", help="round1: hyperparameters over the recipe, as YAML, e.g. '{epochs: 6}'")
+    parser.add_argument("--only", help="round1: these seeds alone, comma-separated")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--keep", help="run in this directory and keep it")
     parser.add_argument("--override", default="{}", help="config keys over the default, as YAML, e.g. "
@@ -202,7 +211,8 @@ def main() -> None:
         wall = time.perf_counter() - started
         if run.returncode != 0:
             sys.exit(run.stderr[-3000:])
-    rows = (round1(workdir, args.task, args.seeds, args.recipe) if args.part == "round1"
+    only = [int(x) for x in args.only.split(",")] if args.only else None
+    rows = (round1(workdir, args.task, args.seeds, args.recipe, yaml.safe_load(args.hp), only) if args.part == "round1"
             else judged(workdir, args.part, args.seeds))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=workdir, capture_output=True, text=True).stdout.strip()
     print(json.dumps({"commit": commit, "part": args.part, "seeds": args.seeds, "override": args.override, "wall_seconds": wall,

@@ -255,7 +255,7 @@ LTH_PICTURES = {"fig2": LTH_TASKS * (len(LTH_LANGS) + 1), "fig3": LTH_TASKS, "fi
 
 @pytest.fixture(scope="module")
 def lth_run(run):
-    result = snakemake(run, "lth", "--cores", "2", "--configfile", CONFIG, timeout=1200)
+    result = snakemake(run, "lth", "--cores", "2", "--configfile", CONFIG, timeout=1800)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     return run
 
