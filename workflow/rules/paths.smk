@@ -172,4 +172,4 @@ def regime_scope(regime):
 
 def spec_scope(paths):
     """The quality scope of a set of per-replicate paths: sft when any is an SFT result, else full."""
-    return "sft" if any("/sft/" in p for p in paths) else "full"
+    return "sft" if any("sft" in Path(p).parts for p in paths) else "full"
