@@ -225,6 +225,7 @@ def test_the_mlm_head_on_masked_positions_only_gives_the_models_own_loss(mlm, pa
     from langspec.training.objective import masked_lm, mlm_head, training_loss
 
     model, tokenizer = mlm
+    model.eval()  # no dropout: two forward passes of a model in training mode differ (attention dropout draws anew)
     data = encode(passages, tokenizer, 32, "mlm", seed=0)
     batch = data.batch(np.arange(12), generator=torch.Generator().manual_seed(5))
     own = model(**batch).loss
@@ -237,6 +238,7 @@ def test_the_mlm_head_on_masked_positions_only_gives_the_models_own_loss(mlm, pa
     assert rows.tolist() == selected.nonzero()[:, 0].tolist()
     with pytest.raises(LangspecError, match="has no MLM head"):
         mlm_head(torch.nn.Linear(2, 2))
+    model.train()
 
 
 def test_perplexity_from_masked_positions_matches_the_full_logits(mlm, passages):

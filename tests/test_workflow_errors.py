@@ -115,14 +115,19 @@ def test_sizes_are_checked_against_an_earlier_runs_manifest(workdir):
     assert "config key 'tasks.gettext-topic.size.train' is 10000, but only 9000 train examples of language 'en' are available" in output
 
 
-def test_the_study_config_gives_paper_000_seven_replicates_and_paper_003_the_first_three(workdir):
-    """config/study.yaml: lth.replicates limits the lottery-ticket study to the task's first replicates."""
+def test_the_study_config_gives_both_papers_seven_replicates_and_lth_replicates_limits_paper_003(workdir):
+    """config/study.yaml runs paper 003's claims at paper 000's 7 replicates; lth.replicates limits them."""
     result = snakemake(workdir, "-n", "--cores", "1", "findings", "--configfile", "config/study.yaml", timeout=120)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-2000:]
     assert "results/shares/gettext-topic/rep6/sft/own.csv" in output
-    assert "results/lth/gettext-topic/rep2/" in output
-    assert "results/lth/gettext-topic/rep3/" not in output
+    assert "results/lth/gettext-topic/rep6/" in output
+    (workdir / "three.yaml").write_text("lth: {replicates: 3}\n")
+    result = snakemake(workdir, "-n", "--cores", "1", "findings", "--configfile", "config/study.yaml", "three.yaml",
+                       timeout=120)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-2000:]
+    assert "results/lth/gettext-topic/rep2/" in output and "results/lth/gettext-topic/rep3/" not in output
 
 
 def _without_hub(offline: bool) -> dict:

@@ -5,7 +5,9 @@ rule findings_paper000:
     """Paper 000's claims for one task: per-replicate statistics, t-interval, verdict, minimal detectable effect."""
     input:
         evidence=lambda w: findings_inputs(findings_spec(w.task, "000")),
-        quality=lambda w: quality_file(w.task, spec_scope(findings_inputs(findings_spec(w.task, "000")))),
+        quality=lambda w: quality_file(
+            w.task, spec_scope(findings_inputs(findings_spec(w.task, "000")))
+        ),
     output:
         csv=report(
             f"{R}/findings/{{task}}.csv",

@@ -147,7 +147,6 @@ def accuracy_file(name, rep, regime):
     return f"{rep_dir('accuracy', name, rep)}/{regime}.json"
 
 
-
 #: The judged trainings a quality scope covers: paper 000's full model, SFT (which rests on the full model too:
 #: its shares compare with it), paper 003's tickets.
 QUALITY_SCOPES = {"full": ("full",), "sft": ("full", "sft"), "tickets": ()}
@@ -161,8 +160,17 @@ def quality_file(name, scope="sft"):
 def quality_records(name, scope):
     """Replicate -> judged training -> its quality.json: paper 000's full fine-tune (and SFT), or each ticket's IMP."""
     if scope == "tickets":
-        return {r: {s: f"{lth_dir(name, r, s)}/quality.json" for s in lth_sources(name)} for r in lth_reps(name)}
-    return {r: {regime: f"{model_dir(name, r, regime)}/quality.json" for regime in QUALITY_SCOPES[scope]} for r in reps(name)}
+        return {
+            r: {s: f"{lth_dir(name, r, s)}/quality.json" for s in lth_sources(name)}
+            for r in lth_reps(name)
+        }
+    return {
+        r: {
+            regime: f"{model_dir(name, r, regime)}/quality.json"
+            for regime in QUALITY_SCOPES[scope]
+        }
+        for r in reps(name)
+    }
 
 
 def regime_scope(regime):
