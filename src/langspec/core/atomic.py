@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from langspec.core.errors import LangspecError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -94,6 +96,18 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(obj, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def read_json(path: str | os.PathLike, what: str, missing: str = "") -> Any:
+    """The JSON at ``path``; a one-line :class:`~langspec.core.errors.LangspecError` naming ``what`` and the file
+    when it is missing (``missing``: a hint appended) or not valid JSON."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LangspecError(f"{what} {path} does not exist{missing}") from None
+    except json.JSONDecodeError as error:
+        raise LangspecError(f"{what} {path} is not valid JSON ({error})") from None
 
 
 def write_parquet(path: str | os.PathLike, frame: "pandas.DataFrame") -> None:  # noqa: F821

@@ -13,7 +13,6 @@ which is how :func:`keep` drops an excluded replicate's files.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from langspec.core.atomic import read_json
 from langspec.core.errors import LangspecError
 
 #: Columns of a quality table, one row per judged training of a replicate.
@@ -30,13 +30,7 @@ _REP = re.compile(r"(?:^|/)([^/]+)/rep(\d+)(?:/|$)")
 
 def read_record(path: str | Path) -> dict:
     """One quality record (``quality.json``); a one-line error naming the file when missing or broken."""
-    path = Path(path)
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LangspecError(f"quality record {path} does not exist (was the training run by an older langspec?)") from None
-    except json.JSONDecodeError as error:
-        raise LangspecError(f"quality record {path} is not valid JSON ({error})") from None
+    body = read_json(path, "quality record", " (was the training run by an older langspec?)")
     if not isinstance(body, dict) or not {"learned", "attempts"} <= set(body):
         raise LangspecError(f"quality record {path} lacks 'learned' and 'attempts'")
     return body

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from langspec.core.atomic import atomic_path, write_json
+from langspec.core.atomic import atomic_path, read_json, write_json
 from langspec.core.errors import LangspecError
 
 if TYPE_CHECKING:
@@ -111,12 +111,7 @@ def write_trajectory(directory: str | os.PathLike, trajectory: list[dict]) -> No
 def read_trajectory(directory: str | os.PathLike) -> list[dict]:
     """The rounds of ``{directory}/trajectory.json``; a one-line error when missing or broken."""
     path = Path(directory) / "trajectory.json"
-    try:
-        body = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LangspecError(f"pruning trajectory {path} does not exist") from None
-    except json.JSONDecodeError as error:
-        raise LangspecError(f"pruning trajectory {path} is not valid JSON ({error})") from None
+    body = read_json(path, "pruning trajectory")
     if not isinstance(body, list) or not all(isinstance(e, dict) and {"round", "sparsity"} <= set(e) for e in body):
         raise LangspecError(f"pruning trajectory {path} must be a list of {{round, sparsity, ...}} entries")
     return body
