@@ -42,6 +42,9 @@ class Entry:
     #: only the tasks of this kind (paper 003's tables 3-6, figures 5 and 8); None: every task of an encoder-only
     #: model (the text-to-text tasks of an encoder-decoder, section 5's mT5, have figures 5 and 8 and table 6 of their own)
     task_kind: str | None = None
+    #: "module:function" in the analysis layer that returns the tidy frame of exactly what is drawn (one row per
+    #: cell, bar or point), written beside the figure as ``{target}.data.csv``; None until the entry has one
+    source: str | None = None
 
     @property
     def target(self) -> str:
@@ -49,10 +52,25 @@ class Entry:
         folder = "figures" if self.kind == "figure" else "tables"
         return f"{folder}/{self.name}" if self.paper == "000" else f"{folder}/lth/{self.name}"
 
+    @property
+    def source_data(self) -> str:
+        """Path under results/ of its source data: ``figures/fig4.data.csv``, ``figures/lth/fig4.data.csv``."""
+        return f"{self.target}.data.csv"
+
     def resolve(self) -> Callable:
         """The drawing (or table) function itself."""
-        module, _, function = self.function.partition(":")
-        return getattr(importlib.import_module(module), function)
+        return _resolve(self.function)
+
+    def resolve_source(self) -> Callable:
+        """The function that returns its source-data frame, or a one-line error while it has none."""
+        if self.source is None:
+            raise LangspecError(f"{self.paper}'s {self.name} has no source-data function yet")
+        return _resolve(self.source)
+
+
+def _resolve(dotted: str) -> Callable:
+    module, _, function = dotted.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def _fig000(n: int, module: str, roles: tuple[str, ...], title: str) -> Entry:
@@ -177,3 +195,13 @@ def table_003(name: str) -> Entry:
     if name not in TABLES_003:
         raise LangspecError(f"no lottery-ticket table '{name}' (known: {', '.join(TABLES_003)})")
     return TABLES_003[name]
+
+
+def by_id(figure_id: str) -> Entry:
+    """The figure or table called ``figure_id``: paper 000's ``fig4`` or ``table1``, paper 003's ``lth/fig4``,
+    ``lth/table1`` or ``lth/tracin``; a one-line error naming the known ids otherwise."""
+    known = {**{f"fig{n}": e for n, e in FIGURES_000.items()}, **TABLES_000,
+             **{f"lth/{name}": e for name, e in {**FIGURES_003, **TABLES_003, "tracin": TRACIN_003}.items()}}
+    if figure_id not in known:
+        raise LangspecError(f"no figure or table '{figure_id}' (known: {', '.join(known)})")
+    return known[figure_id]

@@ -27,6 +27,9 @@ Example (paste into a notebook started in the repository)::
     results.findings("results", "gettext-topic")[["id", "mean", "ci_low", "ci_high", "verdict"]]
     results.tickets("results", "gettext-topic", "overlap")
     results.findings("results", "gettext-topic", paper="003")
+
+    # the numbers behind any figure or table, by id
+    results.source_data("results", "fig8")
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from langspec.browser import long_table, read_label_names
 from langspec.core.errors import LangspecError
 from langspec.data.schema import read_split
 from langspec.heads.masks import read_mask
+from langspec.registry import by_id
 
 
 def _existing(path: Path, what: str) -> Path:
@@ -202,3 +206,15 @@ def findings(results_dir: str | os.PathLike, task: str, paper: str = "000") -> p
     frame = _read_csv(_existing(where / f"{task}.csv", "findings table"))
     frame["paper"] = frame["paper"].astype(str).str.zfill(3)
     return frame
+
+
+def source_data(results_dir: str | os.PathLike, figure_id: str) -> pd.DataFrame:
+    """The numbers a figure or table draws, by id (``fig4``, ``table2``, ``lth/fig4``, ``lth/table1``): one row
+    per cell, bar or point, with replicate-level values, interval, p-value and robust mark where it has them
+    (``{figure}.data.csv`` beside the figure; its columns are documented by the function that makes it,
+    :attr:`langspec.registry.Entry.source`).
+
+    >>> source_data("results", "lth/fig4").head()  # doctest: +SKIP
+    """
+    entry = by_id(figure_id)
+    return _read_csv(_existing(Path(results_dir, entry.source_data), "source data"))
