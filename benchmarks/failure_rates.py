@@ -51,13 +51,31 @@ def config(workdir: Path) -> dict:
     return yaml.safe_load((workdir / "config" / "config.yaml").read_text())
 
 
+def validated(workdir: Path) -> dict:
+    """The default config with the schema's defaults filled in, as the workflow validates it."""
+    from snakemake.utils import validate
+
+    cfg = config(workdir)
+    validate(cfg, str(workdir / "workflow" / "schemas" / "config.schema.yaml"))
+    return cfg
+
+
+def recipe_of(cfg: dict, task: str, replicate: int) -> dict:
+    """The task's fine-tuning hyperparameters for one replicate (params.smk's finetune_params): its seed derived
+    from the task's (or the top-level) seed and the replicate."""
+    from langspec.core.seeds import replicate_seed
+
+    hp = dict(cfg["tasks"][task]["finetune"])
+    hp["seed"] = replicate_seed(cfg["seed"] if hp.get("seed") is None else hp["seed"], replicate)
+    return hp
+
+
 def targets(part: str, seeds: int, workdir: Path, task: str = "gettext-topic") -> list[str]:
     """The files that make every judged training of ``part`` for ``seeds`` replicates."""
     if part in REGIMES:
         return [f"results/models/gettext-topic/rep{r}/{regime}" for r in range(seeds) for regime in REGIMES[part]]
-    if part == "round1":  # the data and prepared models; the topic task's fine-tune records the replicate's seed
-        return [path for r in range(seeds) for path in (f"results/models/{task}/rep{r}/init",
-                                                        f"results/models/gettext-topic/rep{r}/full")]
+    if part == "round1":  # the data and prepared models; the recipe comes from the validated config (recipe())
+        return [f"results/models/{task}/rep{r}/init" for r in range(seeds)]
     langs = config(workdir)["lth"]["languages"]
     return [f"results/lth/{t}/rep{r}/{langs[r % len(langs)]}/trajectory.json" for t in TICKET_TASKS for r in range(seeds)]
 
@@ -136,17 +154,15 @@ def round1(workdir: Path, task: str, seeds: int, recipe: str, hp_over: dict | No
     from langspec.training.quality import QualityRule, judge, references
     from langspec.training.train import Hyperparameters, train
 
-    cfg = config(workdir)
+    cfg = validated(workdir)
     langs, overrides = cfg["lth"]["languages"], {k: v for k, v in cfg["lth"].get("finetune", {}).items() if v is not None}
     torch.set_num_threads(1)
     rows = []
     for r in (only if only is not None else range(seeds)):
         lang = langs[r % len(langs)]
         base = workdir / "results"
-        # the replicate's training seed and the schema's defaults, as recorded by the topic task's fine-tune, with
-        # this task's own fine-tuning keys over them: the task's recipe, as lth_hp builds it
-        full = json.loads(sorted((base / f"models/gettext-topic/rep{r}/full").glob("epoch*/metrics.json"))[0].read_text())
-        hp = Hyperparameters(**{**full["hyperparameters"], **cfg["tasks"][task]["finetune"]})
+        # the task's fine-tuning recipe with the schema's defaults and the replicate's seed, as lth_hp builds it
+        hp = Hyperparameters(**recipe_of(cfg, task, r))
         if recipe == "lth":
             hp = dataclasses.replace(hp, **overrides)
         hp = dataclasses.replace(hp, **(hp_over or {}))
