@@ -1,4 +1,5 @@
-"""Pearson correlation: per replicate (:func:`pearson`), then pooled over replicates with an interval (:func:`correlation`)."""
+"""Pearson correlation: per replicate (:func:`pearson`, with its least-squares :func:`line`), then pooled over replicates
+with an interval (:func:`correlation`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ def pearson(x: np.ndarray, y: np.ndarray) -> float:
     if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan")
     return float(np.corrcoef(x, y)[0, 1])
+
+
+def line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(slope, intercept) of the least-squares line through the finite (x, y) pairs; NaN where :func:`pearson` is."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if not np.isfinite(pearson(x, y)):
+        return float("nan"), float("nan")
+    keep = np.isfinite(x) & np.isfinite(y)
+    slope, intercept = np.polyfit(x[keep], y[keep], 1)
+    return float(slope), float(intercept)
 
 
 def correlation(rs: Sequence[float], ns: Sequence[int], confidence: float = CONFIDENCE) -> dict[str, float | str]:

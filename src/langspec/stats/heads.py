@@ -1,6 +1,7 @@
-"""Paper 000's head subnetworks summarised: mask similarity and head overlap per language pair, and language specialization.
+"""Paper 000's head subnetworks summarised: mask similarity and head overlap per language pair, per-layer
+correlations of similarity with influence, and language specialization.
 
-The analysis behind figures 7-10 and 12-18 of paper 000 (:mod:`langspec.figures`)
+The analysis behind figures 7-10 and 12-18 of paper 000 (their frames: :mod:`langspec.stats.source_data.heads`)
 and their claims (:mod:`langspec.stats.claims`).
 """
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from langspec.core.errors import LangspecError
 from langspec.heads.masks import cosine
+from langspec.stats.correlations import correlation, pearson
 from langspec.stats.frames import AGGREGATED_EPOCHS, EPOCHS, aggregated, columns
 from langspec.stats.replicates import summarize
 
@@ -111,6 +113,29 @@ def pairs(values: pd.DataFrame) -> pd.Series:
     index, columns = values.index.to_numpy()[rows], values.columns.to_numpy()[cols]
     keep = index != columns
     return pd.Series(values.to_numpy()[rows[keep], cols[keep]], index=pd.MultiIndex.from_arrays([index[keep], columns[keep]]))
+
+
+def layer_correlations(task_masks: Mapping[str, np.ndarray], shares: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """Per layer: Pearson r over pairs test != train of that layer's mask cosine and positive share (%); and the number of pairs.
+
+    ``shares`` is a test x train matrix of share_pct (:func:`langspec.stats.frames.masks_and_shares`).
+    """
+    influence = pairs(shares).dropna()
+    layers = next(iter(task_masks.values())).shape[0]
+    r = np.array([pearson(pairs(cosines(task_masks, layer)).loc[influence.index].to_numpy(), influence.to_numpy())
+                  for layer in range(layers)])
+    return r, len(influence)
+
+
+def pooled_layer_correlations(reps: Sequence[tuple[Mapping[str, np.ndarray], pd.DataFrame]]) -> pd.DataFrame:
+    """Per layer (1-based index): r pooled over replicates with its 95% interval (:func:`langspec.stats.correlations.correlation`).
+
+    ``reps``: one (language -> mask, test x train share matrix) per replicate.
+    """
+    per = [layer_correlations(task_masks, shares) for task_masks, shares in reps]
+    layers = len(per[0][0])
+    rows = [correlation([r[layer] for r, _ in per], [n for _, n in per]) for layer in range(layers)]
+    return pd.DataFrame(rows, index=pd.RangeIndex(1, layers + 1, name="layer"))
 
 
 def specialization(table: pd.DataFrame, what: str) -> pd.DataFrame:
