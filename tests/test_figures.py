@@ -1,9 +1,11 @@
-"""Figures 2-19 from synthetic replicates: drawn, saved, and looked at (pixels and Figure objects).
+"""Figures 2-19 from synthetic replicates: their source data, drawn from it, saved, and looked at (pixels and Figure objects).
 
 Five languages, two tasks, three replicates, masks of 6 layers x 12 heads, 3
 epochs. Every replicate's tables have the columns of ``langspec.attribution.shares.compare``
-and ``epoch_shares``, and the figures get them aggregated by the real
-``aggregate_shares`` / ``aggregate_epochs``. Test language ``ru`` of task
+and ``epoch_shares``, and the figures' source-data functions
+(``langspec.stats.source_data.heads``) get them aggregated by the real
+``aggregate_shares`` / ``aggregate_epochs``, with the replicates' own tables. Every
+figure here is drawn from its frame written as CSV and read back, as the workflow does. Test language ``ru`` of task
 ``marc`` has too few test examples in every replicate (NaN shares: "n < min"),
 and ``es`` of ``marc`` in one replicate only. Planted effects make some cells
 robust and leave others within the replicate spread, so the hatching is checked
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,14 +27,24 @@ from matplotlib.image import imsave
 from langspec import figures
 from langspec.core.errors import LangspecError
 from langspec.figures.draw import draw
-from langspec.stats.heads import overlap_pct, shared_heads
-from langspec.figures.similarity import layer_correlations, pooled_layer_correlations
 from langspec.figures.style import MISSING
 from langspec.heads.masks import save_mask
+from langspec.registry import FIGURES_000
 from langspec.stats.correlations import correlation, pearson
-from langspec.stats.heads import cosines, pairs, specialization, specialization_summary
+from langspec.stats.heads import (
+    cosines,
+    layer_correlations,
+    overlap_pct,
+    pairs,
+    pooled_layer_correlations,
+    shared_heads,
+    specialization,
+    specialization_summary,
+)
 from langspec.stats.multiplicity import fdr_keep, fdr_marks
 from langspec.stats.replicates import aggregate_epochs, aggregate_shares, summarize, wide
+from langspec.stats.source_data import heads as source
+from langspec.stats.source_data.heads import from_spec, read_source_data, write_source_data
 
 from .pictures import (
     cell_colour,
@@ -130,20 +143,25 @@ def replicate_masks(seed: int) -> list[dict[str, np.ndarray]]:
 
 
 def inputs(names: dict[str, str], tasks: list[str] = TASKS) -> dict:
-    """Every figure's input for ``tasks``, renamed by ``names``."""
+    """Every figure's input for ``tasks``, renamed by ``names``: aggregated tables with their replicates' own tables."""
     index = {t: i for i, t in enumerate(TASKS)}
     reps = {names[t]: replicates_of(index[t], empty=("ru",) if t == "marc" else (), once="es" if t == "marc" else None)
             for t in tasks}
     composed = {"pawsx": ("es∩fr", replicates_of(30)), "marc": ("de∩en", replicates_of(31, empty=("ru",)))}
+    suboptimal = {c: replicates_of(20 + i) for i, c in enumerate(CONDITIONS)}
+    composed_reps = {f"{names[t]}: {composed[t][0]}": composed[t][1] for t in tasks}
+    regime_reps = {regime: [replicate_epochs(200 + 10 * i + r) for r in range(R)] for i, regime in enumerate(REGIMES)}
     return {
         "tasks": [names[t] for t in tasks],
         "reps": reps,
         "agg": {task: aggregate_shares(tables) for task, tables in reps.items()},
-        "suboptimal": {c: aggregate_shares(replicates_of(20 + i)) for i, c in enumerate(CONDITIONS)},
-        "composed": {f"{names[t]}: {composed[t][0]}": aggregate_shares(composed[t][1]) for t in tasks},
+        "suboptimal": {c: aggregate_shares(tables) for c, tables in suboptimal.items()},
+        "suboptimal_reps": suboptimal,
+        "composed": {label: aggregate_shares(tables) for label, tables in composed_reps.items()},
+        "composed_reps": composed_reps,
         "epochs": {names[t]: [replicate_epochs(100 * index[t] + r) for r in range(R)] for t in tasks},
-        "regimes": {regime: aggregate_epochs([replicate_epochs(200 + 10 * i + r) for r in range(R)])
-                    for i, regime in enumerate(REGIMES)},
+        "regimes": {regime: aggregate_epochs(tables) for regime, tables in regime_reps.items()},
+        "regime_reps": regime_reps,
         "masks": {names[t]: replicate_masks(40 + index[t]) for t in tasks},
     }
 
@@ -154,8 +172,8 @@ def three_languages(data: dict, langs=("en", "de", "fr")) -> dict:
         return table[table["test_lang"].isin(langs) & table["train_lang"].isin(langs)].reset_index(drop=True)
 
     out = {key: {k: cut(v) for k, v in data[key].items()} for key in ("agg", "suboptimal", "composed", "regimes")}
-    out["reps"] = {k: [cut(t) for t in v] for k, v in data["reps"].items()}
-    out["epochs"] = {k: [cut(t) for t in v] for k, v in data["epochs"].items()}
+    for key in ("reps", "epochs", "suboptimal_reps", "composed_reps", "regime_reps"):
+        out[key] = {k: [cut(t) for t in v] for k, v in data[key].items()}
     out["masks"] = {k: [{lang: m[lang] for lang in langs} for m in v] for k, v in data["masks"].items()}
     return {**out, "tasks": data["tasks"]}
 
@@ -163,26 +181,58 @@ def three_languages(data: dict, langs=("en", "de", "fr")) -> dict:
 DATA = inputs({t: t for t in TASKS})
 VARIANTS = {"two tasks": DATA, "long names": inputs(LONG), "tiny": three_languages(inputs({"pawsx": "gettext-topic"}, ["pawsx"]))}
 
+#: name -> its source-data frame from the inputs (the workflow's roles, replicates' own tables included)
+SOURCES: dict[str, Callable[[dict], pd.DataFrame]] = {
+    "fig2": lambda d: source.fig2(d["agg"], d["reps"]),
+    "fig3": lambda d: source.fig3(d["suboptimal"], "de", d["tasks"][0], d["suboptimal_reps"]),
+    "fig4": lambda d: source.fig4(d["agg"], d["reps"]),
+    "fig5": lambda d: source.fig5(d["agg"], d["reps"]),
+    "fig6": lambda d: source.fig6(d["agg"], d["reps"]),
+    "fig7": lambda d: source.fig7(d["epochs"]),
+    "fig8": lambda d: source.fig8(d["masks"], d["reps"]),
+    "fig9": lambda d: source.fig9(d["masks"], d["reps"]),
+    "fig10": lambda d: source.fig10(d["regimes"], d["tasks"][0], d["regime_reps"]),
+    "fig11": lambda d: source.fig11(d["agg"], d["reps"]),
+    "fig12": lambda d: source.fig12(d["masks"]),
+    "fig13": lambda d: source.fig13(d["masks"], d["tasks"][0]),
+    "fig14": lambda d: source.fig14(d["masks"], d["tasks"][-1]),
+    "fig15": lambda d: source.fig15(d["masks"], d["tasks"][0]),
+    "fig16": lambda d: source.fig16(d["masks"], d["reps"]),
+    "fig17": lambda d: source.fig17(d["regimes"], d["tasks"][-1], d["regime_reps"]),
+    "fig18": lambda d: source.fig18(d["regimes"], d["tasks"][0], d["regime_reps"]),
+    "fig19": lambda d: source.fig19(d["composed"], d["composed_reps"]),
+}
+
+
+def drawn_from(name: str, *args) -> Figure:
+    """Figure ``name`` drawn from the frame its source-data function returns for ``args``."""
+    return getattr(figures, name)(getattr(source, name)(*args))
+
+
+# name -> (panels, heatmap cells or None for figures without heatmaps)
+SHAPES: dict[str, tuple[int, int | None]] = {
+    "fig2": (4, 4 * 25),
+    "fig3": (2, 2 * 25),
+    "fig4": (4, 4 * 25),
+    "fig5": (2, None),
+    "fig6": (4, 4 * 25),
+    "fig7": (2, None),
+    "fig8": (4, 2 * 25),
+    "fig9": (2, None),
+    "fig10": (2, None),
+    "fig11": (4, 4 * 25),
+    "fig12": (2, 2 * LAYERS * HEADS),
+    "fig13": (2, 2 * 25),
+    "fig14": (2, 2 * 25),
+    "fig15": (2, 2 * 25),
+    "fig16": (2, None),
+    "fig17": (len(LANGS), None),
+    "fig18": (2, None),
+    "fig19": (2, 2 * 25),
+}
 # name -> (drawing from inputs, panels, heatmap cells or None for figures without heatmaps)
 FIGURES: dict[str, tuple[Callable[[dict], Figure], int, int | None]] = {
-    "fig2": (lambda d: figures.fig2(d["agg"]), 4, 4 * 25),
-    "fig3": (lambda d: figures.fig3(d["suboptimal"], "de", d["tasks"][0]), 2, 2 * 25),
-    "fig4": (lambda d: figures.fig4(d["agg"]), 4, 4 * 25),
-    "fig5": (lambda d: figures.fig5(d["agg"]), 2, None),
-    "fig6": (lambda d: figures.fig6(d["agg"]), 4, 4 * 25),
-    "fig7": (lambda d: figures.fig7(d["epochs"]), 2, None),
-    "fig8": (lambda d: figures.fig8(d["masks"], d["reps"]), 4, 2 * 25),
-    "fig9": (lambda d: figures.fig9(d["masks"], d["reps"]), 2, None),
-    "fig10": (lambda d: figures.fig10(d["regimes"], d["tasks"][0]), 2, None),
-    "fig11": (lambda d: figures.fig11(d["agg"]), 4, 4 * 25),
-    "fig12": (lambda d: figures.fig12(d["masks"]), 2, 2 * LAYERS * HEADS),
-    "fig13": (lambda d: figures.fig13(d["masks"], d["tasks"][0]), 2, 2 * 25),
-    "fig14": (lambda d: figures.fig14(d["masks"], d["tasks"][-1]), 2, 2 * 25),
-    "fig15": (lambda d: figures.fig15(d["masks"], d["tasks"][0]), 2, 2 * 25),
-    "fig16": (lambda d: figures.fig16(d["masks"], d["reps"]), 2, None),
-    "fig17": (lambda d: figures.fig17(d["regimes"], d["tasks"][-1]), len(LANGS), None),
-    "fig18": (lambda d: figures.fig18(d["regimes"], d["tasks"][0]), 2, None),
-    "fig19": (lambda d: figures.fig19(d["composed"]), 2, 2 * 25),
+    name: (lambda d, name=name: getattr(figures, name)(SOURCES[name](d)), *shape) for name, shape in SHAPES.items()
 }
 
 
@@ -203,10 +253,12 @@ class Drawn:
         self.folder, self.cache = folder, {}
 
     def __call__(self, name: str, variant: str = "two tasks") -> tuple[Figure, object]:
+        """As the workflow: the source data written as CSV, and the figure drawn from that file alone."""
         if (name, variant) not in self.cache:
-            fig = FIGURES[name][0](VARIANTS[variant])
             folder = self.folder / variant.replace(" ", "-") / name
             folder.mkdir(parents=True)
+            write_source_data(folder / f"{name}.data.csv", SOURCES[name](VARIANTS[variant]))
+            fig = getattr(figures, name)(read_source_data(folder / f"{name}.data.csv"))
             figures.save(fig, folder / name)
             self.cache[name, variant] = (fig, folder)
         return self.cache[name, variant]
@@ -232,13 +284,98 @@ def test_figure_is_saved_and_reads_as_drawn(name, drawn):
     fig, folder = drawn(name)
     assert isinstance(fig, Figure)
     assert len(panels(fig)) == n_panels
-    assert sorted(p.name for p in folder.iterdir()) == [f"{name}.pdf", f"{name}.png"]
+    assert sorted(p.name for p in folder.iterdir()) == [f"{name}.data.csv", f"{name}.pdf", f"{name}.png"]
     assert (folder / f"{name}.pdf").read_bytes().startswith(b"%PDF")
     png = folder / f"{name}.png"
     assert not is_blank(png)
     assert count_panels(png) == n_panels
     if n_cells is not None:
         assert count_cells(png) == n_cells
+
+
+# -- the source data: the frame each figure is drawn from ------------------------------
+
+REPS = [f"rep{r}" for r in range(R)]
+SHARE_CELL = ["sign", "test_lang", "train_lang", "measure", "mean", "ci_low", "ci_high", "n_replicates", "reference",
+              "p_value", "tested", "robust", "method", *REPS]
+MASK_CELL = ["mean", "chance", "p_value", "tested", "robust", "n_replicates", *REPS]
+SCATTER = ["replicate_r", "slope", "intercept", "r", "r_ci_low", "r_ci_high", "r_p_value", "r_replicates", "r_method"]
+CURVE = ["task", "regime", "epoch", "test_lang", "mean", "ci_low", "ci_high", "n_replicates", "method", *REPS]
+N = len(LANGS)
+#: name -> (documented columns, rows on DATA: one per cell, bar, line point or scatter point)
+SOURCE_DATA: dict[str, tuple[list[str], int]] = {
+    "fig2": (["task", *SHARE_CELL], 2 * 2 * N * N),
+    "fig3": (["task", "test_lang", "sign", "condition", "train_lang", *SHARE_CELL[3:]], 2 * len(CONDITIONS) * N),
+    "fig4": (["task", *SHARE_CELL], 2 * 2 * N * N),
+    "fig5": (["task", *SHARE_CELL], 2 * N * N),
+    "fig6": (["task", *SHARE_CELL], 2 * 2 * N * N),
+    "fig7": (["task", "replicate", "epoch", "test_lang", "specialization_pct", "accuracy_pct", *SCATTER], 2 * R * EPOCHS * N),
+    "fig8": (["task", "part", "lang_a", "lang_b", *MASK_CELL[:-R], "replicate", "test_lang", "train_lang", "cosine",
+              "share_pct", *SCATTER, *REPS], 2 * N * N + 2 * R * N * (N - 1)),
+    "fig9": (["task", "layer", "r", "ci_low", "ci_high", "n_replicates", "n_points", "p_value", "tested", "robust", "method",
+              *REPS], 2 * LAYERS),
+    "fig10": (CURVE, len(REGIMES) * N * EPOCHS),
+    "fig11": (["task", *SHARE_CELL], 2 * 2 * N * N),
+    "fig12": (["task", "layer", "head", *MASK_CELL[:5], "n_languages", *MASK_CELL[5:]], 2 * LAYERS * HEADS),
+    "fig13": (["task", "statistic", "lang_a", "lang_b", *MASK_CELL], 2 * N * N),
+    "fig14": (["task", "statistic", "lang_a", "lang_b", *MASK_CELL], 2 * N * N),
+    "fig15": (["task", "statistic", "lang_a", "lang_b", *MASK_CELL], 2 * N * N),
+    "fig16": (["task", "replicate", "test_lang", "train_lang", "overlap_pct", "share_pct", *SCATTER], 2 * R * N * (N - 1)),
+    "fig17": (CURVE, len(REGIMES) * N * EPOCHS),
+    "fig18": (CURVE, len(REGIMES) * N * EPOCHS),
+    "fig19": (["composition", *SHARE_CELL], 2 * N * N),
+}
+
+
+def test_the_legends_name_the_methods_the_analysis_uses():
+    """Figures only draw, so the legends' words for the FDR control and the intervals are kept in figures.marks:
+    they must name what langspec.stats does."""
+    from langspec.figures import marks
+    from langspec.stats import multiplicity, replicates
+
+    assert marks.FDR_METHOD == multiplicity.METHOD
+    assert (marks.T_METHOD, marks.NORMAL_METHOD) == (replicates.T_METHOD, replicates.NORMAL_METHOD)
+
+
+def test_every_figure_of_paper_000_has_a_source_function_named_in_the_registry():
+    assert sorted(SOURCE_DATA) == sorted(f"fig{n}" for n in FIGURES_000) == sorted(SOURCES)
+    for n, entry in FIGURES_000.items():
+        assert entry.source == f"langspec.stats.source_data.heads:fig{n}" and entry.resolve_source() is getattr(source, f"fig{n}")
+        assert entry.source_data == f"figures/fig{n}.data.csv"
+
+
+@pytest.mark.parametrize("name", list(SOURCE_DATA))
+def test_source_data_has_the_documented_columns_and_plausible_numbers(name, drawn):
+    """One row per cell, bar or point with the documented columns; intervals hold their value, a robust cell was
+    tested, each replicate's values average to the drawn mean; the figure drawn from the CSV read back."""
+    frame = SOURCES[name](DATA)
+    documented, rows = SOURCE_DATA[name]
+    assert list(frame.columns) == documented
+    assert len(frame) == rows
+    if {"ci_low", "mean", "ci_high"} <= set(frame.columns):
+        shown = frame.dropna(subset=["ci_low", "mean", "ci_high"])
+        assert len(shown) > 0 and (shown["ci_low"] <= shown["mean"] + 1e-9).all() and (shown["mean"] <= shown["ci_high"] + 1e-9).all()
+    if "p_value" in frame.columns:
+        p = frame["p_value"].dropna()
+        assert ((p >= 0) & (p <= 1)).all() and len(p) > 0
+        assert not (frame["robust"].fillna(False).astype(bool) & ~frame["tested"].fillna(False).astype(bool)).any()
+        tested = frame["tested"].fillna(False).astype(bool)
+        assert frame.loc[tested, "p_value"].notna().all()
+    if "measure" in frame.columns:
+        low = 0 if (frame["measure"] == "share_pct").all() else -100
+        assert frame["mean"].dropna().between(low, 100).all()
+    if "rep0" in frame.columns and name != "fig9":  # fig9 pools r by Fisher z, not by the mean
+        values = frame[REPS]
+        full = values.notna().all(axis=1) & frame["mean"].notna()
+        assert full.sum() > 0
+        assert np.allclose(values[full].mean(axis=1), frame.loc[full, "mean"]), "the mean of the replicates' values"
+    if "replicate_r" in frame.columns:
+        points = frame.dropna(subset=["replicate_r"])
+        assert points["replicate_r"].between(-1, 1).all() and sorted(set(points["replicate"].astype(int))) == list(range(R))
+        assert (points["r_ci_low"] <= points["r"]).all() and (points["r"] <= points["r_ci_high"]).all()
+    _, folder = drawn(name)
+    back = read_source_data(folder / f"{name}.data.csv")
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
 
 
 # -- the mark: hatched exactly where the interval does not support the value --------
@@ -376,13 +513,13 @@ def test_the_legend_says_what_the_hatching_means_and_over_how_many_replicates(na
 
 
 def test_legend_line_counts_replicates_of_the_cells_with_a_value():
-    texts = [t.get_text() for t in figures.fig2(DATA["agg"]).legends[0].get_texts()]
+    texts = [t.get_text() for t in drawn_from("fig2", DATA["agg"]).legends[0].get_texts()]
     assert texts[0].replace("\n", " ") == ("hatched: not robust: t-test against 0 (2–3 replicates) "
                                            "not kept by Benjamini–Hochberg, q = 0.05 over the figure's 90 cells")
     one = {"pawsx": aggregate_shares(DATA["reps"]["pawsx"][:1])}
-    texts = [t.get_text() for t in figures.fig2(one).legends[0].get_texts()]
+    texts = [t.get_text() for t in drawn_from("fig2", one).legends[0].get_texts()]
     assert texts[0].replace("\n", " ").startswith("hatched: every cell: 1 replicate has no spread between replicates")
-    share = [t.get_text() for t in figures.fig11({"pawsx": DATA["agg"]["pawsx"]}).legends[0].get_texts()]
+    share = [t.get_text() for t in drawn_from("fig11", {"pawsx": DATA["agg"]["pawsx"]}).legends[0].get_texts()]
     assert "the equal share 100/L = 20.0%" in share[0]
 
 
@@ -428,15 +565,15 @@ def test_edge_ink_sees_text_cut_at_the_edge(tmp_path):
 
 
 def test_saving_is_reproducible_and_leaves_no_temporary_file(tmp_path):
-    figures.save(figures.fig12(DATA["masks"]), tmp_path / "one")
-    figures.save(figures.fig12(DATA["masks"]), tmp_path / "two")
+    figures.save(drawn_from("fig12", DATA["masks"]), tmp_path / "one")
+    figures.save(drawn_from("fig12", DATA["masks"]), tmp_path / "two")
     for suffix in (".pdf", ".png"):
         assert (tmp_path / f"one{suffix}").read_bytes() == (tmp_path / f"two{suffix}").read_bytes()
     assert len(list(tmp_path.iterdir())) == 4
 
 
 def test_change_heatmap_writes_each_mean_in_its_cell():
-    fig = figures.fig2(DATA["agg"])
+    fig = drawn_from("fig2", DATA["agg"])
     by_title = {ax.get_title(): ax for ax in panels(fig)}
     assert set(by_title) == {f"{task}: {sign} influence" for task in TASKS for sign in ("positive", "negative")}
     ax = by_title["pawsx: negative influence"]
@@ -459,7 +596,7 @@ def test_change_heatmap_writes_each_mean_in_its_cell():
 
 
 def test_fig3_rows_are_conditions_for_one_test_language():
-    fig = figures.fig3(DATA["suboptimal"], "de", "pawsx")
+    fig = drawn_from("fig3", DATA["suboptimal"], "de", "pawsx")
     ax = panels(fig)[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == CONDITIONS
     table = wide(DATA["suboptimal"]["en mask"], "change_pct").set_index(["sign", "test_lang", "train_lang"])["mean"]
@@ -467,7 +604,7 @@ def test_fig3_rows_are_conditions_for_one_test_language():
 
 
 def test_fig5_bars_are_means_with_their_intervals():
-    fig = figures.fig5(DATA["agg"])
+    fig = drawn_from("fig5", DATA["agg"])
     ax = panels(fig)[0]
     part = wide(DATA["agg"]["pawsx"], "share_pct").query("sign == 'pos'").set_index(["test_lang", "train_lang"])
     heights = [bar.get_height() for bar in ax.patches]
@@ -499,29 +636,29 @@ def test_overlap_is_the_row_languages_share_and_averaged_over_replicates():
     pct = overlap_pct({"de": sub, "en": big})
     assert pct.loc["de", "en"] == 100 and pct.loc["en", "de"] == 50
     assert shared_heads({"de": sub, "en": big}).loc["de", "en"] == 2
-    fig = figures.pair_overlap({"xnli": [{"de": sub, "en": big}]}, "xnli")
+    fig = figures.pair_overlap(source.pair_overlap({"xnli": [{"de": sub, "en": big}]}, "xnli"))
     left = cell_text(panels(fig)[0])
     assert left[0, 1] == "100" and left[1, 0] == "50"
     small = np.zeros((2, 4), int)
     small[0, :1] = 1
-    fig = figures.pair_overlap({"xnli": [{"de": sub, "en": big}, {"de": small, "en": big}]}, "xnli")
+    fig = figures.pair_overlap(source.pair_overlap({"xnli": [{"de": sub, "en": big}, {"de": small, "en": big}]}, "xnli"))
     right = cell_text(panels(fig)[1])
     assert right[0, 1] == "1.5", "mean of 2 and 1 shared heads"
 
 
 def test_head_counts_are_means_over_replicates():
-    fig = figures.fig12(DATA["masks"])
+    fig = drawn_from("fig12", DATA["masks"])
     ax = panels(fig)[0]
     counts = np.mean([sum(m.values()) for m in DATA["masks"]["pawsx"]], axis=0)
     texts = cell_text(ax)
     assert all(float(texts[layer, head]) == pytest.approx(counts[layer, head], abs=0.051)
                for layer in range(LAYERS) for head in range(HEADS))
-    single = cell_text(panels(figures.fig12({"pawsx": DATA["masks"]["pawsx"][:1]}))[0])
+    single = cell_text(panels(drawn_from("fig12", {"pawsx": DATA["masks"]["pawsx"][:1]}))[0])
     assert single[0, 0] == "5", "one replicate: whole numbers"
 
 
 def test_similarity_scatter_shows_every_replicate_and_pools_r():
-    fig = figures.fig8(DATA["masks"], DATA["reps"])
+    fig = drawn_from("fig8", DATA["masks"], DATA["reps"])
     rs, ns = [], []
     for masks, table in zip(DATA["masks"]["pawsx"], DATA["reps"]["pawsx"]):
         share = table.query("sign == 'pos'").pivot(index="test_lang", columns="train_lang", values="share_pct")
@@ -550,7 +687,7 @@ def test_layer_correlations_use_each_layer_alone_and_pool_over_replicates():
     assert r[2] == pytest.approx(pearson(x.to_numpy(), pairs(share).to_numpy()))
     shared_layer = {lang: np.vstack([np.ones((1, HEADS), int), m[1:]]) for lang, m in masks.items()}
     assert np.isnan(layer_correlations(shared_layer, share)[0][0])
-    fig = figures.fig9(DATA["masks"], DATA["reps"])
+    fig = drawn_from("fig9", DATA["masks"], DATA["reps"])
     ax = panels(fig)[0]
     per = [layer_correlations(m, t.query("sign == 'pos'").pivot(index="test_lang", columns="train_lang", values="share_pct")
                               .loc[LANGS, LANGS]) for m, t in zip(DATA["masks"]["pawsx"], DATA["reps"]["pawsx"])]
@@ -573,28 +710,42 @@ def test_specialization_is_the_in_language_positive_share():
     row = table.query("epoch == 2 and sign == 'pos' and test_lang == 'fr' and train_lang == 'fr'").iloc[0]
     got = spec.query("epoch == 2 and test_lang == 'fr'").iloc[0]
     assert got["specialization_pct"] == row["share_pct"] and got["accuracy_pct"] == pytest.approx(row["accuracy"] * 100)
-    fig = figures.fig7(DATA["epochs"])
+    fig = drawn_from("fig7", DATA["epochs"])
     for ax in panels(fig):
         assert f"3 replicates × {EPOCHS * len(LANGS)} points" in ax.get_title() and "95% CI" in ax.get_title()
         assert len(ax.collections) == R
 
 
 def test_over_epoch_panels_have_a_mean_line_and_band_per_language_or_regime():
-    fig10 = panels(figures.fig10(DATA["regimes"], "pawsx"))
+    fig10 = panels(drawn_from("fig10", DATA["regimes"], "pawsx"))
     assert [len(ax.lines) for ax in fig10] == [len(LANGS)] * len(REGIMES)
     assert [len(ax.collections) for ax in fig10] == [len(LANGS)] * len(REGIMES), "a 95% band per line"
     assert all(len(line.get_xdata()) == EPOCHS for ax in fig10 for line in ax.lines)
     summary = specialization_summary(DATA["regimes"]["SFT"], "SFT").query("test_lang == 'de'").sort_values("epoch")
     assert list(fig10[1].lines[1].get_ydata()) == pytest.approx(summary["mean"].tolist())
-    fig17 = panels(figures.fig17(DATA["regimes"], "marc"))
+    fig17 = panels(drawn_from("fig17", DATA["regimes"], "marc"))
     assert [ax.get_title() for ax in fig17] == [f"test language {lang}" for lang in LANGS]
     assert all(len(ax.lines) == len(REGIMES) for ax in fig17)
-    note = [t.get_text() for t in figures.fig18(DATA["regimes"], "pawsx").legends[-1].get_texts()]
+    note = [t.get_text() for t in drawn_from("fig18", DATA["regimes"], "pawsx").legends[-1].get_texts()]
     assert note == ["line: mean; band: 95% interval over 3 replicates (t-interval)"]
 
 
+def _frame(number: int, spec: dict, quality: dict | None = None) -> pd.DataFrame:
+    """Figure ``number``'s source data from a spec of files, as the workflow's figure script makes it."""
+    entry = FIGURES_000[number]
+    return from_spec(entry.resolve_source(), entry.roles, spec, quality, entry.scalars, f"fig{number}")
+
+
+def _quality(path, used: list[int], replicates: int = R) -> dict[str, str]:
+    """A quality table in which only the replicates ``used`` learned."""
+    pd.DataFrame({"rep": range(replicates), "training": "full", "learned": [r in used for r in range(replicates)],
+                  "status": ["used" if r in used else "excluded" for r in range(replicates)]}).to_csv(path, index=False)
+    return {"pawsx": str(path)}
+
+
 def test_draw_reads_the_spec_files(tmp_path):
-    """The workflow's spec: aggregated CSVs as written by the aggregate rule, replicate lists, mask files."""
+    """The workflow's spec: aggregated CSVs as written by the aggregate rule, replicate lists under ``rep{r}``, mask
+    files; the source data names each replicate by its number, and the figure is drawn from the frame."""
     spec_tables = {}
     for task, table in DATA["agg"].items():
         path = tmp_path / f"{task}.csv"
@@ -606,59 +757,74 @@ def test_draw_reads_the_spec_files(tmp_path):
         for r, replicate in enumerate(reps):
             paths = {}
             for lang, mask in replicate.items():
-                paths[lang] = str(tmp_path / f"{task}-{r}-{lang}.json")
+                paths[lang] = str(tmp_path / "masks" / task / f"rep{r}" / f"{lang}.json")
+                Path(paths[lang]).parent.mkdir(parents=True, exist_ok=True)
                 save_mask(paths[lang], mask, lang, "pruned")
             masks[task].append(paths)
     replicate_tables = {}
     for task, reps in DATA["reps"].items():
         replicate_tables[task] = []
         for r, table in enumerate(reps):
-            table.to_csv(tmp_path / f"{task}-rep{r}.csv", index=False)
-            replicate_tables[task].append(str(tmp_path / f"{task}-rep{r}.csv"))
+            path = tmp_path / "shares" / task / f"rep{r}" / "own.csv"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            table.to_csv(path, index=False)
+            replicate_tables[task].append(str(path))
     epochs = tmp_path / "epochs.csv"
     DATA["regimes"]["SFT"].to_csv(epochs, index=False)
-    draw(2, {"tables": spec_tables}, tmp_path / "fig2")
-    draw(8, {"masks": masks, "replicate_tables": replicate_tables}, tmp_path / "fig8")
-    draw(13, {"masks": masks, "task": "pawsx"}, tmp_path / "fig13")
-    draw(10, {"epochs": {"SFT": str(epochs)}, "task": "pawsx"}, tmp_path / "fig10")
-    for n in (2, 8, 13, 10):
+    frames = {2: _frame(2, {"tables": spec_tables, "replicate_tables": replicate_tables}),
+              8: _frame(8, {"masks": masks, "replicate_tables": replicate_tables}),
+              13: _frame(13, {"masks": masks, "task": "pawsx"}),
+              10: _frame(10, {"epochs": {"SFT": str(epochs)}, "task": "pawsx"})}
+    for n, frame in frames.items():
+        draw(n, frame, tmp_path / f"fig{n}")
         assert not is_blank(tmp_path / f"fig{n}.png")
     expected = _shares_blocks(DATA["agg"], "change_pct")
     assert all((found == (np.isfinite(m) & ~r)).all() for found, (m, r) in zip(hatched_grids(tmp_path / "fig2.png"), expected))
+    assert {"rep0", "rep1", "rep2"} <= set(frames[2].columns) and "rep0" not in frames[10].columns
+    cell = frames[2].set_index(["task", "sign", "test_lang", "train_lang"]).loc[("pawsx", "neg", "de", "fr")]
+    assert cell["rep1"] == pytest.approx(DATA["reps"]["pawsx"][1].set_index(["sign", "test_lang", "train_lang"])
+                                         .loc[("neg", "de", "fr"), "change_pct"])
+    # replicate 1 did not learn: its files are left out, and the others keep their numbers
+    kept = _frame(8, {"masks": masks, "replicate_tables": replicate_tables}, _quality(tmp_path / "quality.csv", [0, 2]))
+    pairs_ = kept[(kept["part"] == "pairs") & (kept["task"] == "pawsx")]
+    assert sorted(set(pairs_["replicate"])) == [0, 2]
+    assert {"rep0", "rep2"} <= set(kept.columns) and not kept.loc[kept["task"] == "pawsx", "rep1"].notna().any()
+    draw(8, kept, tmp_path / "fig8-kept", 3)
+    assert not is_blank(tmp_path / "fig8-kept.png")
     with pytest.raises(LangspecError, match="one entry per replicate"):
-        draw(12, {"masks": {"pawsx": masks["pawsx"][0]}}, tmp_path / "bad")
+        _frame(12, {"masks": {"pawsx": masks["pawsx"][0]}})
     with pytest.raises(LangspecError, match="lacks the role"):
-        draw(3, {"tables": spec_tables}, tmp_path / "bad")
+        _frame(3, {"tables": spec_tables})
 
 
 def test_robust_read_back_as_text_is_understood():
     table = DATA["agg"]["pawsx"].assign(robust=DATA["agg"]["pawsx"]["robust"].map({True: "True", False: "False"}))
-    fig = figures.fig2({"pawsx": table})
+    fig = drawn_from("fig2", {"pawsx": table})
     assert len(panels(fig)) == 2
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: figures.fig2({}), "no tables given"),
-    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].drop(columns="robust")}), "robust"),
-    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].query("measure != 'change_pct'")}), "no measure 'change_pct'"),
-    (lambda: figures.fig2({"pawsx": DATA["reps"]["pawsx"][0]}), "lacks the column(s) measure"),
-    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].query("sign == 'pos'")}), "sign 'neg'"),
-    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].query("test_lang != 'fr'")}), "test language 'fr'"),
-    (lambda: figures.fig2({"pawsx": DATA["agg"]["pawsx"].assign(robust="maybe")}), "'maybe' in column robust"),
-    (lambda: figures.fig3(DATA["suboptimal"], "ko", "pawsx"), "test language 'ko'"),
-    (lambda: figures.fig5({"pawsx": DATA["agg"]["pawsx"].query("measure != 'share_pct'")}), "no measure 'share_pct'"),
-    (lambda: figures.fig8({"pawsx": DATA["masks"]["pawsx"]}, DATA["reps"]), "task 'marc'"),
-    (lambda: figures.fig8(DATA["masks"], {t: r[:2] for t, r in DATA["reps"].items()}), "3 replicate(s) of masks but 2"),
-    (lambda: figures.fig9({t: m[0] for t, m in DATA["masks"].items()}, DATA["reps"]), "one language -> mask dict per replicate"),
-    (lambda: figures.fig16({t: [{g: m for g, m in rep.items() if g != "es"} for rep in reps] for t, reps in DATA["masks"].items()},
+    (lambda: source.fig2({}), "no tables given"),
+    (lambda: source.fig2({"pawsx": DATA["agg"]["pawsx"].drop(columns="robust")}), "robust"),
+    (lambda: source.fig2({"pawsx": DATA["agg"]["pawsx"].query("measure != 'change_pct'")}), "no measure 'change_pct'"),
+    (lambda: source.fig2({"pawsx": DATA["reps"]["pawsx"][0]}), "lacks the column(s) measure"),
+    (lambda: source.fig2({"pawsx": DATA["agg"]["pawsx"].query("sign == 'pos'")}), "sign 'neg'"),
+    (lambda: source.fig2({"pawsx": DATA["agg"]["pawsx"].query("test_lang != 'fr'")}), "test language 'fr'"),
+    (lambda: source.fig2({"pawsx": DATA["agg"]["pawsx"].assign(robust="maybe")}), "'maybe' in column robust"),
+    (lambda: source.fig3(DATA["suboptimal"], "ko", "pawsx"), "test language 'ko'"),
+    (lambda: source.fig5({"pawsx": DATA["agg"]["pawsx"].query("measure != 'share_pct'")}), "no measure 'share_pct'"),
+    (lambda: source.fig8({"pawsx": DATA["masks"]["pawsx"]}, DATA["reps"]), "task 'marc'"),
+    (lambda: source.fig8(DATA["masks"], {t: r[:2] for t, r in DATA["reps"].items()}), "3 replicate(s) of masks but 2"),
+    (lambda: source.fig9({t: m[0] for t, m in DATA["masks"].items()}, DATA["reps"]), "one language -> mask dict per replicate"),
+    (lambda: source.fig16({t: [{g: m for g, m in rep.items() if g != "es"} for rep in reps] for t, reps in DATA["masks"].items()},
                            DATA["reps"]), "language 'es'"),
-    (lambda: figures.fig12({"pawsx": [{"en": np.full((2, 2), 2)}]}), "0/1"),
-    (lambda: figures.fig12({"pawsx": [{"en": np.ones((2, 2))}, {"de": np.ones((2, 2))}]}), "differ in language"),
-    (lambda: figures.fig13(DATA["masks"], "xnli"), "task 'xnli'"),
-    (lambda: figures.fig17({"SFT": DATA["regimes"]["SFT"], "full": DATA["regimes"]["SFT"].query("test_lang != 'de'")}, "marc"), "'de'"),
-    (lambda: figures.fig10({"SFT": DATA["agg"]["pawsx"]}, "pawsx"), "lacks the column(s) epoch"),
-    (lambda: figures.fig7({"pawsx": [DATA["epochs"]["pawsx"][0].assign(accuracy=70.0)]}), "accuracy"),
-    (lambda: figures.fig7({"pawsx": DATA["epochs"]["pawsx"][0]}), "one entry per replicate"),
+    (lambda: source.fig12({"pawsx": [{"en": np.full((2, 2), 2)}]}), "0/1"),
+    (lambda: source.fig12({"pawsx": [{"en": np.ones((2, 2))}, {"de": np.ones((2, 2))}]}), "differ in language"),
+    (lambda: source.fig13(DATA["masks"], "xnli"), "task 'xnli'"),
+    (lambda: source.fig17({"SFT": DATA["regimes"]["SFT"], "full": DATA["regimes"]["SFT"].query("test_lang != 'de'")}, "marc"), "'de'"),
+    (lambda: source.fig10({"SFT": DATA["agg"]["pawsx"]}, "pawsx"), "lacks the column(s) epoch"),
+    (lambda: source.fig7({"pawsx": [DATA["epochs"]["pawsx"][0].assign(accuracy=70.0)]}), "accuracy"),
+    (lambda: source.fig7({"pawsx": DATA["epochs"]["pawsx"][0]}), "one entry per replicate"),
 ])
 def test_missing_or_bad_input_is_one_line_error(make, message):
     with pytest.raises(LangspecError, match=re.escape(message)) as error:

@@ -12,6 +12,7 @@ from langspec.stats.claims import CLAIMS, Evidence, findings, markdown
 from langspec.stats.findings import assess, detectable, replicates_needed, verdict
 from langspec.stats.multiplicity import benjamini_hochberg, fdr_marks
 from langspec.stats.replicates import aggregate_shares, wide
+from langspec.stats.source_data import heads as source
 
 from .test_replicates import LANGS, base_probs, experiment, model_probs, synthetic_influence
 
@@ -96,7 +97,7 @@ def test_one_replicate_marks_nothing_and_the_legend_says_why(tmp_path):
     planted[:, 0, 0] = 1 - planted[:, 1:, 0].sum(axis=1)
     table = aggregate_shares([compare(synthetic_influence(rng, planted), synthetic_influence(rng, probs), LANGS)])
     assert not table["robust"].any() and table["p_value"].isna().all()
-    fig = figures.fig4({"toy": table})
+    fig = figures.fig4(source.fig4({"toy": table}))
     texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
     assert any("1 replicate" in t and "none is robust" in t for t in texts), texts
 

@@ -4,8 +4,9 @@ The workflow's figure and table rules are generated from this registry
 (``workflow/rules/figures.smk``, ``workflow/rules/lth.smk``), and the drawing
 code (:func:`langspec.figures.draw.draw`, :func:`langspec.figures.draw.draw_lth`,
 :func:`langspec.tables.tickets.write_table`) reads its roles from here, so a
-figure is declared once. An entry names its drawing function by dotted path
-(resolved on use), so reading the registry imports neither matplotlib nor torch.
+figure is declared once. An entry names its drawing function, and the analysis function
+that returns the frame it draws (``source``), by dotted path (resolved on use), so
+reading the registry imports neither matplotlib nor torch.
 
 A *role* is a key of the spec the workflow passes to the drawing function
 (:mod:`langspec.figures.draw` documents each); *scalars* are optional spec keys
@@ -13,9 +14,10 @@ passed by name. Paper 000's figures and tables keep their paper numbers
 (``fig4``, ``table2``); paper 003's live under ``figures/lth/`` and
 ``tables/lth/`` with theirs.
 
-To add a figure: write its drawing function, add an entry here and a caption
-file ``workflow/report/<caption>.rst``; paper 000's figures also need their
-inputs in ``figure_spec`` (``workflow/rules/figures_common.smk``).
+To add a figure: write its source-data function (in :mod:`langspec.stats.source_data`)
+and its drawing function (which takes that frame and only draws), add an entry here
+and a caption file ``workflow/report/<caption>.rst``; paper 000's figures also need
+their inputs in ``figure_spec`` (``workflow/rules/figures_common.smk``).
 """
 
 from __future__ import annotations
@@ -73,8 +75,13 @@ def _resolve(dotted: str) -> Callable:
     return getattr(importlib.import_module(module), function)
 
 
-def _fig000(n: int, module: str, roles: tuple[str, ...], title: str) -> Entry:
-    return Entry(f"fig{n}", "000", "figure", f"langspec.figures.{module}:fig{n}", roles, f"fig{n}", title)
+#: Paper 000's source-data functions (one per figure and table, named after it).
+_SOURCE_000 = "langspec.stats.source_data.heads"
+
+
+def _fig000(n: int, module: str, roles: tuple[str, ...], title: str, scalars: tuple[str, ...] = ()) -> Entry:
+    return Entry(f"fig{n}", "000", "figure", f"langspec.figures.{module}:fig{n}", roles, f"fig{n}", title, scalars,
+                 source=f"{_SOURCE_000}:fig{n}")
 
 
 def _fig003(name: str, function: str, roles: tuple[str, ...], title: str, scalars: tuple[str, ...] = (),
@@ -89,38 +96,48 @@ def _table003(name: str, roles: tuple[str, ...], caption: str, title: str, scala
 
 
 _MASKS_AND_SHARES = ("masks", "replicate_tables")
+#: Optional roles of the figures drawn from aggregated tables: the replicates' own tables, for the source
+#: data's per-replicate values (``rep{r}`` columns).
+_TABLE_REPLICATES, _EPOCH_REPLICATES = ("replicate_tables",), ("replicate_epochs",)
 
-#: Paper 000's figures by number.
+#: Paper 000's figures by number. A figure's roles (and its optional roles, ``scalars``) are read from the
+#: spec by :func:`langspec.stats.source_data.heads.from_spec` and passed by name to its ``source``, whose
+#: frame the drawing ``function`` takes alone.
 FIGURES_000: dict[int, Entry] = {
     int(e.name[3:]): e
     for e in (
-        _fig000(2, "heatmaps", ("tables",), "after full fine-tuning: own-language subnetwork vs full model"),
-        _fig000(3, "heatmaps", ("tables", "test_lang", "task"), "random and suboptimal subnetworks for one test language"),
-        _fig000(4, "heatmaps", ("tables",), "after SFT: own-language subnetwork vs full model after full fine-tuning"),
-        _fig000(5, "bars", ("tables",), "absolute positive shares of the subnetworks after SFT"),
-        _fig000(6, "heatmaps", ("tables",), "SFT with random subnetworks vs full fine-tuning"),
+        _fig000(2, "heatmaps", ("tables",), "after full fine-tuning: own-language subnetwork vs full model",
+                _TABLE_REPLICATES),
+        _fig000(3, "heatmaps", ("tables", "test_lang", "task"), "random and suboptimal subnetworks for one test language",
+                _TABLE_REPLICATES),
+        _fig000(4, "heatmaps", ("tables",), "after SFT: own-language subnetwork vs full model after full fine-tuning",
+                _TABLE_REPLICATES),
+        _fig000(5, "bars", ("tables",), "absolute positive shares of the subnetworks after SFT", _TABLE_REPLICATES),
+        _fig000(6, "heatmaps", ("tables",), "SFT with random subnetworks vs full fine-tuning", _TABLE_REPLICATES),
         _fig000(7, "epochs", ("replicate_epochs",), "language specialization vs accuracy"),
         _fig000(8, "similarity", _MASKS_AND_SHARES, "subnetwork similarity and positive influence"),
         _fig000(9, "similarity", _MASKS_AND_SHARES, "per-layer subnetwork similarity vs positive influence"),
-        _fig000(10, "epochs", ("epochs", "task"), "specialization over epochs, full fine-tuning vs SFT"),
-        _fig000(11, "heatmaps", ("tables",), "baseline shares of the full model after full fine-tuning"),
+        _fig000(10, "epochs", ("epochs", "task"), "specialization over epochs, full fine-tuning vs SFT", _EPOCH_REPLICATES),
+        _fig000(11, "heatmaps", ("tables",), "baseline shares of the full model after full fine-tuning", _TABLE_REPLICATES),
         _fig000(12, "overlap", ("masks",), "how many languages' subnetworks enable each head"),
         _fig000(13, "overlap", ("masks", "task"), "pairwise head overlap (paper: XNLI)"),
         _fig000(14, "overlap", ("masks", "task"), "pairwise head overlap (paper: PAWS-X)"),
         _fig000(15, "overlap", ("masks", "task"), "pairwise head overlap (paper: MARC)"),
         _fig000(16, "overlap", _MASKS_AND_SHARES, "head overlap vs negative influence"),
-        _fig000(17, "epochs", ("epochs", "task"), "specialization per test language over epochs"),
-        _fig000(18, "epochs", ("epochs", "task"), "SFT with random subnetworks over epochs"),
-        _fig000(19, "heatmaps", ("tables",), "composed (intersection) subnetworks at test time after SFT"),
+        _fig000(17, "epochs", ("epochs", "task"), "specialization per test language over epochs", _EPOCH_REPLICATES),
+        _fig000(18, "epochs", ("epochs", "task"), "SFT with random subnetworks over epochs", _EPOCH_REPLICATES),
+        _fig000(19, "heatmaps", ("tables",), "composed (intersection) subnetworks at test time after SFT",
+                _TABLE_REPLICATES),
     )
 }
 
-#: Paper 000's tables (made by their own steps from masks and accuracy files).
+#: Paper 000's tables (made by their own steps from masks and accuracy files), drawn like the figures: the
+#: source function's frame (``tables/table{N}.data.csv``) is all the table function formats.
 TABLES_000: dict[str, Entry] = {
     "table1": Entry("table1", "000", "table", "langspec.tables.heads:table1", ("masks",), "table1",
-                    "disabled heads per language and task"),
+                    "disabled heads per language and task", source=f"{_SOURCE_000}:table1"),
     "table2": Entry("table2", "000", "table", "langspec.tables.heads:table2", ("accuracy",), "table2",
-                    "dev accuracy of each subnetwork after full fine-tuning and after SFT"),
+                    "dev accuracy of each subnetwork after full fine-tuning and after SFT", source=f"{_SOURCE_000}:table2"),
 }
 
 #: Paper 003's figures (lottery tickets), drawn from role -> task -> CSV.

@@ -1,4 +1,6 @@
-"""Figures 2-19 and tables 1-2 of paper 000, each its own target."""
+"""Figures 2-19 and tables 1-2 of paper 000, each its own target, each with its source data beside it
+({target}.data.csv: the frame the figure or table is drawn from, langspec.stats.source_data.heads).
+"""
 
 for n in FIGURES:
 
@@ -16,6 +18,7 @@ for n in FIGURES:
                 labels={"figure": str(n)},
             ),
             png=f"{R}/{FIGURES_000[n].target}.png",
+            data=f"{R}/{FIGURES_000[n].source_data}",
         log:
             f"{R}/logs/figures/fig{n}.log",
         benchmark:
@@ -70,6 +73,7 @@ rule table1:
             f"{R}/tables/table1.csv", caption="../report/table1.rst", category="Tables"
         ),
         md=f"{R}/tables/table1.md",
+        data=f"{R}/{TABLES_000['table1'].source_data}",
     log:
         f"{R}/logs/tables/table1.log",
     benchmark:
@@ -98,6 +102,7 @@ rule table2:
             f"{R}/tables/table2.csv", caption="../report/table2.rst", category="Tables"
         ),
         md=f"{R}/tables/table2.md",
+        data=f"{R}/{TABLES_000['table2'].source_data}",
     log:
         f"{R}/logs/tables/table2.log",
     benchmark:

@@ -1,10 +1,12 @@
 """Helpers of paper 000's figure rules: what each figure draws (its spec of input paths by role) and which the config can draw.
 
-Which roles a figure's drawing function reads, its caption and target are in
-langspec.registry; here they become paths for the configured tasks.
+Which roles a figure's source-data function reads, its caption and target are in
+langspec.registry; here they become paths for the configured tasks. A figure drawn from
+aggregated tables also gets their replicates' own tables (replicate_tables /
+replicate_epochs), for the per-replicate values of its source data.
 """
 
-from langspec.registry import FIGURES_000
+from langspec.registry import FIGURES_000, TABLES_000
 
 FIGURES = list(FIGURES_000)
 
@@ -35,18 +37,39 @@ def figure_task(n):
 
 
 def figure_spec(n):
-    """What figure n draws: paths by role (aggregated tables, or one entry per replicate), and labels."""
-    shares_for = lambda regime, condition: {
-        t: shares_file(t, regime, condition) for t in figure_tasks()
-    }
-    epochs_for = lambda t, pairs: {
-        label: shares_file(t, regime, condition, per_epoch=True)
-        for label, (regime, condition) in pairs.items()
-    }
+    """What figure n draws: paths by role (aggregated tables with their replicates' own, or one entry per replicate), and labels."""
     per_replicate = lambda regime, condition, per_epoch=False: {
         t: [shares_file(t, regime, condition, r, per_epoch) for r in reps(t)]
         for t in figure_tasks()
     }
+
+    def aggregated(shares, per_epoch=False):
+        """label -> (task, regime, condition) as the spec of its aggregated tables and their replicates' tables."""
+        role, replicates = (
+            ("epochs", "replicate_epochs")
+            if per_epoch
+            else ("tables", "replicate_tables")
+        )
+        return {
+            role: {
+                label: shares_file(t, regime, condition, per_epoch=per_epoch)
+                for label, (t, regime, condition) in shares.items()
+            },
+            replicates: {
+                label: [
+                    shares_file(t, regime, condition, r, per_epoch) for r in reps(t)
+                ]
+                for label, (t, regime, condition) in shares.items()
+            },
+        }
+
+    shares_for = lambda regime, condition: aggregated(
+        {t: (t, regime, condition) for t in figure_tasks()}
+    )
+    epochs_for = lambda t, pairs: aggregated(
+        {label: (t, regime, condition) for label, (regime, condition) in pairs.items()},
+        per_epoch=True,
+    )
     random_seed = config["sft"]["random_seed"]
     if n in (2, 4, 5, 11):
         regime, condition = {
@@ -55,20 +78,20 @@ def figure_spec(n):
             5: ("sft", "own"),
             11: ("full", "full"),
         }[n]
-        return {"tables": shares_for(regime, condition)}
+        return shares_for(regime, condition)
     if n == 3:
         t, spec = figure_task(3), config["figures"]["fig3"]
         lang = language(t, spec["language"])
         tables = {
-            f"R{s}": shares_file(t, "full", f"{lang}-random{s}")
+            f"R{s}": (t, "full", f"{lang}-random{s}")
             for s in config["masks"]["random_seeds"]
         }
         for other in spec["suboptimal"]:
-            tables[f"{language(t, other)} mask"] = shares_file(t, "full", other)
-        return {"tables": tables, "test_lang": lang, "task": t}
+            tables[f"{language(t, other)} mask"] = (t, "full", other)
+        return {**aggregated(tables), "test_lang": lang, "task": t}
     if n == 6:
         t = figure_task(6)
-        return {"tables": {t: shares_file(t, "sft-random", f"random{random_seed}")}}
+        return aggregated({t: (t, "sft-random", f"random{random_seed}")})
     if n == 7:
         return {"replicate_epochs": per_replicate("sft", "own", per_epoch=True)}
     if n in (8, 9, 16):
@@ -79,7 +102,7 @@ def figure_spec(n):
     if n in (10, 17):
         t = figure_task(n)
         return {
-            "epochs": epochs_for(
+            **epochs_for(
                 t, {"full fine-tuning": ("full", "own"), "SFT": ("sft", "own")}
             ),
             "task": t,
@@ -90,7 +113,7 @@ def figure_spec(n):
             "full fine-tuning": ("full", "own"),
             "SFT, random subnetworks": ("sft-random", f"random{random_seed}"),
         }
-        return {"epochs": epochs_for(t, pairs), "task": t}
+        return {**epochs_for(t, pairs), "task": t}
     if n == 12:
         return {"masks": {t: replicate_masks(t) for t in figure_tasks()}}
     if n in (13, 14, 15):
@@ -104,15 +127,17 @@ def figure_spec(n):
                 continue
             for a, b in pairs:
                 symbol = "∩" if spec["kind"] == "intersection" else "∪"
-                tables[f"{t}: {language(t, a)}{symbol}{language(t, b)}"] = shares_file(
-                    t, "sft", f"{spec['kind']}-{a}-{b}"
+                tables[f"{t}: {language(t, a)}{symbol}{language(t, b)}"] = (
+                    t,
+                    "sft",
+                    f"{spec['kind']}-{a}-{b}",
                 )
         if not tables:
             raise LangspecError(
                 "fig19 composes language pairs of configured tasks: set figures.fig19.pairs, "
                 f"e.g. {{{next(iter(config['tasks']))}: [[es, fr]]}}"
             )
-        return {"tables": tables}
+        return aggregated(tables)
     raise ValueError(n)
 
 

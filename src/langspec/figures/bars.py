@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from langspec.figures.cells import flags, grid
 from langspec.figures.marks import TOO_FEW, explain, fdr_label
 from langspec.figures.style import (
     GUIDE,
@@ -21,44 +22,31 @@ from langspec.figures.style import (
     styled,
     wrap,
 )
-from langspec.stats.frames import aggregated, nonempty, sign_matrix, sign_tests
-from langspec.stats.multiplicity import fdr_marks, tested_cells
 
 SHARE = "share of top-k positive (%)"
 
 
 @styled
-def fig5(tables: dict[str, pd.DataFrame]) -> Figure:
+def fig5(frame: pd.DataFrame) -> Figure:
     """Share (%) of each training language in each test language's top-k positive examples.
 
-    ``tables``: task -> aggregated shares (or comparison) table of the
-    own-language subnetworks after SFT (measure ``share_pct``, sign pos). One
-    panel per task, each with its own y scale; groups = test languages, bars =
-    training languages: the mean over replicates with its 95% interval as an
-    error bar, hatched and washed out unless its t-test against the equal share
-    100 / L (dashed line) survives the false discovery rate control over every
-    bar of the figure. A test language without enough test examples
-    gets "n < min" instead of bars.
+    ``frame``: :func:`langspec.stats.source_data.heads.fig5`, one row per bar. One panel per task, each with
+    its own y scale; groups = test languages, bars = training languages: the mean over replicates with its 95%
+    interval as an error bar, hatched and washed out unless its t-test against the equal share 100 / L (dashed
+    line) survives the false discovery rate control over every bar of the figure (the frame's ``robust``). A
+    test language without enough test examples gets "n < min" instead of bars.
     """
-    nonempty(tables, "tables")
-    parts = {task: aggregated(t, "share_pct", f"table '{task}'") for task, t in tables.items()}
     panels = {}
-    for task, part in parts.items():
-        what = f"table '{task}'"
-        mean, p, n = sign_tests(part, "pos", what)
-        low = sign_matrix(part, "pos", "ci_low", what).loc[mean.index, mean.columns]
-        high = sign_matrix(part, "pos", "ci_high", what).loc[mean.index, mean.columns]
+    for task, part in frame.groupby("task", sort=False):
         reference = part["reference"].dropna()
-        panels[task] = [mean, p, n, low, high, float(reference.iloc[0]) if len(reference) else np.nan]
-    tests = [(p, n) for _, p, n, *_ in panels.values()]
-    for panel, robust in zip(panels.values(), fdr_marks(*zip(*tests))):
-        panel[1] = robust
-    bars = tested_cells(*zip(*tests))
+        panels[task] = [grid(part, "test_lang", "train_lang", value) for value in ("mean", "robust", "ci_low", "ci_high")]
+        panels[task].append(float(reference.iloc[0]) if len(reference) else np.nan)
+    tested = int(flags(frame["tested"]).sum())
     colours = palette(lang for mean, *_ in panels.values() for lang in mean.columns)
     rows, cols = wrap(len(panels))
     fig, axes = new_figure(rows, cols, (PANEL[0] + 0.4, PANEL[1]), (1.0, 0.75))
     missing = False
-    for ax, (task, (mean, robust, _, low, high, equal)) in zip(drop_unused(axes, len(panels)), panels.items()):
+    for ax, (task, (mean, robust, low, high, equal)) in zip(drop_unused(axes, len(panels)), panels.items()):
         width = 0.8 / len(mean.columns)
         positions = np.arange(len(mean.index))
         for j, train_lang in enumerate(mean.columns):
@@ -88,7 +76,7 @@ def fig5(tables: dict[str, pd.DataFrame]) -> Figure:
     fig.legend(handles=[Patch(color=c, label=lang) for lang, c in colours.items()], title="training language",
                loc="outside right upper", frameon=False)
     reference = Line2D([], [], color=GUIDE, linewidth=0.8, linestyle="--")
-    explain(fig, fdr_label([p[p["sign"] == "pos"] for p in parts.values()], "the equal share 100/L", bars, "bars"),
+    explain(fig, fdr_label([frame], "the equal share 100/L", tested, "bars"),
             missing=missing,
             extra=[(reference, "equal share 100/L"), (Line2D([], [], color="0.15", marker="|", linestyle=""), "95% interval")])
     fig.suptitle("After SFT: absolute positive share of each training language")

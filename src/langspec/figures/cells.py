@@ -1,4 +1,5 @@
-"""The heatmap primitive: one value per cell, written in it, cells parted by white lines, unsupported cells hatched."""
+"""The heatmap primitive: one value per cell, written in it, cells parted by white lines, unsupported cells hatched;
+and :func:`grid`, which lays a source-data frame's rows out as the matrix a heatmap draws."""
 
 from __future__ import annotations
 
@@ -12,6 +13,25 @@ from matplotlib.patches import Rectangle
 
 from langspec.figures.marks import TOO_FEW
 from langspec.figures.style import CELL_LINE, HATCH, HATCH_COLOUR, MISSING, MUTED, faded, text_colour
+
+
+def flags(values: pd.Series) -> np.ndarray:
+    """A column of marks as booleans, also when a CSV gave it back as text or with empty rows (False)."""
+    text = values.astype(str).str.strip().str.lower()
+    return text.isin(("true", "1", "1.0")).to_numpy()
+
+
+def grid(frame: pd.DataFrame, rows: str, columns: str, value: str) -> pd.DataFrame:
+    """Column ``value`` of ``frame`` as a ``rows`` x ``columns`` matrix, both in the order the frame first names them.
+
+    Flag columns (``robust``, ``tested``) come back as booleans; a pair the frame lacks is NaN (False for flags).
+    """
+    order = list(dict.fromkeys(frame[rows])), list(dict.fromkeys(frame[columns]))
+    index = pd.MultiIndex.from_arrays([frame[rows], frame[columns]])
+    if value in ("robust", "tested"):
+        matrix = pd.Series(flags(frame[value]), index=index).unstack(fill_value=False)
+        return matrix.reindex(index=order[0], columns=order[1], fill_value=False).astype(bool)
+    return pd.Series(frame[value].to_numpy(float), index=index).unstack().reindex(index=order[0], columns=order[1])
 
 
 def signed(value: float) -> str:

@@ -1,14 +1,12 @@
-"""Draw a paper figure from its spec: the files it reads, by role.
+"""Draw a registered figure: paper 000's from its source-data frame, paper 003's from its spec.
 
-A spec holds, by role (paths are strings):
+Paper 000's figures are drawn by :func:`draw` from the frame their entry's source function returns
+(:attr:`langspec.registry.Entry.source`, in :mod:`langspec.stats.source_data.heads`, which also reads a
+spec of input files: :func:`~langspec.stats.source_data.heads.from_spec`), usually read back from the
+``fig{N}.data.csv`` the workflow writes beside the figure. Example::
 
-- ``tables``: label -> aggregated shares CSV (``langspec.stats.replicates.aggregate_shares``);
-- ``epochs``: label -> aggregated epoch CSV (``langspec.stats.replicates.aggregate_epochs``);
-- ``replicate_tables``: task -> [one replicate's comparison CSV, ...];
-- ``replicate_epochs``: task -> [one replicate's epoch CSV, ...];
-- ``masks``: task -> [{language: mask JSON}, ...], one dict per replicate
-  (replicate i of the masks goes with replicate i of ``replicate_tables``);
-- ``task`` / ``test_lang``: what a single-task figure draws.
+    frame = from_spec(entry.resolve_source(), entry.roles, spec, quality, entry.scalars)
+    draw(4, frame, "results/figures/fig4")
 
 Paper 003's figures (lottery tickets) are drawn by :func:`draw_lth` from a
 spec that maps each role to ``task -> CSV path`` (one CSV per task with every
@@ -40,65 +38,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from langspec.core.errors import LangspecError
 from langspec.figures.marks import configured
 from langspec.figures.save import save
-from langspec.heads.masks import read_mask
 from langspec.registry import figure_000, figure_003
 from langspec.stats.frames import load_lth, spec_roles
-from langspec.stats.quality import keep_in, learned
+from langspec.stats.quality import learned
 
 
-def _per_replicate(items, role: str, label: str) -> list:
-    """The list of one label's replicate entries, or a one-line error."""
-    if isinstance(items, (str, bytes, dict)) or not isinstance(items, (list, tuple)) or not items:
-        raise LangspecError(f"spec role '{role}' of '{label}' must be a non-empty list with one entry per replicate")
-    return list(items)
+def draw(number: int, frame: pd.DataFrame, stem: str | os.PathLike, configured_replicates: int | None = None) -> None:
+    """Draw paper 000's figure ``number`` from its source-data ``frame`` into ``stem``.pdf and ``stem``.png.
 
-
-def load(spec: dict) -> dict:
-    """The spec with its files read: CSVs as data frames, masks as [layers, heads] arrays."""
-    loaded = dict(spec)
-    for role in ("tables", "epochs"):
-        if role in spec:
-            loaded[role] = {label: pd.read_csv(path) for label, path in spec[role].items()}
-    for role in ("replicate_tables", "replicate_epochs"):
-        if role in spec:
-            loaded[role] = {label: [pd.read_csv(path) for path in _per_replicate(paths, role, label)]
-                            for label, paths in spec[role].items()}
-    if "masks" in spec:
-        loaded["masks"] = {
-            task: [{lang: read_mask(path)["mask"] for lang, path in replicate.items()}
-                   for replicate in _per_replicate(per_task, "masks", task)]
-            for task, per_task in spec["masks"].items()
-        }
-    return loaded
-
-
-def draw(number: int, spec: dict, stem: str | os.PathLike, quality: dict[str, str] | None = None) -> None:
-    """Draw figure ``number`` from ``spec`` into ``stem``.pdf and ``stem``.png.
-
-    ``quality``: task -> its quality CSV; the per-replicate files of replicates that did not learn are left
-    out, and legends say how many of the configured replicates learned.
+    ``configured_replicates``: how many replicates were configured (legends say "R of R' replicates learned"
+    when fewer were drawn); None: not known.
     """
-    kept, total = learned(quality)
-    with configured(total):
-        _draw(number, keep_in(spec, kept), stem)
-
-
-def _draw(number: int, spec: dict, stem: str | os.PathLike) -> None:
-    entry = figure_000(number)
-    missing = [role for role in entry.roles if role not in spec]
-    if missing:
-        raise LangspecError(f"the spec of fig{number} lacks the role(s) {', '.join(missing)}")
-    loaded = load(spec)
-    figure = entry.resolve()(*(loaded[role] for role in entry.roles))
+    with configured(configured_replicates):
+        figure = figure_000(number).resolve()(frame)
     save(figure, Path(stem))
 
 
 def draw_lth(name: str, spec: dict, stem: str | os.PathLike, quality: dict[str, str] | None = None) -> None:
     """Draw paper 003's figure ``name`` (a key of :data:`langspec.registry.FIGURES_003`) from ``spec`` into
-    ``stem``.pdf and ``stem``.png; ``quality`` as :func:`draw` (the tables already hold only learned replicates)."""
+    ``stem``.pdf and ``stem``.png; ``quality``: task -> its quality CSV, for legends that count the replicates
+    that learned (the tables already hold only learned replicates). It still reads and analyses its inputs here:
+    paper 003's figures are being moved to source-data frames (issue 32), as paper 000's have been."""
     with configured(learned(quality)[1]):
         _draw_lth(name, spec, stem)
 

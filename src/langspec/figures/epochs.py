@@ -5,11 +5,12 @@ in-language positive share: the percentage of its top-k most positively
 influential training examples, ranked with that checkpoint alone, that are in
 the test language itself. Over epochs it is drawn as the mean over replicates
 with a shaded 95% interval; against accuracy, every replicate's points are drawn.
+Each function takes the figure's source-data frame (:mod:`langspec.stats.source_data.heads`) and only draws it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from langspec.figures.marks import method, replicates
-from langspec.figures.scatter import replicate_legend, scatter_replicates
+from langspec.figures.scatter import replicate_legend, scatter_points
 from langspec.figures.style import (
     PANEL,
     REGIME_COLOURS,
@@ -29,12 +30,6 @@ from langspec.figures.style import (
     styled,
     wrap,
 )
-from langspec.stats.frames import (
-    languages_present,
-    nonempty,
-    replicate_lists,
-)
-from langspec.stats.heads import specialization, specialization_summary
 
 SPECIALIZATION = "in-language positive share (%)"
 #: Opacity of the 95% band around a mean line.
@@ -70,25 +65,22 @@ def _band_note(fig: Figure, curves: Sequence[pd.DataFrame]) -> None:
 
 
 @styled
-def fig7(epoch_tables: dict[str, list[pd.DataFrame]]) -> Figure:
+def fig7(frame: pd.DataFrame) -> Figure:
     """Language specialization (%) against accuracy (%) over all languages and checkpoints, per task.
 
-    ``epoch_tables``: task -> one epoch table per replicate. One scatter panel
-    per task: every replicate's points (marker per replicate, colour per test
-    language), a fitted line per replicate, and Pearson r pooled over replicates
-    with its 95% interval.
+    ``frame``: :func:`langspec.stats.source_data.heads.fig7`. One scatter panel per task: every replicate's
+    points (marker per replicate, colour per test language), a fitted line per replicate, and Pearson r pooled
+    over replicates with its 95% interval.
     """
-    replicate_lists(epoch_tables, "epoch tables")
-    points = {task: [specialization(t, f"epoch table '{task}' (replicate {r})") for r, t in enumerate(tables)]
-              for task, tables in epoch_tables.items()}
-    colours = palette(lang for reps in points.values() for p in reps for lang in p["test_lang"])
-    rows, cols = wrap(len(points))
+    colours = palette(frame["test_lang"])
+    tasks = list(dict.fromkeys(frame["task"]))
+    rows, cols = wrap(len(tasks))
     fig, axes = new_figure(rows, cols, PANEL, (0.9, 0.6))
-    for ax, (task, reps) in zip(drop_unused(axes, len(points)), points.items()):
-        scatter_replicates(ax, [(p["specialization_pct"], p["accuracy_pct"], [colours[lang] for lang in p["test_lang"]])
-                                for p in reps], SPECIALIZATION, "accuracy (%)", task, "points")
+    for ax, task in zip(drop_unused(axes, len(tasks)), tasks):
+        scatter_points(ax, frame[frame["task"] == task], "specialization_pct", "accuracy_pct", colours, "test_lang",
+                       SPECIALIZATION, "accuracy (%)", task, "points")
     legend(fig, colours, "test language")
-    replicate_legend(fig, max(len(reps) for reps in points.values()))
+    replicate_legend(fig, sorted(set(frame["replicate"].astype(int))))
     fig.suptitle("Language specialization vs accuracy, all languages and checkpoints")
     return fig
 
@@ -101,11 +93,16 @@ def _share_y(axes: list[Axes]) -> None:
         ax.set_ylim(low, high)
 
 
-def _by_regime(epoch_tables: Mapping[str, pd.DataFrame], task: str, title: str) -> Figure:
+def _curves(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Regime -> its rows of the frame, in the frame's order."""
+    return {regime: part for regime, part in frame.groupby("regime", sort=False)}
+
+
+def _by_regime(frame: pd.DataFrame, title: str) -> Figure:
     """One panel per regime, one mean line (with 95% band) per test language: specialization (%) per epoch."""
-    nonempty(epoch_tables, f"epoch tables for {task}")
-    curves = {regime: specialization_summary(t, f"epoch table '{regime}' of {task}") for regime, t in epoch_tables.items()}
-    colours = palette(lang for c in curves.values() for lang in c["test_lang"])
+    task = frame["task"].iloc[0]
+    curves = _curves(frame)
+    colours = palette(frame["test_lang"])
     rows, cols = wrap(len(curves))
     fig, axes = new_figure(rows, cols, PANEL, (0.8, 0.6))
     used = drop_unused(axes, len(curves))
@@ -121,27 +118,24 @@ def _by_regime(epoch_tables: Mapping[str, pd.DataFrame], task: str, title: str) 
 
 
 @styled
-def fig10(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
+def fig10(frame: pd.DataFrame) -> Figure:
     """Language specialization (%) over epochs of one task, one panel per regime (e.g. full fine-tuning, SFT).
 
-    ``epoch_tables``: regime label -> aggregated epoch table of that regime's own-language subnetworks.
+    ``frame``: :func:`langspec.stats.source_data.heads.fig10`.
     """
-    return _by_regime(epoch_tables, task, f"Language specialization over epochs: {task}")
+    return _by_regime(frame, f"Language specialization over epochs: {frame['task'].iloc[0]}")
 
 
 @styled
-def fig17(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
+def fig17(frame: pd.DataFrame) -> Figure:
     """Language specialization (%) over epochs of one task: one panel per test language, one line per regime.
 
-    ``epoch_tables``: regime label -> aggregated epoch table. Test languages in
-    the order of the first table; every regime must have each of them. Lines are
-    means over replicates with a shaded 95% interval.
+    ``frame``: :func:`langspec.stats.source_data.heads.fig17`. Test languages in the order of the first
+    regime; lines are means over replicates with a shaded 95% interval.
     """
-    nonempty(epoch_tables, f"epoch tables for {task}")
-    curves = {regime: specialization_summary(t, f"epoch table '{regime}' of {task}") for regime, t in epoch_tables.items()}
+    task = frame["task"].iloc[0]
+    curves = _curves(frame)
     languages = list(dict.fromkeys(next(iter(curves.values()))["test_lang"]))
-    for regime, curve in curves.items():
-        languages_present(languages, curve["test_lang"], f"epoch table '{regime}' of {task}", "test language")
     colours = palette(curves, REGIME_COLOURS)
     rows, cols = wrap(len(languages))
     fig, axes = new_figure(rows, cols, (2.6, 2.1), (1.2, 0.6))
@@ -149,7 +143,7 @@ def fig17(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
     for ax, lang in zip(used, languages):
         for regime, curve in curves.items():
             _line(ax, curve[curve["test_lang"] == lang], colours[regime])
-        _epoch_axis(ax, np.concatenate([c["epoch"].to_numpy() for c in curves.values()]), f"test language {lang}")
+        _epoch_axis(ax, frame["epoch"].to_numpy(), f"test language {lang}")
     _share_y(used)
     legend(fig, colours, "regime", lines=True)
     _band_note(fig, list(curves.values()))
@@ -158,9 +152,9 @@ def fig17(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
 
 
 @styled
-def fig18(epoch_tables: dict[str, pd.DataFrame], task: str) -> Figure:
+def fig18(frame: pd.DataFrame) -> Figure:
     """SFT with random subnetworks: language specialization (%) over epochs, drawn like :func:`fig10`.
 
-    ``epoch_tables``: regime label (e.g. "SFT, random subnetworks") -> aggregated epoch table.
+    ``frame``: :func:`langspec.stats.source_data.heads.fig18`.
     """
-    return _by_regime(epoch_tables, task, f"Language specialization over epochs with random subnetworks: {task}")
+    return _by_regime(frame, f"Language specialization over epochs with random subnetworks: {frame['task'].iloc[0]}")

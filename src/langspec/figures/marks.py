@@ -4,7 +4,8 @@ A cell or bar is *robust* when its t-test over the replicates against its
 reference (0 for a change, the equal share 100 / L for a share, the value
 expected by chance for head overlaps; see :mod:`langspec.stats.replicates`)
 survives the false discovery rate control over the figure's cells or bars
-(:mod:`langspec.stats.multiplicity`). What is not robust is hatched and washed out
+(:mod:`langspec.stats.multiplicity`), as the figure's source data says in its
+``robust`` column. What is not robust is hatched and washed out
 (:data:`~langspec.figures.style.HATCH`), and a legend under the panels says in one
 line what the hatching means, over how many replicates, and by which test.
 """
@@ -21,8 +22,13 @@ from matplotlib.legend import Legend
 from matplotlib.patches import Patch
 
 from langspec.figures.style import EDGE, HATCH, HATCH_COLOUR, MISSING, faded
-from langspec.stats.multiplicity import METHOD as FDR_METHOD
-from langspec.stats.replicates import NORMAL_METHOD, T_METHOD
+
+#: How a legend names the false discovery rate control of the marks: the procedure and q of
+#: :data:`langspec.stats.multiplicity.METHOD` (figures only draw, so the words are kept here; a test checks they agree).
+FDR_METHOD = "Benjamini–Hochberg, q = 0.05"
+#: The interval methods a source-data frame's ``method`` column names (:mod:`langspec.stats.replicates`; checked by a test).
+T_METHOD = "t-interval over replicate means"
+NORMAL_METHOD = "normal interval over the test examples of one replicate (no seed spread)"
 
 #: Text of a cell whose value is missing because too few test examples scored it.
 TOO_FEW = "n < min"

@@ -1,53 +1,64 @@
-"""The scatter primitive: every replicate's points (a marker per replicate), a fitted line each, r with its interval."""
+"""The scatter primitive: every replicate's points (a marker per replicate), a fitted line each, r with its interval.
+
+It draws the scatter rows of a source-data frame (:mod:`langspec.stats.source_data.heads`): one row per point
+and replicate, with the replicate's line (``replicate_r``, ``slope``, ``intercept``) and the panel's r pooled
+over replicates (``r``, ``r_ci_low``, ``r_ci_high``, ``r_replicates``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from langspec.figures.marks import describe
 from langspec.figures.style import GUIDE
-from langspec.stats.correlations import correlation, pearson
 
 #: Marker of each replicate's points (cycled beyond eight replicates).
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-def scatter_replicates(ax: Axes, replicates: Sequence[tuple[np.ndarray, np.ndarray, Sequence[tuple]]],
-                       xlabel: str, ylabel: str, title: str, unit: str) -> dict:
-    """Scatter every replicate's (x, y, colour per point), fit a line per replicate, and put r under the title.
+def marker(replicate: int) -> str:
+    """The marker of replicate ``replicate``'s points (by its number, so a replicate keeps it across panels)."""
+    return MARKERS[int(replicate) % len(MARKERS)]
 
-    Replicate r's points use marker ``MARKERS[r]``. Pearson r is taken per
-    replicate over its finite pairs and pooled with
-    :func:`langspec.stats.correlations.correlation` (Fisher z; 95% interval), whose
-    result is returned.
+
+def scatter_points(ax: Axes, points: pd.DataFrame, x: str, y: str, colours: Mapping[str, tuple], colour_by: str,
+                   xlabel: str, ylabel: str, title: str, unit: str) -> None:
+    """Scatter each replicate's (``x``, ``y``) points of one panel, coloured by column ``colour_by``, draw its line,
+    and put r pooled over replicates under the title (:func:`langspec.figures.marks.describe`).
+
+    ``points``: the panel's rows of a source-data frame (a point with a missing value is not drawn).
     """
-    rs, counts = [], []
-    for r, (x, y, colours) in enumerate(replicates):
-        x, y = np.asarray(x, float), np.asarray(y, float)
-        keep = np.isfinite(x) & np.isfinite(y)
-        ax.scatter(x[keep], y[keep], c=[colours[i] for i in np.flatnonzero(keep)], marker=MARKERS[r % len(MARKERS)],
-                   s=18, alpha=0.8, linewidths=0)
-        rs.append(pearson(x, y))
+    counts = []
+    for replicate, part in points.groupby("replicate", sort=False):
+        xs, ys = part[x].to_numpy(float), part[y].to_numpy(float)
+        keep = np.isfinite(xs) & np.isfinite(ys)
+        ax.scatter(xs[keep], ys[keep], c=[colours[name] for name in part[colour_by].to_numpy()[keep]],
+                   marker=marker(replicate), s=18, alpha=0.8, linewidths=0)
         counts.append(int(keep.sum()))
-        if np.isfinite(rs[-1]):
-            slope, intercept = np.polyfit(x[keep], y[keep], 1)
-            line = np.linspace(x[keep].min(), x[keep].max(), 2)
-            ax.plot(line, slope * line + intercept, color=GUIDE, linewidth=0.8, linestyle="--")
-    summary = correlation(rs, counts)
+        first = part.iloc[0]
+        if np.isfinite(float(first["replicate_r"])) and keep.any():
+            ends = np.array([xs[keep].min(), xs[keep].max()])
+            ax.plot(ends, float(first["slope"]) * ends + float(first["intercept"]), color=GUIDE, linewidth=0.8,
+                    linestyle="--")
+    first = points.iloc[0]
+    summary = {"r": float(first["r"]), "ci_low": float(first["r_ci_low"]), "ci_high": float(first["r_ci_high"]),
+               "n_replicates": int(first["r_replicates"])}
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(f"{title}\n{describe(summary, counts, unit)}")
     ax.margins(0.08)
-    return summary
 
 
-def replicate_legend(fig: Figure, replicates: int) -> None:
-    """A legend right of the panels, under the colour legend: the marker of each replicate."""
-    handles = [Line2D([], [], color="0.35", marker=MARKERS[r % len(MARKERS)], markersize=4, linestyle="", label=f"rep{r}")
-               for r in range(replicates)]
+def replicate_legend(fig: Figure, replicates: int | Sequence[int]) -> None:
+    """A legend right of the panels, under the colour legend: the marker of each replicate (``replicates``: their
+    numbers, or how many: 0, 1, ...)."""
+    numbers = range(replicates) if isinstance(replicates, (int, np.integer)) else [int(r) for r in replicates]
+    handles = [Line2D([], [], color="0.35", marker=marker(r), markersize=4, linestyle="", label=f"rep{r}")
+               for r in numbers]
     fig.legend(handles=handles, title="replicate", loc="outside right lower", frameon=False)
