@@ -1,4 +1,5 @@
-"""The library's layers (pyproject.toml's import-linter contract) and the package docstrings that state them."""
+"""The library's layers and "figures only draw" (pyproject.toml's import-linter contracts), and the package docstrings
+that state them."""
 
 from __future__ import annotations
 
@@ -25,7 +26,25 @@ def _lint(src_root: Path) -> subprocess.CompletedProcess:
 def test_the_library_keeps_its_layers():
     result = _lint(SRC.parent)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "1 kept, 0 broken" in result.stdout
+    assert "2 kept, 0 broken" in result.stdout
+    assert "figures only draw KEPT" in result.stdout
+
+
+def _planted(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProcess:
+    """The lint of a copy of the library with ``line`` appended to ``module`` (a path under langspec/)."""
+    copy = tmp_path / "src" / "langspec"
+    shutil.copytree(SRC, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with (copy / module).open("a", encoding="utf-8") as f:
+        f.write(f"\n{line}  # noqa: E402,F401\n")
+    return _lint(tmp_path / "src")
+
+
+def test_a_figure_that_calls_an_analysis_function_breaks_figures_only_draw(tmp_path):
+    """A figure module importing the analysis layer (stats) is reported, though the layers allow it."""
+    result = _planted(tmp_path, "figures/heatmaps.py", "import langspec.stats.claims")
+    assert result.returncode != 0
+    assert "figures only draw BROKEN" in result.stdout and "langspec layers KEPT" in result.stdout
+    assert "langspec.figures.heatmaps -> langspec.stats.claims" in result.stdout
 
 
 def test_an_import_against_the_layers_breaks_the_contract(tmp_path):
