@@ -18,6 +18,7 @@ from langspec.core.errors import LangspecError
 from langspec.heads.masks import save_mask
 from langspec.stats.claims import Evidence, findings
 from langspec.stats.replicates import aggregate_shares, method_note
+from langspec.stats.source_data.heads import fig8, write_source_data
 
 from .test_browser import LABELS, LANGS, make_results
 from .workspace import REPO
@@ -55,6 +56,10 @@ def root(tmp_path_factory):
     overlap.to_csv(root / "lth" / TASK / "overlap.csv", index=False)
     findings(Evidence(lth={"overlap": overlap}, settings={"overlap_sparsity": 0.5})).to_csv(
         root / "findings" / "lth" / f"{TASK}.csv", index=False)
+    rng = np.random.default_rng(3)  # figure 8's source data, as the workflow writes it beside the figure
+    masks = [{lang: (rng.random((2, 3)) < 0.6).astype(int) for lang in LANGS} for _ in tables]
+    (root / "figures").mkdir()
+    write_source_data(root / "figures" / "fig8.data.csv", fig8({TASK: masks}, {TASK: tables}))
     return root
 
 
@@ -122,6 +127,20 @@ def test_findings_and_lottery_ticket_tables(root):
         results.tickets(root, TASK, "winners")
     with pytest.raises(LangspecError, match="lth/gettext-topic/transfer.csv.*does not exist"):
         results.tickets(root, TASK, "transfer")
+
+
+def test_source_data_of_a_figure_by_its_id(root):
+    """The numbers behind a figure, read back by figure id; a missing or unknown one is a one-line error."""
+    frame = results.source_data(root, "fig8")
+    cells = frame[frame["part"] == "similarity"]
+    assert len(cells) == len(LANGS) ** 2 and {"mean", "p_value", "robust", "rep0", "rep1"} <= set(frame.columns)
+    assert sorted(set(frame.loc[frame["part"] == "pairs", "replicate"].astype(int))) == [0, 1]
+    with pytest.raises(LangspecError) as error:
+        results.source_data(root, "fig4")
+    message = str(error.value)
+    assert "figures/fig4.data.csv" in message and "does not exist" in message and "\n" not in message
+    with pytest.raises(LangspecError, match="no figure or table 'fig99'"):
+        results.source_data(root, "fig99")
 
 
 def test_bad_arguments_are_one_line(root):

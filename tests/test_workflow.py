@@ -143,6 +143,22 @@ def test_figure_pictures(run, number):
         assert count_cells(png) == cells
 
 
+def test_every_figure_and_table_has_its_source_data(run):
+    """The numbers behind each figure and table of `all`, beside it as {target}.data.csv, read back by id."""
+    from langspec import results
+
+    for figure_id in [*(f"fig{n}" for n in sorted(PICTURES)), "table1", "table2"]:
+        frame = results.source_data(run / R, figure_id)
+        assert len(frame) > 0, figure_id
+    fig4 = results.source_data(run / R, "fig4")
+    assert len(fig4) == 2 * 9 and (fig4["n_replicates"] == 2).all() and {"rep0", "rep1"} <= set(fig4.columns)
+    assert np.allclose(fig4[["rep0", "rep1"]].mean(axis=1), fig4["mean"], rtol=1e-4, atol=1e-4), "the replicates' mean"
+    grids = hatched_grids(run / R / "figures" / "fig4.png")  # the figure hatches what its source data does not call robust
+    for grid, sign in zip(grids, ("pos", "neg")):
+        robust = fig4[fig4["sign"] == sign].pivot(index="test_lang", columns="train_lang", values="robust").loc[LANGS, LANGS]
+        assert (grid == ~robust.to_numpy(bool)).all(), (sign, grid, robust)
+
+
 def test_figure4_marks_exactly_the_cells_the_fdr_control_keeps(run):
     """The figure hatches what Benjamini–Hochberg over its 2 x 9 cells does not keep, computed here from the CSV."""
     from langspec.stats.multiplicity import fdr_marks
