@@ -37,7 +37,8 @@ class Entry:
     paper: str  #: "000" (Choenni et al.) or "003" (Foroutan et al.)
     kind: str  #: "figure" (PDF + PNG) or "table" (CSV + Markdown)
     function: str  #: "module:function" that draws or makes it
-    roles: tuple[str, ...]  #: spec roles passed to the function, in this order
+    #: spec roles: passed by name to the source function (paper 000), or to the drawing function in this order
+    roles: tuple[str, ...]
     caption: str  #: caption file stem in workflow/report/
     title: str  #: what it shows, in one line
     scalars: tuple[str, ...] = ()  #: optional spec keys passed by name
