@@ -1,25 +1,15 @@
 """The config slice each step depends on (its params), so that a change reruns exactly what depends on it."""
 
 from langspec.attribution.conditions import mask_languages, single_masks
-from langspec.core.precision import cpu_has_native_bfloat16
+from langspec.core.precision import resolved as resolved_precision
 from langspec.data.tasks import OPTIONS as _SOURCE_OPTIONS
 
 
 def _resolved_precision(key):
-    """compute.precision or compute.train_precision with `auto` resolved on the machine that builds the DAG.
-
-    auto on GPUs (compute.gpus > 0): tf32 for everything (on an H200 it beat
-    bfloat16 at the workflow's batch sizes, benchmarks/RESULTS.md). auto on CPUs:
-    bfloat16 for the passes (pruning, sketches, evaluation) and for training where
-    the CPU computes it natively (AVX512-BF16 / AMX), else float32 (docs/precision.md:
-    bfloat16 training's accuracy and shares against float32).
+    """compute.precision or compute.train_precision with `auto` resolved on the machine that builds the DAG
+    (langspec.core.precision.resolved: tf32 on GPUs; on CPUs bfloat16 where native, else float32).
     """
-    chosen = config["compute"][key]
-    if chosen != "auto":
-        return chosen
-    if config["compute"]["gpus"] > 0:
-        return "tf32"
-    return "bfloat16" if cpu_has_native_bfloat16() else "float32"
+    return resolved_precision(config["compute"][key], config["compute"]["gpus"])
 
 
 #: Where and how model jobs compute (a param: a change of precision changes the numbers, so it reruns them).

@@ -9,14 +9,24 @@ MB of the largest model weights file among its inputs) x `host_margin`, rounded 
 to 100 MB (benchmarks/host_memory.py: a training job holds about 5.1 model-sized
 buffers on the host, an evaluating one 1.9, besides about 650 MB); without it the
 profile's defaults apply. The
-examples are counted from the task's sizes: training runs over every epoch and
-evaluates dev after each, pruning makes at most ceil(threshold / fraction)
+examples are counted from the task's sizes by langspec.plan.work, the model
+`python -m langspec plan` estimates a target's time with: training runs over
+every epoch and evaluates dev after each, pruning makes ceil(threshold / fraction)
 passes over a language's dev split, sketches cover train and test at every
 checkpoint (a shard of train when sharded).
 """
 
+import json
 import math
+import os
 from pathlib import Path
+
+from langspec.plan.dryrun import CONFIG_ENV as _PLAN_CONFIG
+from langspec.plan.work import work
+
+# `python -m langspec plan` counts each job's work from the config the jobs get: validated, defaults filled
+if os.environ.get(_PLAN_CONFIG):
+    Path(os.environ[_PLAN_CONFIG]).write_text(json.dumps(config, default=str))
 
 COST = config["compute"]["cost"] and {
     "margin": 3,
@@ -51,50 +61,6 @@ HOST_WORK = {
 }
 
 
-def _size(name, split):
-    """Examples of one split of one language (a task's size; null sizes count as 0, see `min_minutes`)."""
-    return task(name)["size"][split] or 0
-
-
-def _training_seconds(name, per_language, kind):
-    """Seconds of one training run over ``per_language`` languages' data: every epoch, dev after each."""
-    languages_ = per_language or len(languages(name))
-    examples = _size(name, "train") * languages_ * COST[kind]
-    evaluation = _size(name, "dev") * languages_ * COST["evaluate"]
-    return epochs(name) * (examples + evaluation) / 1000
-
-
-def _work_seconds(rule_name, wildcards):
-    name = wildcards.task
-    n_lang = len(languages(name))
-    if rule_name == "finetune":
-        return _training_seconds(name, None, "train")
-    if rule_name in ("sft", "sft_lth"):
-        return _training_seconds(name, None, "sft")
-    if rule_name == "prune":
-        passes = math.ceil(config["prune"]["threshold"] / config["prune"]["fraction"])
-        return passes * _size(name, "dev") * COST["prune"] / 1000
-    if rule_name == "sketch":
-        train = _size(name, "train") * n_lang / SHARDS
-        test = _size(name, "test") * n_lang
-        checkpoints = epochs(name) if SHARDS == 1 else 1
-        return checkpoints * (train + test) * COST["sketch"] / 1000
-    if rule_name == "lth_imp":
-        # every round, then the ticket's own training
-        rounds = lth_rounds_of(wildcards.source) + 1
-        return rounds * _training_seconds(name, 1, "train")
-    if rule_name == "lth_alternative":
-        # difference: a dense fine-tune, then the mask's training; fisher: one backward per example, then the training
-        return 2 * _training_seconds(name, 1, "train")
-    if rule_name == "lth_transfer":
-        return len(lth_languages(name)) * _training_seconds(name, 1, "train")
-    if (
-        rule_name == "lth_cross_task"
-    ):  # one ticket trained on one language of the target task
-        return _training_seconds(name, 1, "train")
-    raise ValueError(f"no cost model for rule {rule_name}")
-
-
 def model_mb(input):
     """MB of the largest model weights file among a job's inputs (model directories or their epoch checkpoints); 0
     while they do not exist yet (a dry run): Snakemake evaluates the resource again when the job is submitted.
@@ -122,9 +88,12 @@ def job_size(rule_name, name=None, masks=1):
         return {}
 
     def minutes(wildcards):
-        chosen = for_task(name, wildcards) if name else wildcards
-        work = masks * _work_seconds(rule_name, chosen)
-        seconds = (COST["startup_s"] + work) * COST["margin"]
+        chosen = (
+            dict(for_task(name, wildcards).__dict__)
+            if name
+            else dict(wildcards.items())
+        )
+        seconds = work(rule_name, chosen, config, masks).seconds(COST) * COST["margin"]
         return max(COST["min_minutes"], math.ceil(seconds / 60))
 
     copies = COST["host_copies"][HOST_WORK[rule_name]]

@@ -37,6 +37,20 @@ def cpu_has_native_bfloat16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def resolved(chosen: str, gpus: int) -> str:
+    """``compute.precision`` or ``compute.train_precision`` with ``auto`` resolved on this machine.
+
+    auto on GPUs (``gpus`` > 0): tf32 (on an H200 it beat bfloat16 at the
+    workflow's batch sizes, benchmarks/RESULTS.md); on CPUs: bfloat16 where the
+    CPU computes it natively (AVX512-BF16 / AMX), else float32 (docs/precision.md).
+    """
+    if chosen != "auto":
+        return chosen
+    if gpus > 0:
+        return "tf32"
+    return "bfloat16" if cpu_has_native_bfloat16() else "float32"
+
+
 @contextlib.contextmanager
 def autocast(precision: str, device: "torch.device | str", model: "torch.nn.Module | None" = None) -> Iterator[None]:  # noqa: F821
     """Run the block in ``precision`` on ``device`` (one-line error for an unknown or unsupported choice).
