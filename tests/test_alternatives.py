@@ -105,26 +105,32 @@ def _frames(drop: float = 0.06, reps: int = 3, seed: int = 0) -> tuple[pd.DataFr
 
 
 def test_the_table_pairs_each_mask_with_its_replicates_full_model_and_ticket(tmp_path):
+    from langspec.stats.source_data import tickets as source
     from langspec.tables import tickets as lthtables
 
     masks, tickets = _frames()
-    table = lthtables.alternatives({"xnli": masks}, {"xnli": tickets})
+    frame = source.alternatives_table({"xnli": masks}, {"xnli": tickets})
+    assert len(frame) == 4 * 6 and {f"rep{r}" for r in range(3)} <= set(frame.columns), "a row per quantity, each replicate's"
+    table = lthtables.alternatives(frame)
     assert list(table.columns[:5]) == ["task", "metric", "lang", "method", "sparsity"]
     assert len(table) == 4 and (table["sparsity"] == 50).all() and (table["replicates"] == 3).all()
     assert table["vs full"].to_numpy() == pytest.approx([-6.0] * 4, abs=0.3)
     assert table["vs ticket"].to_numpy() == pytest.approx([-5.0] * 4, abs=0.3)
     assert (table["vs full ci_high"] < 0).all(), "a paired drop of 6 points with little spread excludes 0"
     assert table["overlap"].to_numpy() == pytest.approx([40.0] * 4, abs=1.5)
+    from langspec.registry import TABLES_003
+    from langspec.stats.source_data.tickets import from_spec
     from langspec.tables.tickets import write_table
 
     masks.to_csv(tmp_path / "alt.csv", index=False)
     tickets.to_csv(tmp_path / "tickets.csv", index=False)
-    write_table("alternatives", {"alternatives": {"xnli": tmp_path / "alt.csv"}, "tickets": {"xnli": tmp_path / "tickets.csv"}},
-                tmp_path / "alternatives")
+    entry = TABLES_003["alternatives"]
+    spec = {"alternatives": {"xnli": tmp_path / "alt.csv"}, "tickets": {"xnli": tmp_path / "tickets.csv"}}
+    write_table("alternatives", from_spec(entry.resolve_source(), entry.roles, spec), tmp_path / "alternatives")
     text = (tmp_path / "alternatives.md").read_text()
     assert "difference" in text and "−6" in text.replace("-", "−") and "appendix D" in text
     with pytest.raises(LangspecError, match="lacks language 'de' of replicate 2"):
-        lthtables.alternatives({"xnli": masks}, {"xnli": tickets[~((tickets["lang"] == "de") & (tickets["rep"] == 2))]})
+        source.alternatives_table({"xnli": masks}, {"xnli": tickets[~((tickets["lang"] == "de") & (tickets["rep"] == 2))]})
 
 
 @pytest.mark.parametrize(("drop", "verdict"), [(0.08, "supported"), (0.0, "absent")])

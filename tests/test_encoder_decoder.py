@@ -274,19 +274,20 @@ def test_figure_5s_claim_runs_on_text_to_text_tasks_and_figure_4s_on_the_others(
 
 def test_figure_8_runs_over_the_encoders_blocks_then_the_decoders_and_figure_5_and_table_6_draw():
     from langspec.figures.tickets import lth_fig5, lth_fig8
+    from langspec.stats.source_data import tickets as source
     from langspec.tables.tickets import table6
 
     layers = ["encoder.0", "encoder.1", "decoder.0", "decoder.1", "all"]
     overlap = pd.DataFrame([{"rep": r, "kind": "pair", "a": "en", "b": "de", "layer": layer, "jaccard": 0.6 + 0.01 * i + 0.001 * r,
                              "sparsity": 0.5} for r in range(2) for i, layer in enumerate(layers)])
-    fig = lth_fig8({"topic-t5": overlap})
+    fig = lth_fig8(source.fig8({"topic-t5": overlap}))
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert labels == ["E1", "E2", "D1", "D2"]
     transfer = pd.DataFrame([{"rep": r, "sparsity": 0.5, "source": s, "target": t, "metric": 0.6 + 0.01 * (s == t) + 0.001 * r,
                               "metric_name": "accuracy", "higher_is_better": True}
                              for r in range(2) for s in ("en", "de", "rand") for t in ("en", "de")])
-    assert "encoder-decoder" in lth_fig5({"topic-t5": transfer})._suptitle.get_text()
+    assert "encoder-decoder" in lth_fig5(source.fig5({"topic-t5": transfer}))._suptitle.get_text()
     dense = pd.DataFrame([{"rep": r, "sparsity": 0.0, "source": "full", "target": t, "metric": 0.7, "metric_name": "accuracy",
                            "higher_is_better": True} for r in range(2) for t in ("en", "de")])
-    table = table6({"topic-t5": pd.concat([dense, transfer])}, 0.5)
+    table = table6(source.table6({"topic-t5": pd.concat([dense, transfer])}, 0.5))
     assert table.loc[table["model"] == "rand", "en"].iloc[0] == pytest.approx(60.05)

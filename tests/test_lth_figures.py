@@ -1,4 +1,5 @@
-"""Figures and tables of paper 003 from synthetic replicates: drawn, saved, looked at, and their numbers by hand.
+"""Figures and tables of paper 003 from synthetic replicates: their source data, drawn from it, saved, looked at, and
+their numbers by hand.
 
 Two tasks (``xnli`` with a multilingual ticket, ``wikiann`` without), four
 languages, three replicates, in the CSV layouts that the workflow writes
@@ -6,10 +7,14 @@ languages, three replicates, in the CSV layouts that the workflow writes
 transfer cells clearly lower than the target's own ticket (robust, blue) and
 leave others within the replicate spread (hatched), some transfers successful
 ("✓") and others not, and tickets that win up to a sparsity and lose beyond it.
+Every figure and table here is made by its source-data function
+(``langspec.stats.source_data.tickets``) and drawn or laid out from that frame
+written as CSV and read back, as the workflow does.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 
@@ -21,11 +26,15 @@ from matplotlib.figure import Figure
 
 from langspec import figures
 from langspec.core.errors import LangspecError
+from langspec.figures import tickets as drawing
 from langspec.figures.draw import draw_lth
-from langspec.figures.tickets import CHECK
+from langspec.figures.tickets import CHECK, CLIPPED
+from langspec.registry import FIGURES_003, TABLES_003, TRACIN_003, by_id
 from langspec.stats.correlations import correlation
 from langspec.stats.multiplicity import benjamini_hochberg
 from langspec.stats.replicates import summarize
+from langspec.stats.source_data import tickets as source
+from langspec.stats.source_data.tickets import COLUMNS, from_spec, read_source_data, write_source_data
 from langspec.stats.tickets import transfer_cells, transfer_level, transfer_rows
 from langspec.tables import tickets as lthtables
 from langspec.tickets.overlap import expected_jaccard
@@ -164,14 +173,46 @@ def three_languages(data: dict, langs=("en", "de", "fr")) -> dict:
 DATA = inputs({t: t for t in TASKS})
 VARIANTS = {"two tasks": DATA, "long names": inputs(LONG), "tiny": three_languages(inputs({"xnli": "gettext-topic"}, ["xnli"]))}
 
-# name -> (drawing, panels of DATA, heatmap cells of DATA or None)
+def read_back(frame: pd.DataFrame) -> pd.DataFrame:
+    """A source-data frame written as the workflow writes it and read back."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    buffer.seek(0)
+    return pd.read_csv(buffer)
+
+
+#: Figure name -> (its source-data function, its drawing function).
+PAIRS = {name: (getattr(source, e.source.partition(":")[2]), e.resolve()) for name, e in FIGURES_003.items()}
+
+
+def drawn_from(name: str, *args, **options) -> Figure:
+    """Figure ``name`` drawn from the frame its source-data function returns for ``args``, read back from CSV."""
+    make, draw = PAIRS[name]
+    return draw(read_back(make(*args, **options)))
+
+
+def laid_out(name: str, *args, **options) -> pd.DataFrame:
+    """Table ``name`` laid out from the frame its source-data function returns for ``args``, read back from CSV."""
+    entry = TABLES_003[name]
+    return entry.resolve()(read_back(entry.resolve_source()(*args, **options)))
+
+
+# name -> (inputs of its source function from the data, panels of DATA, heatmap cells of DATA or None)
+SOURCES = {
+    "fig2": lambda d: (d["tickets"],),
+    "fig3": lambda d: (d["overlap"],),
+    "fig4": lambda d: (d["transfer"],),
+    "fig6": lambda d: (d["transfer"],),
+    "fig7": lambda d: (d["retrieval"],),
+    "heads": lambda d: (d["heads"],),
+}
 FIGURES = {
-    "fig2": (lambda d: figures.lth_fig2(d["tickets"]), 2 * len(LANGS) + 1, None),
-    "fig3": (lambda d: figures.lth_fig3(d["overlap"]), 2, None),
-    "fig4": (lambda d: figures.lth_fig4(d["transfer"]), 2, 2 * (len(LANGS) + 1) * len(LANGS)),
-    "fig6": (lambda d: figures.lth_fig6(d["transfer"]), 2, None),
-    "fig7": (lambda d: figures.lth_fig7(d["retrieval"]), 2 * 2 * 2, None),
-    "heads": (lambda d: figures.lth_heads(d["heads"]), 2 * len(LANGS), None),
+    "fig2": (lambda d: drawn_from("fig2", *SOURCES["fig2"](d)), 2 * len(LANGS) + 1, None),
+    "fig3": (lambda d: drawn_from("fig3", *SOURCES["fig3"](d)), 2, None),
+    "fig4": (lambda d: drawn_from("fig4", *SOURCES["fig4"](d)), 2, 2 * (len(LANGS) + 1) * len(LANGS)),
+    "fig6": (lambda d: drawn_from("fig6", *SOURCES["fig6"](d)), 2, None),
+    "fig7": (lambda d: drawn_from("fig7", *SOURCES["fig7"](d)), 2 * 2 * 2, None),
+    "heads": (lambda d: drawn_from("heads", *SOURCES["heads"](d)), 2 * len(LANGS), None),
 }
 
 
@@ -231,7 +272,7 @@ def test_no_text_is_cut_at_the_canvas_edge(name, variant, drawn):
 
 def test_saving_is_reproducible(tmp_path):
     for stem in ("one", "two"):
-        figures.save(figures.lth_fig4(DATA["transfer"]), tmp_path / stem)
+        figures.save(drawn_from("fig4", DATA["transfer"]), tmp_path / stem)
     for suffix in (".pdf", ".png"):
         assert (tmp_path / f"one{suffix}").read_bytes() == (tmp_path / f"two{suffix}").read_bytes()
 
@@ -249,7 +290,7 @@ def _winning_by_hand(frame: pd.DataFrame, lang: str) -> dict[float, bool]:
 
 
 def test_fig2_marks_winning_tickets_filled_and_others_open():
-    fig = figures.lth_fig2({"xnli": DATA["tickets"]["xnli"]})
+    fig = drawn_from("fig2", {"xnli": DATA["tickets"]["xnli"]})
     by_title = {ax.get_title(): ax for ax in panels(fig)}
     assert list(by_title) == [f"xnli: {lang}" for lang in LANGS] + ["xnli: multilingual ticket"]
     frame = DATA["tickets"]["xnli"]
@@ -273,7 +314,7 @@ def test_fig2_marks_winning_tickets_filled_and_others_open():
 
 
 def test_table2_winning_tickets_beside_a_random_subnetwork():
-    table = lthtables.table2(DATA["tickets"], DATA["transfer"])
+    table = laid_out("table2", DATA["tickets"], DATA["transfer"])
     assert list(table.columns[:3]) == ["task", "metric", "lang"] and "rand" in table.columns
     transfer = DATA["transfer"]["xnli"]
     frame = DATA["tickets"]["xnli"]
@@ -298,12 +339,14 @@ def test_tables_3_to_5_hold_every_transfer_and_perplexity_keeps_its_scale(tmp_pa
     for (source, target, s), metric in values.items():
         rows += [{"rep": r, "sparsity": s, "source": source, "target": target, "metric": m, "metric_name": "perplexity"}
                  for r, m in enumerate(metric)]
-    table = lthtables.absolute_transfer({"mlm": pd.DataFrame(rows)})
+    table = laid_out("table3", {"mlm": pd.DataFrame(rows)})
     assert list(table["model"]) == ["full model", "de", "fr", "rand"] and set(table["metric"]) == {"perplexity"}
     by = table.set_index("model")
     assert by.loc["full model", "de"] == pytest.approx(3.55) and by.loc["fr", "de"] == pytest.approx(4.0)
     assert by.loc["rand", "fr"] == pytest.approx(8.25), "perplexity is not scaled to percent"
-    lthtables.write_table("table3", {"transfer": {"mlm": _csv(tmp_path, "mlm", pd.DataFrame(rows))}, "sparsity": 0.5},
+    entry = TABLES_003["table3"]
+    spec = {"transfer": {"mlm": _csv(tmp_path, "mlm", pd.DataFrame(rows))}, "sparsity": 0.5}
+    lthtables.write_table("table3", read_back(from_spec(entry.resolve_source(), entry.roles, spec, entry.scalars)),
                           tmp_path / "table3")
     text = (tmp_path / "table3.md").read_text()
     assert "3.55 ± 0.07" in text and "perplexity (lower is better)" in text and "50% sparsity" in text
@@ -313,7 +356,7 @@ def test_tables_3_to_5_hold_every_transfer_and_perplexity_keeps_its_scale(tmp_pa
 
 
 def test_fig3_lines_are_pair_means_with_random_and_same_language_references():
-    fig = figures.lth_fig3({"xnli": DATA["overlap"]["xnli"]})
+    fig = drawn_from("fig3", {"xnli": DATA["overlap"]["xnli"]})
     ax = panels(fig)[0]
     frame = DATA["overlap"]["xnli"]
     pairs = frame[(frame["kind"] == "pair") & (frame["layer"] != "all")]
@@ -334,7 +377,7 @@ def test_fig3_lines_are_pair_means_with_random_and_same_language_references():
 
 
 def test_overlap_table_gives_the_average_overlap_per_task():
-    table = lthtables.overlap(DATA["overlap"])
+    table = laid_out("overlap", DATA["overlap"])
     assert list(table["task"]) == TASKS
     for task in TASKS:
         frame = DATA["overlap"][task]
@@ -386,7 +429,7 @@ def _transfer_by_hand(transfer: dict[str, pd.DataFrame], sparsity: float) -> dic
 
 @pytest.mark.parametrize("sparsity", [None, 0.8])
 def test_fig4_hatches_where_the_interval_includes_0_and_checks_successful_transfers(sparsity, tmp_path):
-    fig = figures.lth_fig4(DATA["transfer"], sparsity=sparsity)
+    fig = drawn_from("fig4", DATA["transfer"], sparsity=sparsity)
     figures.save(fig, tmp_path / "fig4")
     found = hatched_grids(tmp_path / "fig4.png")
     assert len(found) == len(TASKS)
@@ -431,7 +474,7 @@ def test_fig4_cells_match_the_transfer_helpers():
 
 
 def test_fig6_bars_are_mean_relative_drops_with_intervals():
-    fig = figures.lth_fig6(DATA["transfer"])
+    fig = drawn_from("fig6", DATA["transfer"])
     ax = panels(fig)[0]
     expected, p_values = {}, {}
     for task, frame in DATA["transfer"].items():
@@ -460,7 +503,7 @@ def test_fig6_bars_are_mean_relative_drops_with_intervals():
 
 
 def test_fig7_rows_are_task_and_k_panels_directions_lines_tickets():
-    fig = figures.lth_fig7(DATA["retrieval"])
+    fig = drawn_from("fig7", DATA["retrieval"])
     titles = [ax.get_title() for ax in panels(fig)]
     assert titles[:4] == ["xnli: en → de, top-5", "xnli: en → fr, top-5", "xnli: en → de, top-1", "xnli: en → fr, top-1"]
     assert "margin-ratio-k4 scoring" in fig._suptitle.get_text().replace("-\n", "-").replace("\n", " ")
@@ -470,7 +513,7 @@ def test_fig7_rows_are_task_and_k_panels_directions_lines_tickets():
     part = frame[(frame["method"] == "margin-ratio-k4") & (frame["k"] == 5) & (frame["target"] == "fr") & (frame["ticket"] == "de")]
     assert ax.lines[1].get_ydata() == pytest.approx(part.groupby("layer")["accuracy"].mean().to_numpy() * 100)
     assert ax.lines[-1].get_linestyle() == "--", "the unpruned model last, dashed"
-    cosine = figures.lth_fig7(DATA["retrieval"], method="cosine")
+    cosine = drawn_from("fig7", DATA["retrieval"], method="cosine")
     assert "cosine scoring" in cosine._suptitle.get_text().replace("\n", " ")
 
 
@@ -478,7 +521,7 @@ def test_fig7_rows_are_task_and_k_panels_directions_lines_tickets():
 
 
 def test_heads_panels_pool_the_point_biserial_r_over_replicates():
-    fig = figures.lth_heads({"xnli": DATA["heads"]["xnli"]})
+    fig = drawn_from("heads", {"xnli": DATA["heads"]["xnli"]})
     frame = DATA["heads"]["xnli"]
     for ax, lang in zip(panels(fig), LANGS):
         part = frame[frame["lang"] == lang]
@@ -487,7 +530,7 @@ def test_heads_panels_pool_the_point_biserial_r_over_replicates():
         assert f"r = {pooled['r']:.2f}, 95% CI [{pooled['ci_low']:.2f}, {pooled['ci_high']:.2f}]" in ax.get_title()
         assert f"3 replicates × {LAYERS * HEADS} heads" in ax.get_title()
         assert sum(len(c.get_offsets()) for c in ax.collections) == R * LAYERS * HEADS
-    table = lthtables.heads(DATA["heads"])
+    table = laid_out("heads", DATA["heads"])
     row = table[(table["task"] == "xnli") & (table["lang"] == "en")].iloc[0]
     part = frame[frame["lang"] == "en"]
     rs = [np.corrcoef(p["head_enabled"], p["kept_fraction"])[0, 1] for _, p in part.groupby("rep")]
@@ -507,7 +550,7 @@ def test_table1_small_case_by_hand(tmp_path):
               ("rand", "fr", 0.5): [0.5, 0.5]}
     for (source, target, s), metric in values.items():
         rows += [{"rep": r, "sparsity": s, "source": source, "target": target, "metric": m} for r, m in enumerate(metric)]
-    table = lthtables.table1({"ner": pd.DataFrame(rows)})
+    table = laid_out("table1", {"ner": pd.DataFrame(rows)})
     assert list(table["model"]) == ["full model", "own ticket f*", "de", "fr", "multi"]
     assert list(table.columns) == ["task", "metric", "model", "de", "de sd", "de n", "fr", "fr sd", "fr n"]
     by = table.set_index("model")
@@ -516,7 +559,8 @@ def test_table1_small_case_by_hand(tmp_path):
     assert by.loc["fr", "de"] == pytest.approx(76.0) and by.loc["de", "fr"] == pytest.approx(69.0)
     assert by.loc["de", "fr sd"] == pytest.approx(0.0)
     assert by.loc["multi", "fr"] == pytest.approx(72.5) and by.loc["multi", "de n"] == 2
-    lthtables.write_table("table1", {"transfer": {"ner": _csv(tmp_path, "ner", pd.DataFrame(rows))}}, tmp_path / "table1")
+    lthtables.write_table("table1", read_back(TABLES_003["table1"].resolve_source()({"ner": pd.DataFrame(rows)})),
+                          tmp_path / "table1")
     text = (tmp_path / "table1.md").read_text()
     assert "81.0 ± 1.4" in text and "own ticket f*" in text and "2 replicates" in text
     read = pd.read_csv(tmp_path / "table1.csv")
@@ -532,25 +576,35 @@ def _csv(folder, name, frame) -> str:
 # -- the spec ----------------------------------------------------------------------------
 
 
-def test_draw_lth_reads_the_spec_files(tmp_path):
+def test_the_workflow_path_reads_the_spec_files_writes_the_source_data_and_draws_from_it(tmp_path):
+    """As workflow/scripts/lth_figure.py and lth_table.py: the entry's source function on the spec's CSVs, its frame
+    written beside the figure as CSV, the figure drawn (the table laid out) from that file alone."""
     spec = {role: {task: _csv(tmp_path, f"{role}-{task}", frame) for task, frame in DATA[role].items()}
             for role in ("tickets", "transfer", "overlap", "retrieval", "heads")}
+
+    def made(entry, spec_):
+        path = tmp_path / f"{entry.name}-{len(spec_)}.data.csv"
+        write_source_data(path, from_spec(entry.resolve_source(), entry.roles, spec_, entry.scalars, entry.name))
+        return read_source_data(path)
+
     for name in ("fig2", "fig3", "fig4", "fig6", "fig7", "heads"):
-        draw_lth(name, spec, tmp_path / name)
+        draw_lth(name, made(FIGURES_003[name], spec), tmp_path / name)
         assert not is_blank(tmp_path / f"{name}.png")
-    draw_lth("fig4", {**spec, "sparsity": 0.8}, tmp_path / "fig4-80")
+    draw_lth("fig4", made(FIGURES_003["fig4"], {**spec, "sparsity": 0.8}), tmp_path / "fig4-80")
     hatched = [h for _, h, _ in _transfer_by_hand(DATA["transfer"], 0.8).values()]
     assert all((found == want).all() for found, want in zip(hatched_grids(tmp_path / "fig4-80.png"), hatched))
-    draw_lth("fig6", {**spec, "sparsities": [0.5]}, tmp_path / "fig6-50")
+    bars = made(FIGURES_003["fig6"], {**spec, "sparsities": [0.5], "sparsity": 0.8})
+    assert set(bars["sparsity"]) == {0.5}, "figure 6 takes its own scalar, not another figure's"
     for name in ("table1", "table2", "table3", "table4", "table5", "overlap", "heads"):
-        lthtables.write_table(name, spec, tmp_path / f"table-{name}")
+        lthtables.write_table(name, made(TABLES_003[name], spec), tmp_path / f"table-{name}")
         assert (tmp_path / f"table-{name}.csv").exists() and (tmp_path / f"table-{name}.md").exists()
+    entry = FIGURES_003["fig4"]
     with pytest.raises(LangspecError, match="lacks the role"):
-        draw_lth("fig4", {"tickets": spec["tickets"]}, tmp_path / "bad")
+        from_spec(entry.resolve_source(), entry.roles, {"tickets": spec["tickets"]})
     with pytest.raises(LangspecError, match="no lottery-ticket figure 'fig1'"):
-        draw_lth("fig1", spec, tmp_path / "bad")
+        draw_lth("fig1", made(entry, spec), tmp_path / "bad")
     with pytest.raises(LangspecError, match="one CSV path per task"):
-        draw_lth("fig4", {"transfer": [spec["transfer"]["xnli"]]}, tmp_path / "bad")
+        from_spec(entry.resolve_source(), entry.roles, {"transfer": [spec["transfer"]["xnli"]]})
 
 
 # -- errors ------------------------------------------------------------------------------
@@ -560,28 +614,28 @@ T, X, O, RT, H = (DATA[k]["xnli"] for k in ("tickets", "transfer", "overlap", "r
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: figures.lth_fig2({}), "no tickets given"),
-    (lambda: figures.lth_fig2({"xnli": T.drop(columns="metric")}), "tickets of task 'xnli' lacks the column(s) metric"),
-    (lambda: figures.lth_fig2({"xnli": T.assign(metric=T["metric"] * 100)}), "metric outside [0, 1]"),
-    (lambda: figures.lth_fig2({"xnli": T[T["sparsity"] > 0]}), "lacks the full model (sparsity 0) of language 'en'"),
-    (lambda: figures.lth_fig2({"xnli": pd.concat([T, T.head(1)])}), "more than one row for replicate 0"),
-    (lambda: figures.lth_fig3({"xnli": O.drop(columns="layer")}), "lacks the column(s) layer"),
-    (lambda: figures.lth_fig3({"xnli": O}, sparsity=0.8), "no sparsity 0.8 (it has 0.5)"),
-    (lambda: figures.lth_fig3({"xnli": O.assign(kind="other")}), "kind 'other'"),
-    (lambda: figures.lth_fig4({"xnli": X.drop(columns=["source"])}), "lacks the column(s) source"),
-    (lambda: figures.lth_fig4({"xnli": X[X["source"] != X["target"]]}), "lacks the own ticket (source = target) of 'de'"),
-    (lambda: figures.lth_fig4({"xnli": X}, sparsity=0.3), "no sparsity 0.3"),
-    (lambda: figures.lth_fig4({"xnli": [X]}), "one table with every replicate's rows"),
-    (lambda: figures.lth_fig6({"xnli": X[~((X["source"] == "de") & (X["target"] == "fr"))]}),
+    (lambda: source.fig2({}), "no tickets given"),
+    (lambda: source.fig2({"xnli": T.drop(columns="metric")}), "tickets of task 'xnli' lacks the column(s) metric"),
+    (lambda: source.fig2({"xnli": T.assign(metric=T["metric"] * 100)}), "metric outside [0, 1]"),
+    (lambda: source.fig2({"xnli": T[T["sparsity"] > 0]}), "lacks the full model (sparsity 0) of language 'en'"),
+    (lambda: source.fig2({"xnli": pd.concat([T, T.head(1)])}), "more than one row for replicate 0"),
+    (lambda: source.fig3({"xnli": O.drop(columns="layer")}), "lacks the column(s) layer"),
+    (lambda: source.fig3({"xnli": O}, sparsity=0.8), "no sparsity 0.8 (it has 0.5)"),
+    (lambda: source.fig3({"xnli": O.assign(kind="other")}), "kind 'other'"),
+    (lambda: source.fig4({"xnli": X.drop(columns=["source"])}), "lacks the column(s) source"),
+    (lambda: source.fig4({"xnli": X[X["source"] != X["target"]]}), "lacks the own ticket (source = target) of 'de'"),
+    (lambda: source.fig4({"xnli": X}, sparsity=0.3), "no sparsity 0.3"),
+    (lambda: source.fig4({"xnli": [X]}), "one table with every replicate's rows"),
+    (lambda: source.fig6({"xnli": X[~((X["source"] == "de") & (X["target"] == "fr"))]}),
      "replicate 0: the ticket of de lacks transfer results to fr"),
-    (lambda: figures.lth_fig7({"xnli": RT.drop(columns="method")}), "lacks the column(s) method"),
-    (lambda: figures.lth_fig7({"xnli": RT}, method="csls"), "no method 'csls'"),
-    (lambda: figures.lth_fig7({"xnli": RT[RT["method"] == "cosine"].assign(method=lambda f: f["method"].where(f["rep"] > 0, "x"))}),
+    (lambda: source.fig7({"xnli": RT.drop(columns="method")}), "lacks the column(s) method"),
+    (lambda: source.fig7({"xnli": RT}, method="csls"), "no method 'csls'"),
+    (lambda: source.fig7({"xnli": RT[RT["method"] == "cosine"].assign(method=lambda f: f["method"].where(f["rep"] > 0, "x"))}),
      "say which one to draw"),
-    (lambda: figures.lth_heads({"xnli": H.assign(head_enabled=2)}), "head_enabled other than 0 or 1"),
-    (lambda: figures.lth_heads({"xnli": H.drop(columns="kept_fraction")}), "lacks the column(s) kept_fraction"),
-    (lambda: lthtables.table1({"xnli": X}, sparsity=0.3), "no sparsity 0.3"),
-    (lambda: lthtables.table1({"xnli": X[X["source"] != "full"]}), "no rows of source 'full'"),
+    (lambda: source.heads_figure({"xnli": H.assign(head_enabled=2)}), "head_enabled other than 0 or 1"),
+    (lambda: source.heads_figure({"xnli": H.drop(columns="kept_fraction")}), "lacks the column(s) kept_fraction"),
+    (lambda: source.table1({"xnli": X}, sparsity=0.3), "no sparsity 0.3"),
+    (lambda: source.table1({"xnli": X[X["source"] != "full"]}), "no rows of source 'full'"),
 ])
 def test_missing_or_bad_input_is_one_line_error(make, message):
     with pytest.raises(LangspecError, match=re.escape(message)) as error:
@@ -619,10 +673,11 @@ def test_fig9_draws_each_target_task_with_oriented_gains(tmp_path):
     ner = cross_task_cells(data["ner"], "ner")
     assert ner["mean"].loc["mlm", "en"] == pytest.approx(-3.0, abs=0.3), "F1 in points"
     assert ner["p_value"].loc["mlm", "en"] < 0.01 and ner["p_value"].loc["mlm", "fr"] > 0.05
-    fig = figures.lth_fig9(data)
+    fig = drawn_from("fig9", data)
     assert isinstance(fig, Figure)
     spec = {"cross_task": {t: _csv(tmp_path, f"cross-{t}", frame) for t, frame in data.items()}}
-    draw_lth("fig9", spec, tmp_path / "fig9")
+    entry = FIGURES_003["fig9"]
+    draw_lth("fig9", read_back(from_spec(entry.resolve_source(), entry.roles, spec)), tmp_path / "fig9")
     png = tmp_path / "fig9.png"
     assert not is_blank(png) and edge_ink(png) == 0 and count_panels(png) == 3
     grids = hatched_grids(png)
@@ -652,7 +707,7 @@ def similarity_frame(reps: int = 3, layers: int = 5, seed: int = 0) -> pd.DataFr
 
 def test_fig10_draws_pwcca_and_svcca_pretrained_and_under_the_targets_ticket(tmp_path):
     frame = similarity_frame()
-    fig = figures.lth_fig10({"xnli": frame})
+    fig = drawn_from("fig10", {"xnli": frame})
     titles = [ax.get_title().replace("\n", " ") for ax in panels(fig)]
     assert titles == ["xnli: PWCCA, pre-trained", "xnli: SVCCA, pre-trained", "xnli: PWCCA, target's ticket",
                       "xnli: SVCCA, target's ticket"]
@@ -664,12 +719,182 @@ def test_fig10_draws_pwcca_and_svcca_pretrained_and_under_the_targets_ticket(tmp
     own = frame[(frame["ticket"] == "de") & (frame["pooling"] == "first") & (frame["measure"] == "svcca") & (frame["target"] == "de")]
     assert under.lines[0].get_ydata() == pytest.approx(own.groupby("layer")["similarity"].mean().to_numpy())
     assert svcca.lines[-1].get_linestyle() == ":" and svcca.lines[-1].get_ydata() == pytest.approx([0.3] * 5, abs=0.01)
-    mean = figures.lth_fig10({"xnli": frame}, pooling="mean")
+    mean = drawn_from("fig10", {"xnli": frame}, pooling="mean")
     assert "mean-pooled" in mean._suptitle.get_text().replace("\n", " ")
     spec = {"similarity": {"xnli": _csv(tmp_path, "similarity", frame), "ner": _csv(tmp_path, "similarity2", frame)},
             "pooling": "first"}
-    draw_lth("fig10", spec, tmp_path / "fig10")
+    entry = FIGURES_003["fig10"]
+    draw_lth("fig10", read_back(from_spec(entry.resolve_source(), entry.roles, spec, entry.scalars)), tmp_path / "fig10")
     png = tmp_path / "fig10.png"
     assert not is_blank(png) and edge_ink(png) == 0 and count_panels(png) == 8
     with pytest.raises(LangspecError, match="has no pooling 'cls'"):
-        figures.lth_fig10({"xnli": frame}, pooling="cls")
+        source.fig10({"xnli": frame}, pooling="cls")
+
+
+# -- the source data ---------------------------------------------------------------------------
+
+#: Every figure and table of paper 003 with its inputs from the synthetic data: (rows of its frame, its frame's maker).
+MADE = {
+    "fig2": (len(TASKS) * len(LANGS) * len(SPARSITIES) + len(SPARSITIES), lambda: source.fig2(DATA["tickets"])),
+    # pairs x (6 layers + pooler) + (6 + pooler) same-language points + random + average, per task
+    "fig3": (len(TASKS) * (6 * (LAYERS + 1) + (LAYERS + 1) + 2), lambda: source.fig3(DATA["overlap"])),
+    "fig4": (len(TASKS) * (len(LANGS) + 1) * len(LANGS), lambda: source.fig4(DATA["transfer"])),
+    "fig6": (len(TASKS) * 2 * len(LANGS), lambda: source.fig6(DATA["transfer"])),
+    # tickets (4 languages and full) x 2 directions x 2 k x 7 layers, per task
+    "fig7": (len(TASKS) * 5 * 2 * 2 * (LAYERS + 1), lambda: source.fig7(DATA["retrieval"])),
+    "fig9": (3 * 2 * 2, lambda: source.fig9({t: cross_task_frame(t) for t in CROSS})),
+    # 2 panels under the full model and 2 under the target's ticket, 3 targets x 5 layers each
+    "fig10": (4 * 3 * 5, lambda: source.fig10({"xnli": similarity_frame()})),
+    "heads": (len(TASKS) * len(LANGS) * R * LAYERS * HEADS, lambda: source.heads_figure(DATA["heads"])),
+    # (full model, own ticket, 4 languages, multi) x 4 targets for xnli; without multi for wikiann
+    "table1": ((7 + 6) * len(LANGS), lambda: source.table1(DATA["transfer"])),
+    "table2": (len(TASKS) * len(LANGS) * 3, lambda: source.table2(DATA["tickets"], DATA["transfer"])),
+    "table3": ((7 + 6) * len(LANGS), lambda: source.table3(DATA["transfer"])),
+    "overlap": (len(TASKS), lambda: source.overlap_table(DATA["overlap"])),
+    "heads_table": (len(TASKS) * len(LANGS), lambda: source.heads_table(DATA["heads"])),
+}
+
+
+def test_every_figure_and_table_of_paper_003_names_its_source_function():
+    for name, entry in {**FIGURES_003, **TABLES_003}.items():
+        assert entry.source.startswith("langspec.stats.source_data.tickets:"), name
+        assert callable(entry.resolve_source())
+        assert entry.source_data == f"{entry.target}.data.csv"
+        assert entry.resolve_source().__name__ in {name, f"{name}_figure", f"{name}_table", "fig3", "fig4",
+                                                  "absolute_transfer"}, name
+        assert by_id(f"lth/{name}") is entry
+    assert FIGURES_003["fig4"].source_data == "figures/lth/fig4.data.csv"
+    assert TABLES_003["table1"].source_data == "tables/lth/table1.data.csv"
+    from langspec.stats.source_data import heads as heads_source
+
+    assert TRACIN_003.resolve_source() is heads_source.fig4, "TracIn under tickets is paper 000's figure 4 frame"
+    assert TRACIN_003.source_data == "figures/lth/tracin.data.csv"
+
+
+def test_the_names_the_figures_keep_are_the_analysis_names():
+    """Figures only draw, so the names of the multilingual ticket, the unpruned model and the floored interval are
+    kept in figures.tickets: they must be what langspec.stats says."""
+    from langspec.stats import replicates, tickets
+
+    assert (drawing.MULTI, drawing.FULL, drawing.FLOOR_METHOD) == (tickets.MULTI, tickets.FULL, replicates.FLOOR_METHOD)
+
+
+@pytest.mark.parametrize("name", list(MADE))
+def test_source_data_has_the_documented_columns_and_plausible_numbers(name, tmp_path):
+    """Documented columns, then rep{r}; one row per point, cell or bar; intervals hold their value; the replicates'
+    values average to the mean; robust only where tested; the frame survives its CSV."""
+    rows, make = MADE[name]
+    frame = make()
+    assert len(frame) == rows
+    reps = [c for c in frame.columns if re.fullmatch(r"rep\d+", c)]
+    assert list(frame.columns) == [*COLUMNS[name], *reps]
+    if name != "heads":  # each replicate's points are rows of their own there
+        assert reps == [f"rep{r}" for r in range(R)]
+    if {"ci_low", "ci_high"} <= set(frame.columns):
+        value = "mean" if "mean" in frame.columns else "r"
+        shown = frame.dropna(subset=["ci_low", value, "ci_high"])
+        assert len(shown) > 0
+        assert (shown["ci_low"] <= shown[value] + 1e-9).all() and (shown[value] <= shown["ci_high"] + 1e-9).all()
+    if reps and name != "heads_table":  # the heads table pools r by Fisher z, not by the mean
+        full = frame[reps].notna().all(axis=1) & frame["mean"].notna()
+        assert full.sum() > 0
+        assert np.allclose(frame.loc[full, reps].mean(axis=1), frame.loc[full, "mean"]), "the mean of the replicates"
+        assert (frame.loc[full, "n_replicates"] == len(reps)).all()
+    if "robust" in frame.columns:
+        assert not (frame["robust"] & ~frame["tested"]).any() and frame.loc[frame["tested"], "p_value"].notna().all()
+        assert frame["robust"].any() and not frame["robust"].all()
+    write_source_data(tmp_path / "frame.data.csv", frame)
+    pd.testing.assert_frame_equal(read_source_data(tmp_path / "frame.data.csv"), frame, check_dtype=False)
+
+
+def test_fig2_source_data_holds_each_replicates_metric_in_percent_and_the_winning_mark():
+    frame = source.fig2({"xnli": DATA["tickets"]["xnli"]})
+    raw = DATA["tickets"]["xnli"]
+    row = frame[(frame["lang"] == "de") & (frame["sparsity"] == 0.3)].iloc[0]
+    values = raw[(raw["lang"] == "de") & (raw["sparsity"] == 0.3)].set_index("rep")["metric"] * 100
+    assert [row[f"rep{r}"] for r in range(R)] == pytest.approx(values.tolist())
+    assert row["mean"] == pytest.approx(values.mean())
+    wins = _winning_by_hand(raw, "de")
+    tickets = frame[(frame["lang"] == "de") & (frame["sparsity"] > 0)]
+    assert dict(zip(tickets["sparsity"].round(6), tickets["winning"])) == wins
+    assert set(frame["unit"]) == {"accuracy (%)"} and (frame[["range_low", "range_high"]] == [0.0, 100.0]).all().all()
+
+
+def test_fig4_hatches_exactly_what_its_source_data_does_not_call_robust(tmp_path):
+    frame = source.fig4(DATA["transfer"])
+    by_hand = _transfer_by_hand(DATA["transfer"], 0.5)
+    figures.save(drawn_from("fig4", DATA["transfer"]), tmp_path / "fig4")
+    for task, found in zip(TASKS, hatched_grids(tmp_path / "fig4.png")):
+        part = frame[frame["task"] == task]
+        robust = part.pivot(index="source", columns="target", values="robust").loc[LANGS + ["rand"], LANGS].to_numpy(bool)
+        assert (found == ~robust).all() and (robust == ~by_hand[task][1]).all()
+        successful = part.pivot(index="source", columns="target", values="successful").loc[LANGS + ["rand"], LANGS]
+        assert (successful.to_numpy(bool) == by_hand[task][2]).all()
+    assert frame["tested"].sum() == len(TASKS) * (len(LANGS) + 1) * len(LANGS) - len(TASKS) * len(LANGS)
+
+
+def test_the_tables_are_laid_out_from_their_source_data_alone():
+    frame = source.table1(DATA["transfer"])
+    cell = frame[(frame["task"] == "xnli") & (frame["model"] == "fr") & (frame["target"] == "de")].iloc[0]
+    raw = DATA["transfer"]["xnli"]
+    values = raw[(raw["source"] == "fr") & (raw["target"] == "de") & (raw["sparsity"] == 0.5)].set_index("rep")["metric"]
+    assert [cell[f"rep{r}"] for r in range(R)] == pytest.approx((100 * values).tolist())
+    table = lthtables.table1(read_back(frame))
+    assert table.set_index(["task", "model"]).loc[("xnli", "fr"), "de"] == pytest.approx(cell["mean"])
+    assert table.set_index(["task", "model"]).loc[("wikiann", "en"), "de n"] == R
+    heads = source.heads_table(DATA["heads"])
+    raw = DATA["heads"]["xnli"]
+    for r in range(R):
+        p = raw[(raw["lang"] == "en") & (raw["rep"] == r)]
+        assert heads.loc[0, f"rep{r}"] == pytest.approx(np.corrcoef(p["head_enabled"], p["kept_fraction"])[0, 1])
+    overlap = source.overlap_table(DATA["overlap"])
+    raw = DATA["overlap"]["xnli"]
+    per_rep = raw[(raw["kind"] == "pair") & (raw["layer"] == "all")].groupby("rep")["jaccard"].mean() * 100
+    assert [overlap.loc[0, f"rep{r}"] for r in range(R)] == pytest.approx(per_rep.tolist())
+
+
+# -- intervals stay inside the metric's range ----------------------------------------------------
+
+def _two_replicates(spread_: float) -> pd.DataFrame:
+    """Two replicates of one language whose tickets disagree by ``spread_`` (accuracy): a wide two-replicate t-band."""
+    rows = []
+    for rep, sign in ((0, -1), (1, 1)):
+        for s in (0.0, 0.25, 0.5):
+            rows.append({"rep": rep, "lang": "en", "sparsity": s, "metric": 0.65 + sign * spread_ / 2})
+    return pd.DataFrame(rows)
+
+
+def test_fig2_clips_a_band_beyond_the_metric_range_and_says_so_while_the_source_data_keeps_it():
+    wide = source.fig2({"tiny": _two_replicates(0.5)})
+    assert (wide["ci_low"] < 0).all() and (wide["ci_high"] > 100).all(), "t with 1 df: the interval leaves 0-100%"
+    fig = drawing.lth_fig2(read_back(wide))
+    ax = panels(fig)[0]
+    band = next(c for c in ax.collections if len(c.get_paths()))  # fill_between: the ticket's 95% band
+    y = np.concatenate([path.vertices[:, 1] for path in band.get_paths()])
+    assert y.min() == pytest.approx(0.0) and y.max() == pytest.approx(100.0)
+    full = ax.patches[0]  # the full model's mean ± 1 sd: 65 ± 35.4, inside 0-100
+    assert full.get_y() == pytest.approx(65 - 50 / np.sqrt(2))
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert any(CLIPPED in t for t in texts), texts
+    narrow = drawing.lth_fig2(read_back(source.fig2({"tiny": _two_replicates(0.01)})))
+    assert not any(CLIPPED in t.get_text() for legend in narrow.legends for t in legend.get_texts())
+
+
+def test_perplexity_bands_are_clipped_at_1_and_accuracy_bars_of_fig6_at_minus_100():
+    ppl = _two_replicates(0.5).assign(metric=lambda f: 1.2 + 40 * (f["metric"] - 0.4), metric_name="perplexity")
+    frame = source.fig2({"mlm": ppl})
+    assert (frame[["range_low", "range_high"]].to_numpy() == [1.0, np.inf]).all()
+    assert (frame["ci_low"] < 1).all()
+    ax = panels(drawing.lth_fig2(read_back(frame)))[0]
+    band = next(c for c in ax.collections if len(c.get_paths()))
+    assert np.concatenate([p.vertices[:, 1] for p in band.get_paths()]).min() == pytest.approx(1.0)
+    rows = []
+    for rep, value in ((0, 0.02), (1, 0.9)):
+        rows += [{"rep": rep, "sparsity": 0.5, "source": s, "target": t,
+                  "metric": 0.9 if s == t else value} for s in ("aa", "bb") for t in ("aa", "bb")]
+    bars = source.fig6({"toy": pd.DataFrame(rows)})
+    assert (bars["ci_low"] < -100).all() and (bars["range_low"] == -100).all()
+    fig = drawing.lth_fig6(read_back(bars))
+    segments = np.concatenate([s for c in panels(fig)[0].collections for s in c.get_segments()])
+    assert segments[:, 1].min() == pytest.approx(-100.0)
+    assert any(CLIPPED in t.get_text() for legend in fig.legends for t in legend.get_texts())

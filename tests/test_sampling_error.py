@@ -195,12 +195,13 @@ def test_the_findings_table_counts_flips_and_the_markdown_marks_fragile_verdicts
 
 def test_figures_4_and_6_say_their_tests_include_the_sampling_error():
     from langspec.figures.tickets import lth_fig4, lth_fig6
+    from langspec.stats.source_data import tickets as source
 
     transfer = _transfer(3, 24, 17 / 24, 15 / 24, np.random.default_rng(1))
-    for draw in (lth_fig4, lth_fig6):
-        fig = draw({"toy": transfer})
+    for make, draw in ((source.fig4, lth_fig4), (source.fig6, lth_fig6)):
+        fig = draw(make({"toy": transfer}))
         texts = [" ".join(t.get_text().split()) for legend in fig.legends for t in legend.get_texts()]  # unwrapped
         assert any("sd ≥ the replicates' sampling error" in t for t in texts), texts
         fig.clf()
-    fig = lth_fig4({"toy": transfer.drop(columns="n")})
+    fig = lth_fig4(source.fig4({"toy": transfer.drop(columns="n")}))
     assert not any("sampling error" in t.get_text() for legend in fig.legends for t in legend.get_texts())

@@ -37,7 +37,7 @@ class Entry:
     paper: str  #: "000" (Choenni et al.) or "003" (Foroutan et al.)
     kind: str  #: "figure" (PDF + PNG) or "table" (CSV + Markdown)
     function: str  #: "module:function" that draws or makes it
-    #: spec roles: passed by name to the source function (paper 000), or to the drawing function in this order
+    #: spec roles: passed by name to the source function (paper 000), or to it in this order (paper 003)
     roles: tuple[str, ...]
     caption: str  #: caption file stem in workflow/report/
     title: str  #: what it shows, in one line
@@ -85,15 +85,23 @@ def _fig000(n: int, module: str, roles: tuple[str, ...], title: str, scalars: tu
                  source=f"{_SOURCE_000}:fig{n}")
 
 
+#: Paper 003's source-data functions: ``fig2`` ... ``fig10``, ``heads_figure``; ``table1`` ... ``table6``,
+#: ``overlap_table``, ``heads_table``, ``alternatives_table``.
+_SOURCE_003 = "langspec.stats.source_data.tickets"
+
+
 def _fig003(name: str, function: str, roles: tuple[str, ...], title: str, scalars: tuple[str, ...] = (),
             task_kind: str | None = None) -> Entry:
+    source = name if name.startswith("fig") else f"{name}_figure"
     return Entry(name, "003", "figure", f"langspec.figures.tickets:{function}", roles, f"lth_{name}", title, scalars,
-                 task_kind)
+                 task_kind, source=f"{_SOURCE_003}:{source}")
 
 
 def _table003(name: str, roles: tuple[str, ...], caption: str, title: str, scalars: tuple[str, ...] = (),
               task_kind: str | None = None) -> Entry:
-    return Entry(name, "003", "table", f"langspec.tables.tickets:{name}", roles, caption, title, scalars, task_kind)
+    source = name if name.startswith("table") else f"{name}_table"
+    return Entry(name, "003", "table", f"langspec.tables.tickets:{name}", roles, caption, title, scalars, task_kind,
+                 source=f"{_SOURCE_003}:{source}")
 
 
 _MASKS_AND_SHARES = ("masks", "replicate_tables")
@@ -141,7 +149,9 @@ TABLES_000: dict[str, Entry] = {
                     "dev accuracy of each subnetwork after full fine-tuning and after SFT", source=f"{_SOURCE_000}:table2"),
 }
 
-#: Paper 003's figures (lottery tickets), drawn from role -> task -> CSV.
+#: Paper 003's figures (lottery tickets): the ``source`` takes the roles' ``task -> frame`` in order and the scalars
+#: present by name (:func:`langspec.stats.source_data.tickets.from_spec` reads them from role -> task -> CSV), and
+#: the drawing ``function`` takes its frame alone.
 FIGURES_003: dict[str, Entry] = {
     e.name: e
     for e in (
@@ -162,7 +172,8 @@ FIGURES_003: dict[str, Entry] = {
     )
 }
 
-#: Paper 003's tables, made from the same role -> task -> CSV specs as its figures.
+#: Paper 003's tables, made from the same role -> task -> CSV specs as its figures: the ``source`` returns one row
+#: per table cell, which the table ``function`` lays out.
 TABLES_003: dict[str, Entry] = {
     e.name: e
     for e in (
@@ -186,9 +197,10 @@ TABLES_003: dict[str, Entry] = {
     )
 }
 
-#: TracIn under lottery tickets (beyond both papers): paper 000's figure 4 drawn for regime sft-lth.
+#: TracIn under lottery tickets (beyond both papers): paper 000's figure 4 made and drawn for regime sft-lth.
 TRACIN_003 = Entry("tracin", "003", "figure", "langspec.figures.heatmaps:fig4", ("tables",), "lth_tracin",
-                   "TracIn shares under each language's ticket after SFT on the tickets")
+                   "TracIn shares under each language's ticket after SFT on the tickets", _TABLE_REPLICATES,
+                   source=f"{_SOURCE_000}:fig4")
 
 #: Paper 003's figures and tables whose spec takes the overlap sparsity instead of the first transfer sparsity.
 AT_OVERLAP_SPARSITY = ("fig3", "fig8", "table1", "overlap")

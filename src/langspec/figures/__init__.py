@@ -14,16 +14,15 @@ uncertainty marks and their legend, ``style`` holds the look (and fits text to
 the canvas). :mod:`langspec.figures.draw` draws a registered figure
 (:mod:`langspec.registry`) from its source data.
 
-Figures only draw: each of paper 000's takes the tidy frame its source-data function returns
-(:mod:`langspec.stats.source_data.heads`; the workflow writes it beside the figure as ``fig{N}.data.csv``)
-and draws it, nothing else; what a cell's value, interval and mark are is decided there. Paper 003's
-figures (``tickets``, and :func:`~langspec.figures.draw.draw_lth`) still analyse their inputs while they are
-moved the same way (issue 32).
+Figures only draw: each takes the tidy frame its source-data function returns
+(:mod:`langspec.stats.source_data.heads` for paper 000, :mod:`langspec.stats.source_data.tickets` for paper
+003; the workflow writes it beside the figure as ``fig{N}.data.csv``, paper 003's under ``figures/lth/``)
+and draws it, nothing else; what a cell's value, interval and mark are is decided there.
 
 May import: :mod:`langspec.registry` and :mod:`langspec.core`, with matplotlib, numpy and pandas; never
 :mod:`langspec.stats`, :mod:`langspec.attribution`, :mod:`langspec.heads`, :mod:`langspec.tickets`,
 :mod:`langspec.training`, :mod:`langspec.data`, :mod:`langspec.models` (pyproject.toml's "figures only draw"
-contract, whose ``ignore_imports`` list paper 003's imports until they move), nor :mod:`langspec.tables`.
+contract), nor :mod:`langspec.tables`.
 """
 
 from langspec.figures.bars import fig5

@@ -1,30 +1,26 @@
-"""Figures of paper 003 (lottery tickets per language): figures 2, 3, 4, 6, 7, 9, 10, and tickets seen as heads.
+"""Figures of paper 003 (lottery tickets per language): figures 2-10 and tickets seen as heads; drawing only.
 
-Every input is one tidy frame per task holding the rows of all its replicates
-(column ``rep``); each figure takes ``task -> frame`` and returns a Figure.
-Metrics are fractions in the CSVs and drawn in percent. What the replicates
+Each figure takes the tidy frame its source-data function returns
+(:mod:`langspec.stats.source_data.tickets`, which documents the columns; the workflow writes it beside the
+figure as ``figures/lth/{name}.data.csv``) and draws it, nothing else: the values, intervals, marks and
+criteria below are decided there. Metrics are drawn in percent (perplexity as it is). What the replicates
 support is shown as in the figures of paper 000:
 
-- lines (figures 2, 3, 7) are means over replicates with a shaded 95%
-  t-interval (none for a single replicate);
-- the transfer heatmap (figure 4) and the bars of figure 6 hatch and wash out
-  what their 95% interval does not tell apart from 0 (the replicate
-  differences are paired: replicate r's transferred ticket against replicate
-  r's own ticket); bars carry their interval as an error bar;
-- the heads scatter draws every replicate's points and pools Pearson r over
+- lines (figures 2, 3, 7, 8, 10) are means over replicates with a shaded 95%
+  t-interval (none for a single replicate), drawn clipped to the measure's range
+  (``range_low`` / ``range_high``: a t-interval of two replicates can reach far
+  beyond 0-100%), and the legend says so when it clipped;
+- the transfer heatmaps (figures 4, 5, 9) and the bars of figure 6 hatch and wash out
+  what is not ``robust`` (the false discovery rate controlled over the figure's
+  tested cells or bars); bars carry their interval as an error bar;
+- the heads scatter draws every replicate's points and gives r pooled over
   replicates with its interval.
 
-Where the tidy tables hold the counts each dev metric was scored on (``n``;
-F1: ``tp``, ``predicted``, ``gold``), bands, hatching and error bars include each
-replicate's own sampling error: the spread is floored at it
-(:mod:`langspec.stats.sampling`), so replicates that repeat one quantized score
-on few dev examples are not robust, and the legend says so.
-
-On top of these marks come paper 003's own criteria, which use the spread
-between replicates: a *winning* ticket (figure 2: filled marker) has
-full-model mean − ticket mean ≤ one standard deviation of the full model; a
-*successful* transfer (figure 4: "✓") has a(s, t) within one standard deviation
-of the target's own ticket a(t, t) (:mod:`langspec.tickets.transfer`).
+Where the intervals' spread was floored at the replicates' own sampling error
+(``method`` :data:`FLOOR_METHOD`), the legend says so. On top of these marks
+come paper 003's own criteria, which use the spread between replicates: a
+*winning* ticket (figure 2: filled marker) and a *successful* transfer
+(figure 4: "✓"), as the source data's ``winning`` and ``successful`` say.
 """
 
 from __future__ import annotations
@@ -39,7 +35,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from langspec.figures.cells import draw_cells, signed, symmetric_norm
+from langspec.figures.cells import draw_cells, flags, grid, signed, symmetric_norm
 from langspec.figures.marks import describe, explain, fdr_text, missing_handle, replicates
 from langspec.figures.scatter import MARKERS, replicate_legend
 from langspec.figures.style import (
@@ -57,41 +53,17 @@ from langspec.figures.style import (
     styled,
     wrap,
 )
-from langspec.stats.multiplicity import fdr_keep, tested
-from langspec.stats.replicates import FLOOR_METHOD
-from langspec.stats.tickets import (
-    CROSS_TASK,
-    FULL,
-    HEADS,
-    MULTI,
-    OVERLAP,
-    RETRIEVAL,
-    SIMILARITY,
-    TICKETS,
-    TRANSFER,
-    cross_task_cells,
-    head_correlation,
-    head_points,
-    ordered,
-    over_replicates,
-    overlap_rows,
-    overlap_summary,
-    pick_sparsity,
-    relative_drops,
-    retrieval_curves,
-    similarity_curves,
-    task_frames,
-    ticket_curves,
-    transfer_cells,
-    transfer_level,
-    transfer_rows,
-    unit,
-)
-from langspec.tickets.overlap import expected_jaccard
-from langspec.training.metrics import by_name
 
 #: The mark of a successful transfer, written after the cell's value.
 CHECK = "✓"
+#: Names the source data gives the multilingual ticket and the unpruned model (:data:`langspec.stats.tickets.MULTI`,
+#: :data:`~langspec.stats.tickets.FULL`; figures only draw, so they are kept here, and a test checks they agree).
+MULTI, FULL = "multi", "full"
+#: The ``method`` of an interval whose sd is floored at the replicates' own sampling error
+#: (:data:`langspec.stats.replicates.FLOOR_METHOD`; checked by a test).
+FLOOR_METHOD = "t-interval over replicate means, sd floored at the replicates' own sampling error"
+#: What a legend says when it drew some interval clipped to the measure's range.
+CLIPPED = "intervals clipped to the metric's range"
 #: Colour of the multilingual ticket and of the unpruned model in line plots.
 MULTI_COLOUR = "0.25"
 #: Opacity of the 95% band around a mean line, and of the full model's ± 1 sd band.
@@ -103,44 +75,84 @@ TRANSFER_CELL = 0.52
 SMALL_PANEL = (2.6, 2.1)
 
 
+def _tasks(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Task -> its rows, tasks in order of first appearance."""
+    return {task: frame[frame["task"] == task] for task in dict.fromkeys(frame["task"])}
+
+
+def _ordered(values: Iterable, last: Sequence[str] = ()) -> list[str]:
+    """Distinct values (as text) in order of first appearance, those of ``last`` moved to the end (in that order)."""
+    seen = list(dict.fromkeys(str(v) for v in values))
+    return [v for v in seen if v not in last] + [v for v in last if v in seen]
+
+
+def _floored(frame: pd.DataFrame) -> bool:
+    return bool((frame["method"] == FLOOR_METHOD).any())
+
+
+def _range(part: pd.DataFrame) -> tuple[float, float]:
+    """The measure's range (``range_low``, ``range_high``) of a panel's rows: where drawn intervals are clipped."""
+    if "range_low" not in part.columns or part.empty:
+        return -np.inf, np.inf
+    low, high = part["range_low"].to_numpy(float), part["range_high"].to_numpy(float)
+    return (float(np.nanmin(low)) if np.isfinite(low).any() else -np.inf,
+            float(np.nanmax(high)) if np.isfinite(high).any() else np.inf)
+
+
+def _clip(low: np.ndarray, high: np.ndarray, bounds: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, bool]:
+    """An interval clipped to ``bounds``, and whether some finite end moved."""
+    low, high = np.asarray(low, float), np.asarray(high, float)
+    cut_low, cut_high = np.clip(low, *bounds), np.clip(high, *bounds)
+    moved = (np.isfinite(low) & (cut_low != low)) | (np.isfinite(high) & (cut_high != high))
+    return cut_low, cut_high, bool(moved.any())
+
+
+def _metric_row(part: pd.DataFrame) -> pd.Series:
+    return part.iloc[0]
+
+
+def _higher(row: pd.Series) -> bool:
+    return bool(flags(pd.Series([row["higher_is_better"]]))[0])
+
+
 def _metric_axis(curve: pd.DataFrame) -> str:
     """The y label of a task's dev metric: "dev accuracy (%)", "dev entity F1 (%)", "dev perplexity (lower is better)"."""
-    metric = by_name(curve["metric_name"].iloc[0])
-    return f"dev {unit(metric)}" + ("" if metric.higher_is_better else " (lower is better)")
+    row = _metric_row(curve)
+    return f"dev {row['unit']}" + ("" if _higher(row) else " (lower is better)")
 
 
-def _gain_label(metric_name: str) -> str:
+def _gain_label(row: pd.Series) -> str:
     """The colour-bar label of a transfer difference, oriented so that positive is better."""
-    metric = by_name(metric_name)
-    if metric.higher_is_better:
-        return f"a(s, t) − a(t, t) ({metric.label} points)"
-    return f"a(t, t) − a(s, t) ({metric.label}; + = better)"
+    if _higher(row):
+        return f"a(s, t) − a(t, t) ({row['metric_label']} points)"
+    return f"a(t, t) − a(s, t) ({row['metric_label']}; + = better)"
 
 
-
-def _cross_label(metric_name: str) -> str:
+def _cross_label(row: pd.Series) -> str:
     """The colour-bar label of figure 9: the transferred ticket against the target task's own, positive is better."""
-    metric = by_name(metric_name)
-    if metric.higher_is_better:
-        return f"transferred − own ({metric.label} points)"
-    return f"own − transferred ({metric.label})"
+    if _higher(row):
+        return f"transferred − own ({row['metric_label']} points)"
+    return f"own − transferred ({row['metric_label']})"
 
 
-def _band(ax: Axes, x: np.ndarray, part: pd.DataFrame, colour, **line) -> None:
-    """A mean line with its shaded 95% interval (where defined)."""
-    ax.fill_between(x, part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float), color=colour, alpha=BAND,
-                    linewidth=0)
-    ax.plot(x, part["mean"].to_numpy(float), color=colour, **line)
+def _band(ax: Axes, x: np.ndarray, part: pd.DataFrame, colour, **line) -> bool:
+    """A mean line with its shaded 95% interval (where defined), the interval clipped to the measure's range;
+    whether it clipped."""
+    low, high, clipped = _clip(part["ci_low"], part["ci_high"], _range(part))
+    ax.fill_between(np.asarray(x, float), low, high, color=colour, alpha=BAND, linewidth=0)
+    ax.plot(np.asarray(x, float), part["mean"].to_numpy(float), color=colour, **line)
+    return clipped
 
 
-def _band_label(counts: Iterable[int], what: str = "mean", floored: bool = False) -> str:
+def _band_label(counts: Iterable[int], what: str = "mean", floored: bool = False, clipped: bool = False) -> str:
     """The legend line of a shaded band: over how many replicates, or that one replicate has none; ``floored``: the
-    band's sd is at least the replicates' own sampling error."""
-    counts = [int(c) for c in counts if int(c) > 0]
+    band's sd is at least the replicates' own sampling error; ``clipped``: some band was drawn clipped."""
+    counts = [int(c) for c in counts if np.isfinite(c) and int(c) > 0]
+    clip = f"; {CLIPPED}" if clipped else ""
     if not counts or max(counts) <= 1:
-        return "line: value of 1 replicate (no band: no spread between replicates to measure)"
+        return f"line: value of 1 replicate (no band: no spread between replicates to measure){clip}"
     floor = ", sd ≥ the replicates' sampling error" if floored else ""
-    return f"line: {what} over {replicates(counts)}; band: its 95% interval (t-interval{floor})"
+    return f"line: {what} over {replicates(counts)}; band: its 95% interval (t-interval{floor}){clip}"
 
 
 def _share_y(axes: Sequence[Axes]) -> None:
@@ -199,35 +211,33 @@ def _lang_title(task: str, lang: str) -> str:
 
 
 @styled
-def lth_fig2(tickets: dict[str, pd.DataFrame]) -> Figure:
+def lth_fig2(frame: pd.DataFrame) -> Figure:
     """Dev metric of each language's tickets against sparsity (%), one panel per task and language.
 
-    The metric is the task's (:mod:`langspec.training.metrics`): accuracy or
-    entity F1 in %, or perplexity (lower is better; "winning" then means at most
-    one sd above the full model's).
-
-    ``tickets``: task -> its tickets.csv (:data:`TICKETS`; sparsity 0 = the full
-    model; ``multi`` = the multilingual ticket, drawn last). Each panel: the
-    ticket's mean over replicates with its 95% band; the full model's mean
-    (dashed) ± one standard deviation over replicates (grey band); a filled
-    marker where the ticket wins (full mean − ticket mean ≤ that sd), an open
-    one where it does not. Every task starts a row; panels of a task share their y axis.
+    ``frame``: :func:`langspec.stats.source_data.tickets.fig2` (one row per task, language and sparsity;
+    sparsity 0 = the full model; ``multi`` = the multilingual ticket, drawn last). The metric is the task's:
+    accuracy or entity F1 in %, or perplexity (lower is better; "winning" then means at most one sd above the
+    full model's). Each panel: the ticket's mean over replicates with its 95% band (clipped to the metric's
+    range); the full model's mean (dashed) ± one standard deviation over replicates (grey band, clipped
+    likewise); a filled marker where the ticket wins, an open one where it does not. Every task starts a row;
+    panels of a task share their y axis.
     """
-    frames = task_frames(tickets, TICKETS, "tickets")
-    curves = {task: ticket_curves(t, f"tickets of task '{task}'") for task, t in frames.items()}
-    fig, grid = _task_grid({task: c["lang"].nunique() for task, c in curves.items()}, SMALL_PANEL, (0.0, 0.75))
+    frame = frame.assign(lang=frame["lang"].astype(str))
+    curves = _tasks(frame)
+    fig, grid_ = _task_grid({task: c["lang"].nunique() for task, c in curves.items()}, SMALL_PANEL, (0.0, 0.75))
     colours = _colours(lang for c in curves.values() for lang in c["lang"] if lang != MULTI)
     colours[MULTI] = MULTI_COLOUR
+    clipped = False
     for task, curve in curves.items():
-        for ax, (lang, part) in zip(grid[task], curve.groupby("lang", sort=False)):
+        for ax, (lang, part) in zip(grid_[task], curve.groupby("lang", sort=False)):
             full = part.iloc[0]
             x = part["sparsity"].to_numpy(float) * 100
-            ax.axhspan(full["full_mean"] - full["full_sd"], full["full_mean"] + full["full_sd"], color=GUIDE,
-                       alpha=FULL_BAND, linewidth=0)
+            low, high, cut = _clip([full["full_mean"] - full["full_sd"]], [full["full_mean"] + full["full_sd"]], _range(part))
+            ax.axhspan(low[0], high[0], color=GUIDE, alpha=FULL_BAND, linewidth=0)
             ax.axhline(full["full_mean"], color=GUIDE, linewidth=0.8, linestyle="--")
-            _band(ax, x, part, colours[lang], linewidth=1.2)
+            clipped |= cut | _band(ax, x, part, colours[lang], linewidth=1.2)
             ticket = part["sparsity"].to_numpy(float) > 0
-            win = part["winning"].to_numpy(bool)
+            win = flags(part["winning"])
             y = part["mean"].to_numpy(float)
             ax.plot(x[ticket & win], y[ticket & win], linestyle="", marker="o", markersize=4.5, color=colours[lang])
             ax.plot(x[ticket & ~win], y[ticket & ~win], linestyle="", marker="o", markersize=4.5,
@@ -238,9 +248,9 @@ def lth_fig2(tickets: dict[str, pd.DataFrame]) -> Figure:
             if ax.get_subplotspec().is_first_col():
                 ax.set_ylabel(_metric_axis(curve))
             ax.set_title(_lang_title(task, lang))
-        _share_y(grid[task])
-    counts = [n for c in curves.values() for n in c["n_replicates"]]
-    full_counts = [int(n) for c in curves.values() for n in c.loc[c["sparsity"] == 0, "n_replicates"]]
+        _share_y(grid_[task])
+    counts = frame["n_replicates"].tolist()
+    full_counts = [int(n) for n in frame.loc[frame["sparsity"] == 0, "n_replicates"]]
     if max(full_counts, default=0) > 1:
         criterion = "winning ticket: worse than the full-model mean by ≤ 1 sd of the full model"
     else:
@@ -252,8 +262,7 @@ def lth_fig2(tickets: dict[str, pd.DataFrame]) -> Figure:
         (Patch(facecolor=GUIDE, alpha=FULL_BAND, linewidth=0),
          f"full model (sparsity 0): mean (dashed) ± 1 sd over {replicates(full_counts)}" if max(full_counts) > 1
          else "full model (sparsity 0): dashed, 1 replicate"),
-        (Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0),
-         _band_label(counts, "ticket mean", any((c["method"] == FLOOR_METHOD).any() for c in curves.values()))),
+        (Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(counts, "ticket mean", _floored(frame), clipped)),
     ]
     _bottom_legend(fig, handles)
     fig.suptitle("Lottery tickets per language: dev metric against sparsity")
@@ -310,81 +319,81 @@ def _percent_interval(row: pd.Series) -> str:
 
 
 @styled
-def lth_fig3(overlap: dict[str, pd.DataFrame], sparsity: float | None = None) -> Figure:
+def lth_fig3(frame: pd.DataFrame) -> Figure:
     """Jaccard similarity (%) of the languages' tickets per layer, one panel per task, one line per language pair.
 
     See :func:`_overlap_figure`.
     """
-    return _overlap_figure(overlap, sparsity, "encoder layer", "Overlap of the languages' lottery tickets per layer")
+    return _overlap_figure(frame, "encoder layer", "Overlap of the languages' lottery tickets per layer")
 
 
 @styled
-def lth_fig8(overlap: dict[str, pd.DataFrame], sparsity: float | None = None) -> Figure:
+def lth_fig8(frame: pd.DataFrame) -> Figure:
     """Figure 3 for an encoder-decoder's (mT5's) tickets (paper 003, figure 8): x runs over the encoder's blocks
     (E1, E2, ...) then the decoder's (D1, ...), each block's matrices pooled (self-attention, cross-attention and
     feed-forward). See :func:`_overlap_figure`.
     """
-    return _overlap_figure(overlap, sparsity, "block (E: encoder, D: decoder)",
+    return _overlap_figure(frame, "block (E: encoder, D: decoder)",
                            "Overlap of the languages' lottery tickets per block of the encoder-decoder")
 
 
-def _overlap_figure(overlap: dict[str, pd.DataFrame], sparsity: float | None, xlabel: str, title: str) -> Figure:
+def _overlap_figure(frame: pd.DataFrame, xlabel: str, title: str) -> Figure:
     """Jaccard similarity (%) of the languages' tickets per layer, one panel per task, one line per language pair.
 
-    ``overlap``: task -> its overlap.csv (:data:`OVERLAP`); ``sparsity``: the
-    level drawn (default: the smallest in each table). Lines: means over
-    replicates with their 95% band (x: encoder layer, 1-based, then the
-    pooler). Reference lines: two independent random masks, q / (2 − q) with
-    q = 1 − sparsity (dashed), and the same language pruned in two replicates
-    (dash-dot; the upper bound, when the table has kind ``same-language``).
-    The title gives the task's average overlap: per replicate the mean over
-    pairs of the whole-ticket Jaccard (layer ``all``), then the mean over
-    replicates with its 95% interval.
+    ``frame``: :func:`langspec.stats.source_data.tickets.fig3`. Lines (``line`` pair): means over replicates
+    with their 95% band (x: ``position``, labelled by layer: encoder layers 1-based, then the pooler).
+    Reference lines: two independent random masks (``random``, dashed), and the same language pruned in two
+    replicates (``same-language``, dash-dot; the upper bound). The title gives the task's ``average`` overlap
+    with its 95% interval.
     """
-    frames = task_frames(overlap, OVERLAP, "overlap")
-    summaries = {}
-    for task, table in frames.items():
-        what = f"overlap of task '{task}'"
-        part, level = overlap_rows(table, sparsity, what)
-        summaries[task] = (overlap_summary(part, what), level)
-    pairs = ordered(p for s, _ in summaries.values() for p in s["curves"]["pair"])
-    colours = _colours(pairs)
-    width = max(3.3, 0.3 * max(len(s["layers"]) for s, _ in summaries.values()) + 1.0)
-    height = wrap(len(summaries))[0] * 2.6 + 0.6
-    fig, grid = _task_panels(list(summaries), (width, 2.6), (0.75 * _legend_columns(len(pairs), height) + 0.3, 0.6))
-    counts = []
-    for task, (summary, level) in summaries.items():
-        ax = grid[task]
-        layers = summary["layers"]
-        x = np.arange(len(layers))
-        for pair, curve in summary["curves"].groupby("pair", sort=False):
-            positions = np.array([layers.index(l) for l in curve["layer"]])
-            _band(ax, positions, curve, colours[pair], marker="o", markersize=2.5, linewidth=1.0)
-            counts += curve["n_replicates"].tolist()
-        ax.axhline(100 * expected_jaccard(level), color=GUIDE, linewidth=0.9, linestyle="--")
-        if len(summary["same"]):
-            ax.plot([layers.index(l) for l in summary["same"].index], summary["same"].to_numpy(), color="0.2",
-                    linewidth=1.0, linestyle="-.")
-        ax.set_xticks(x, [_layer_label(l) for l in layers])
+    frame = frame.assign(layer=frame["layer"].astype(str))
+    panels = _tasks(frame)
+    lines = frame[frame["line"] == "pair"]
+    colours = _colours(_ordered(lines["pair"]))
+    layers = {task: _layers(part[part["line"] == "pair"]) for task, part in panels.items()}
+    width = max(3.3, 0.3 * max(len(l) for l in layers.values()) + 1.0)
+    height = wrap(len(panels))[0] * 2.6 + 0.6
+    fig, grid_ = _task_panels(list(panels), (width, 2.6), (0.75 * _legend_columns(len(colours), height) + 0.3, 0.6))
+    clipped = False
+    for task, part in panels.items():
+        ax = grid_[task]
+        for pair, curve in part[part["line"] == "pair"].groupby("pair", sort=False):
+            clipped |= _band(ax, curve["position"].to_numpy(float), curve, colours[str(pair)], marker="o", markersize=2.5,
+                             linewidth=1.0)
+        random = part[part["line"] == "random"]
+        ax.axhline(float(random["mean"].iloc[0]), color=GUIDE, linewidth=0.9, linestyle="--")
+        same = part[part["line"] == "same-language"]
+        if len(same):
+            ax.plot(same["position"].to_numpy(float), same["mean"].to_numpy(float), color="0.2", linewidth=1.0,
+                    linestyle="-.")
+        ax.set_xticks(list(layers[task]), [_layer_label(l) for l in layers[task].values()])
         ax.set_xlabel(xlabel)
         ax.set_ylabel("Jaccard similarity (%)")
-        ax.set_title(f"{task}, {level:.0%} sparsity: average overlap {_percent_interval(summary['average'])}")
-    for ax in grid.values():
+        average = part[part["line"] == "average"].iloc[0]
+        level = float(part["sparsity"].iloc[0])
+        ax.set_title(f"{task}, {level:.0%} sparsity: average overlap {_percent_interval(average)}")
+    for ax in grid_.values():
         low, high = ax.get_ylim()
         ax.set_ylim(max(0.0, low), min(100.0, high))
     _side_legend(fig, colours, "language pair")
-    levels = sorted({level for _, level in summaries.values()})
-    random = ", ".join(f"{100 * expected_jaccard(s):.0f}% at {s:.0%}" for s in levels)
+    random = frame[frame["line"] == "random"].drop_duplicates("sparsity").sort_values("sparsity")
+    bounds = ", ".join(f"{m:.0f}% at {s:.0%}" for s, m in zip(random["sparsity"], random["mean"]))
     entries = [
-        (Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(counts)),
-        (Line2D([], [], color=GUIDE, linewidth=0.9, linestyle="--"), f"two independent random masks: q/(2−q) ({random})"),
+        (Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(lines["n_replicates"], clipped=clipped)),
+        (Line2D([], [], color=GUIDE, linewidth=0.9, linestyle="--"), f"two independent random masks: q/(2−q) ({bounds})"),
     ]
-    if any(len(s["same"]) for s, _ in summaries.values()):
+    if (frame["line"] == "same-language").any():
         entries.append((Line2D([], [], color="0.2", linewidth=1.0, linestyle="-."),
                         "same language pruned in two replicates (upper bound): mean over languages and replicate pairs"))
     _bottom_legend(fig, entries, most=1)
     fig.suptitle(title)
     return fig
+
+
+def _layers(rows: pd.DataFrame) -> dict[int, str]:
+    """x position -> layer name of a panel's line points, in order."""
+    found = rows.drop_duplicates("position").sort_values("position")
+    return {int(x): str(layer) for x, layer in zip(found["position"], found["layer"])}
 
 
 # -- figures 4 and 6, table 1: transfer -------------------------------------------------
@@ -401,58 +410,52 @@ def _append_checks(ax: Axes, successful: pd.DataFrame) -> None:
 
 
 @styled
-def lth_fig4(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> Figure:
+def lth_fig4(frame: pd.DataFrame) -> Figure:
     """Transfer of tickets across languages: a(s, t) − a(t, t) in points of the task's metric, one heatmap per task.
 
     See :func:`_transfer_figure`.
     """
-    return _transfer_figure(transfer, sparsity,
-                            "Transfer of lottery tickets across languages: source ticket trained on the target language")
+    return _transfer_figure(frame, "Transfer of lottery tickets across languages: source ticket trained on the target language")
 
 
 @styled
-def lth_fig5(transfer: dict[str, pd.DataFrame], sparsity: float | None = None) -> Figure:
+def lth_fig5(frame: pd.DataFrame) -> Figure:
     """Figure 4 for an encoder-decoder's (mT5's) text-to-text tasks (paper 003, figure 5). See :func:`_transfer_figure`."""
-    return _transfer_figure(transfer, sparsity, "Transfer of lottery tickets across languages in the encoder-decoder")
+    return _transfer_figure(frame, "Transfer of lottery tickets across languages in the encoder-decoder")
 
 
-def _transfer_figure(transfer: dict[str, pd.DataFrame], sparsity: float | None, title: str) -> Figure:
+def _flag_grid(frame: pd.DataFrame, rows: str, columns: str, value: str) -> pd.DataFrame:
+    """A flag column (``successful``) as a ``rows`` x ``columns`` matrix of booleans, in the frame's order."""
+    order = list(dict.fromkeys(frame[rows])), list(dict.fromkeys(frame[columns]))
+    index = pd.MultiIndex.from_arrays([frame[rows], frame[columns]])
+    matrix = pd.Series(flags(frame[value]), index=index).unstack(fill_value=False)
+    return matrix.reindex(index=order[0], columns=order[1], fill_value=False).astype(bool)
+
+
+def _transfer_figure(frame: pd.DataFrame, title: str) -> Figure:
     """Transfer of tickets across languages: a(s, t) − a(t, t) in points of the task's metric, one heatmap per task.
 
-    ``transfer``: task -> its transfer.csv (:data:`TRANSFER`); ``sparsity``:
-    the tickets' level (default: the smallest in each table). Rows: source
-    tickets (languages, then ``rand``), columns: target languages. Cells: the
-    mean over replicates of each replicate's a(s, t) − a(t, t); blue a loss, red
-    a gain; hatched unless the t-test of those paired differences against 0
-    survives the false discovery rate control over every off-diagonal cell of
-    every panel (the diagonal, 0 by definition, is not tested, so hatched; each
-    difference's sampling error floors the test's sd where the rows hold their
-    dev counts, :func:`~langspec.stats.tickets.transfer_cells`); "✓" after the
-    value where the transfer is successful: mean a(s, t) within one standard
-    deviation (over replicates) of the target's own ticket mean a(t, t).
+    ``frame``: :func:`langspec.stats.source_data.tickets.fig4`. Rows: source tickets (languages, then
+    ``rand``), columns: target languages. Cells: the mean over replicates of each replicate's a(s, t) − a(t, t);
+    blue a loss, red a gain; hatched unless ``robust`` (the diagonal, 0 by definition, is not tested, so
+    hatched); "✓" after the value where the transfer is ``successful``.
     """
-    frames = task_frames(transfer, TRANSFER, "transfer")
-    panels = {}
-    for task, table in frames.items():
-        what = f"transfer of task '{task}'"
-        part, level = transfer_level(transfer_rows(table, what), sparsity, what)
-        panels[task] = (transfer_cells(part, f"{what} at sparsity {level:g}"), level, part["metric_name"].iloc[0])
-    keep = iter(fdr_keep([c["p_value"] for c, _, _ in panels.values()]))
-    m = tested([c["p_value"] for c, _, _ in panels.values()])
-    rows_ = max(c["mean"].shape[0] for c, _, _ in panels.values())
-    cols_ = max(c["mean"].shape[1] for c, _, _ in panels.values())
+    panels = _tasks(frame)
+    cells = {task: grid(part, "source", "target", "mean") for task, part in panels.items()}
+    rows_ = max(c.shape[0] for c in cells.values())
+    cols_ = max(c.shape[1] for c in cells.values())
     size = (cols_ * TRANSFER_CELL + 1.7, rows_ * TRANSFER_CELL + 1.0)
-    fig, grid = _task_panels(list(panels), size, (0.0, 0.75), max_cols=2)
-    counts, missing = [], False
-    floored = any(c["floored"] for c, _, _ in panels.values())
-    for task, (cells, level, metric_name) in panels.items():
-        ax = grid[task]
-        mean = cells["mean"]
+    fig, grid_ = _task_panels(list(panels), size, (0.0, 0.75), max_cols=2)
+    missing = False
+    for task, part in panels.items():
+        ax = grid_[task]
+        mean = cells[task]
         draw_cells(ax, mean, DIVERGING, symmetric_norm(mean), signed, "target language", "source ticket",
-                   f"{task}, {level:.0%} sparsity", _gain_label(metric_name), supported=next(keep), missing="–")
-        _append_checks(ax, cells["successful"])
-        counts += [c for c in cells["counts"].to_numpy().ravel() if c > 0]
+                   f"{task}, {float(part['sparsity'].iloc[0]):.0%} sparsity", _gain_label(_metric_row(part)),
+                   supported=grid(part, "source", "target", "robust"), missing="–")
+        _append_checks(ax, _flag_grid(part, "source", "target", "successful"))
         missing |= bool(mean.isna().to_numpy().any())
+    counts = [int(c) for c in frame["n_replicates"] if c > 0]
     check = Line2D([], [], linestyle="", marker=f"${CHECK}$", markersize=6, color="black")
     if max(counts, default=0) > 1:
         success = "successful transfer (after the value): mean a(s, t) within 1 sd over replicates of the target's own ticket a(t, t)"
@@ -461,96 +464,75 @@ def _transfer_figure(transfer: dict[str, pd.DataFrame], sparsity: float | None, 
     extra = [(check, success)]
     if missing:
         extra.append((missing_handle(), "–: not run"))
-    explain(fig, fdr_text(counts, "0", m, untested="diagonal: 0 by definition", floored=floored), extra=extra)
+    explain(fig, fdr_text(counts, "0", int(flags(frame["tested"]).sum()), untested="diagonal: 0 by definition",
+                          floored=_floored(frame)), extra=extra)
     fig.suptitle(title)
     return fig
 
 
 @styled
-def lth_fig9(cross_task: dict[str, pd.DataFrame]) -> Figure:
+def lth_fig9(frame: pd.DataFrame) -> Figure:
     """Cross-task transfer (paper 003, figure 9): one heatmap per target task, source tasks × languages.
 
-    ``cross_task``: target task -> its cross_task.csv (:data:`CROSS_TASK`). A
-    cell is the mean over replicates of the source task's ticket of that
-    language, rewound to the target task's pre-trained model and trained on the
-    target task's data of the same language, minus the target task's own ticket
-    of that language at the same sparsity (same replicate), in points of the
-    target's metric, oriented so that positive is better (perplexity: own −
-    transferred). Hatched unless the paired t-test survives the false discovery
-    rate control over every cell of every panel.
+    ``frame``: :func:`langspec.stats.source_data.tickets.fig9`. A cell is the mean over replicates of the source
+    task's ticket of that language, rewound to the target task's pre-trained model and trained on the target
+    task's data of the same language, minus the target task's own ticket of that language at the same sparsity
+    (same replicate), in points of the target's metric, oriented so that positive is better (perplexity: own −
+    transferred). Hatched unless ``robust``.
     """
-    frames = task_frames(cross_task, CROSS_TASK, "cross-task transfer")
-    panels = {task: cross_task_cells(table, f"cross-task transfer to task '{task}'") for task, table in frames.items()}
-    keep = iter(fdr_keep([c["p_value"] for c in panels.values()]))
-    m = tested([c["p_value"] for c in panels.values()])
-    rows_ = max(c["mean"].shape[0] for c in panels.values())
-    cols_ = max(c["mean"].shape[1] for c in panels.values())
+    panels = _tasks(frame)
+    cells = {task: grid(part, "source_task", "lang", "mean") for task, part in panels.items()}
+    rows_ = max(c.shape[0] for c in cells.values())
+    cols_ = max(c.shape[1] for c in cells.values())
     size = (cols_ * TRANSFER_CELL + 1.9, rows_ * TRANSFER_CELL + 1.0)
-    fig, grid = _task_panels(list(panels), size, (0.0, 0.75), max_cols=3)
-    counts, missing = [], False
-    for task, cells in panels.items():
-        mean = cells["mean"]
-        draw_cells(grid[task], mean, DIVERGING, symmetric_norm(mean), signed, "language", "source task's ticket",
-                   f"target {task}, {cells['sparsity']:.0%} sparsity", _cross_label(cells["metric_name"]),
-                   supported=next(keep), missing="–")
-        counts += [c for c in cells["counts"].to_numpy().ravel() if c > 0]
+    fig, grid_ = _task_panels(list(panels), size, (0.0, 0.75), max_cols=3)
+    missing = False
+    for task, part in panels.items():
+        mean = cells[task]
+        draw_cells(grid_[task], mean, DIVERGING, symmetric_norm(mean), signed, "language", "source task's ticket",
+                   f"target {task}, {float(part['sparsity'].iloc[0]):.0%} sparsity", _cross_label(_metric_row(part)),
+                   supported=grid(part, "source_task", "lang", "robust"), missing="–")
         missing |= bool(mean.isna().to_numpy().any())
+    counts = [int(c) for c in frame["n_replicates"] if c > 0]
     extra = [(missing_handle(), "–: not run")] if missing else []
-    explain(fig, fdr_text(counts, "0", m, floored=any(c["floored"] for c in panels.values())), extra=extra)
+    explain(fig, fdr_text(counts, "0", int(flags(frame["tested"]).sum()), floored=_floored(frame)), extra=extra)
     fig.suptitle("Transfer of lottery tickets across tasks: a task's ticket trained on another task, same language")
     return fig
 
 
 @styled
-def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | None = None) -> Figure:
+def lth_fig6(frame: pd.DataFrame) -> Figure:
     """Average relative transfer change (%) per source language, grouped bars per sparsity, one panel per task.
 
-    ``transfer``: task -> its transfer.csv; ``sparsities``: the levels drawn
-    (default: every level of the tickets in each table). A bar is the mean over
-    replicates of :func:`relative_drops` with its 95% interval as an error bar,
-    hatched and washed out unless its t-test against 0 survives the false
-    discovery rate control over every bar of the figure (its sd floored at the
-    replicates' sampling error where the rows hold their dev counts); negative is a drop.
+    ``frame``: :func:`langspec.stats.source_data.tickets.fig6`. A bar is the mean over replicates of each
+    replicate's average relative change with its 95% interval as an error bar (clipped to the change's range),
+    hatched and washed out unless ``robust``; negative is a drop.
     """
-    frames = task_frames(transfer, TRANSFER, "transfer")
-    panels = {}
-    for task, table in frames.items():
-        what = f"transfer of task '{task}'"
-        rows = transfer_rows(table, what)
-        tickets = rows[rows["source"] != FULL]
-        levels = sorted({pick_sparsity(tickets["sparsity"], s, what) for s in sparsities}) if sparsities is not None \
-            else sorted(set(tickets["sparsity"]))
-        bars = []
-        for level in levels:
-            drops = relative_drops(tickets[tickets["sparsity"] == level], f"{what} at sparsity {level:g}")
-            bars.append(over_replicates(drops, ["source"], "relative_pct", what, se="relative_se").assign(sparsity=level))
-        panels[task] = pd.concat(bars, ignore_index=True)
-    for bars, robust in zip(panels.values(), fdr_keep([bars["p_value"].to_numpy(float) for bars in panels.values()])):
-        bars["robust"] = robust
-    m = tested([bars["p_value"].to_numpy(float) for bars in panels.values()])
-    levels = sorted({s for p in panels.values() for s in p["sparsity"]})
+    panels = _tasks(frame)
+    levels = sorted(set(frame["sparsity"].astype(float)))
     colours = {s: REGIME_COLOURS[i % len(REGIME_COLOURS)] for i, s in enumerate(levels)}
     sources = max(p["source"].nunique() for p in panels.values())
-    fig, grid = _task_panels(list(panels), (max(3.3, 0.45 * sources + 1.2), 2.5), (1.0, 0.75))
-    counts = []
+    fig, grid_ = _task_panels(list(panels), (max(3.3, 0.45 * sources + 1.2), 2.5), (1.0, 0.75))
+    clipped = False
     for task, bars in panels.items():
-        ax = grid[task]
-        sources_ = list(dict.fromkeys(bars["source"]))
+        ax = grid_[task]
+        sources_ = list(dict.fromkeys(bars["source"].astype(str)))
         positions = np.arange(len(sources_))
         width = 0.8 / len(levels)
         for k, level in enumerate(levels):
-            part = bars[bars["sparsity"] == level].set_index("source").reindex(sources_)
+            part = bars[bars["sparsity"].astype(float) == level].assign(source=lambda f: f["source"].astype(str))
+            part = part.set_index("source").reindex(sources_)
             x = positions - 0.4 + (k + 0.5) * width
             values = part["mean"].to_numpy(float)
-            good = part["robust"].fillna(False).to_numpy(bool)
+            good = flags(part["robust"])
             face = [colours[level] if ok else faded(colours[level]) for ok in good]
             drawn = ax.bar(x, np.nan_to_num(values), width, color=face, linewidth=0)
             _hatch_bars(drawn, good)
-            low, high = part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float)
+            low, high, cut = _clip(part["ci_low"], part["ci_high"], _range(bars))
+            clipped |= cut
             shown = np.isfinite(values) & np.isfinite(low) & np.isfinite(high)
             ax.errorbar(x[shown], values[shown], yerr=[values[shown] - low[shown], high[shown] - values[shown]],
                         fmt="none", ecolor="0.15", elinewidth=0.7, capsize=1.5, capthick=0.7)
-            counts += part["n_replicates"].dropna().astype(int).tolist()
         ax.axhline(0, color=GUIDE, linewidth=0.8)
         ax.set_xticks(positions, sources_)
         ax.set_xlabel("source ticket")
@@ -558,9 +540,10 @@ def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | No
         ax.set_title(task)
     fig.legend(handles=[Patch(color=c, label=f"{s:.0%}") for s, c in colours.items()], title="sparsity",
                loc="outside right upper", frameon=False)
-    floored = any((bars["method"] == FLOOR_METHOD).any() for bars in panels.values())
-    explain(fig, fdr_text(counts, "0", m, "bars", floored=floored),
-            extra=[(Line2D([], [], color="0.15", marker="|", linestyle=""), "95% interval")])
+    counts = [int(c) for c in frame["n_replicates"].dropna() if c > 0]
+    interval = "95% interval" + (f"; {CLIPPED}" if clipped else "")
+    explain(fig, fdr_text(counts, "0", int(flags(frame["tested"]).sum()), "bars", floored=_floored(frame)),
+            extra=[(Line2D([], [], color="0.15", marker="|", linestyle=""), interval)])
     fig.suptitle("Average relative change when a source ticket is trained on the other languages")
     return fig
 
@@ -569,39 +552,33 @@ def lth_fig6(transfer: dict[str, pd.DataFrame], sparsities: Sequence[float] | No
 
 
 @styled
-def lth_fig7(retrieval: dict[str, pd.DataFrame], method: str | None = None) -> Figure:
+def lth_fig7(frame: pd.DataFrame) -> Figure:
     """Parallel sentence retrieval accuracy (%) against layer, with each ticket (and the unpruned model) as encoder.
 
-    ``retrieval``: task -> its retrieval.csv (:data:`RETRIEVAL`); ``method``:
-    the scoring drawn (default ``margin`` when present). One row of panels per
-    task and k (top-5 above top-1), one panel per direction source → target,
-    one line per ticket (``full``: the unpruned pre-trained model, dashed
-    dark grey): means over replicates with their 95% band; x: layer, 0 = the
-    embeddings.
+    ``frame``: :func:`langspec.stats.source_data.tickets.fig7`. One row of panels per task and k (top-5 above
+    top-1), one panel per direction source → target, one line per ticket (``full``: the unpruned pre-trained
+    model, dashed dark grey): means over replicates with their 95% band; x: layer, 0 = the embeddings.
     """
-    frames = task_frames(retrieval, RETRIEVAL, "retrieval")
-    curves = {}
-    for task, table in frames.items():
-        curves[task], used = retrieval_curves(table, method, f"retrieval of task '{task}'")
-    method = used  # the table's name of the method drawn
-    tickets = ordered((t for c in curves.values() for t in c["ticket"]), (MULTI, FULL))
+    frame = frame.assign(ticket=frame["ticket"].astype(str), source=frame["source"].astype(str),
+                         target=frame["target"].astype(str))
+    curves = _tasks(frame)
+    tickets = _ordered(frame["ticket"], (MULTI, FULL))
     colours = _colours(t for t in tickets if t not in (MULTI, FULL))
     colours |= {t: c for t, c in ((MULTI, MULTI_COLOUR), (FULL, "0.1")) if t in tickets}
-    rows = [(task, k) for task, c in curves.items() for k in sorted(set(c["k"]), reverse=True)]
+    rows = [(task, k) for task, c in curves.items() for k in sorted(set(c["k"].astype(int)), reverse=True)]
     directions = {task: list(dict.fromkeys(zip(c["source"], c["target"]))) for task, c in curves.items()}
-    fig, grid = _task_grid({f"{task}\0{k}": len(directions[task]) for task, k in rows}, SMALL_PANEL, (0.6, 0.9))
-    counts = []
+    fig, grid_ = _task_grid({f"{task}\0{k}": len(directions[task]) for task, k in rows}, SMALL_PANEL, (0.6, 0.9))
+    clipped = False
     for task, k in rows:
-        axes = grid[f"{task}\0{k}"]
+        axes = grid_[f"{task}\0{k}"]
         for ax, (source, target) in zip(axes, directions[task]):
             part = curves[task]
-            part = part[(part["k"] == k) & (part["source"] == source) & (part["target"] == target)]
+            part = part[(part["k"].astype(int) == k) & (part["source"] == source) & (part["target"] == target)]
             for ticket, line in part.groupby("ticket", sort=False):
                 style = {"linestyle": "--"} if ticket == FULL else {}
-                _band(ax, line["layer"].to_numpy(), line, colours[ticket], marker="o", markersize=2.5, linewidth=1.0,
-                      **style)
-                counts += line["n_replicates"].tolist()
-            layers = np.unique(part["layer"])
+                clipped |= _band(ax, line["layer"].to_numpy(), line, colours[ticket], marker="o", markersize=2.5,
+                                 linewidth=1.0, **style)
+            layers = np.unique(part["layer"].astype(int))
             ax.set_xticks(layers, [str(l) for l in layers], fontsize=6.5)
             ax.set_xlabel("layer (0 = embeddings)")
             if ax.get_subplotspec().is_first_col():
@@ -609,53 +586,52 @@ def lth_fig7(retrieval: dict[str, pd.DataFrame], method: str | None = None) -> F
             ax.set_title(f"{task}: {source} → {target}, top-{k}")
         _share_y(axes)
     _side_legend(fig, colours, "ticket", dashed=(FULL,))
-    entries = [(Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(counts))]
+    entries = [(Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(frame["n_replicates"], clipped=clipped))]
     if FULL in colours:
         entries.append((Line2D([], [], color=colours[FULL], linestyle="--"), f"{FULL}: the unpruned pre-trained model"))
     if MULTI in colours:
         entries.append((Line2D([], [], color=colours[MULTI]), f"{MULTI}: the multilingual ticket"))
     _bottom_legend(fig, entries, most=1)
+    method = ", ".join(dict.fromkeys(frame["scoring"].astype(str)))
     fig.suptitle(f"Parallel sentence retrieval with lottery tickets as encoders ({method} scoring)")
     return fig
 
 
 # -- figure 10: representational similarity of parallel sentences --------------------------
 
-#: Figure 10's panels: (measure, its name) in the paper's order (a: PWCCA, b: SVCCA).
+#: Figure 10's panels: (measure, its name) in the paper's order (a: PWCCA, b: SVCCA), each for the pre-trained model
+#: (``under`` ``full``) then under the target's ticket (``target``), as the source data's rows say.
 _FIG10_MEASURES = (("pwcca", "PWCCA"), ("svcca", "SVCCA"))
+_FIG10_UNDER = ((FULL, "pre-trained"), ("target", "target's ticket"))
 
 
 @styled
-def lth_fig10(similarity: dict[str, pd.DataFrame], pooling: str = "first") -> Figure:
+def lth_fig10(frame: pd.DataFrame) -> Figure:
     """PWCCA and SVCCA per layer between the source language's sentences and their translations.
 
-    ``similarity``: task -> its similarity.csv (:data:`SIMILARITY`); ``pooling``:
-    the sentence representation drawn (``first``: the first token's, as paper
-    003's figure; ``mean``). One row per task with four panels: PWCCA and SVCCA
-    of the unpruned pre-trained model, then of the pre-trained model under the
-    target language's ticket (both languages' sentences through the same
-    ticket). One line per target language: mean over replicates with its 95%
-    band; dotted grey: the control (the same measure between sentences that
-    are not each other's translations, mean over targets and replicates).
+    ``frame``: :func:`langspec.stats.source_data.tickets.fig10`. One row per task with four panels: PWCCA and
+    SVCCA of the unpruned pre-trained model, then of the pre-trained model under the target language's ticket
+    (both languages' sentences through the same ticket). One line per target language: mean over replicates
+    with its 95% band; dotted grey: the panel's ``control`` (the same measure between sentences that are not
+    each other's translations, mean over targets and replicates).
     """
-    frames = task_frames(similarity, SIMILARITY, "similarity")
-    curves = {task: similarity_curves(table, pooling, f"similarity of task '{task}'") for task, table in frames.items()}
-    targets = ordered(t for c in curves.values() for t in c["target"])
-    colours = _colours(targets)
-    panels = [(measure, name, under) for under in (FULL, "target") for measure, name in _FIG10_MEASURES]
-    fig, grid = _task_grid({task: len(panels) for task in curves}, SMALL_PANEL, (0.6, 0.9))
-    counts = []
+    frame = frame.assign(target=frame["target"].astype(str), under=frame["under"].astype(str))
+    curves = _tasks(frame)
+    colours = _colours(_ordered(frame["target"]))
+    panels = [(measure, name, under, where) for under, where in _FIG10_UNDER for measure, name in _FIG10_MEASURES]
+    fig, grid_ = _task_grid({task: len(panels) for task in curves}, SMALL_PANEL, (0.6, 0.9))
+    clipped = False
     for task, part in curves.items():
-        axes = grid[task]
-        for ax, (measure, name, under) in zip(axes, panels):
-            shown = part[part["measure"] == measure]
-            shown = shown[shown["ticket"] == FULL] if under == FULL else shown[shown["ticket"] == shown["target"]]
+        axes = grid_[task]
+        for ax, (measure, name, under, where) in zip(axes, panels):
+            shown = part[(part["measure"] == measure) & (part["under"] == under)]
             for target, line in shown.groupby("target", sort=False):
-                _band(ax, line["layer"].to_numpy(), line, colours[target], marker="o", markersize=2.5, linewidth=1.0)
-                counts += line["n_replicates"].tolist()
+                clipped |= _band(ax, line["layer"].to_numpy(), line, colours[target], marker="o", markersize=2.5,
+                                 linewidth=1.0)
             if not shown.empty:
-                control = shown.groupby("layer")["control_mean"].mean()
-                ax.plot(control.index, control.to_numpy(float), color="0.55", linestyle=":", linewidth=1.0)
+                control = shown.drop_duplicates("layer").sort_values("layer")
+                ax.plot(control["layer"].to_numpy(), control["control"].to_numpy(float), color="0.55", linestyle=":",
+                        linewidth=1.0)
                 layers = np.unique(shown["layer"])
                 ax.set_xticks(layers, [str(l) for l in layers], fontsize=6.5)
             else:
@@ -663,16 +639,16 @@ def lth_fig10(similarity: dict[str, pd.DataFrame], pooling: str = "first") -> Fi
             ax.set_xlabel("layer (0 = embeddings)")
             if ax.get_subplotspec().is_first_col():
                 ax.set_ylabel("similarity")
-            where = "pre-trained" if under == FULL else "target's ticket"
             ax.set_title(f"{task}: {name}, {where}")
         _share_y(axes)
     _side_legend(fig, colours, "target")
-    entries = [(Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(counts)),
+    entries = [(Patch(facecolor="0.5", alpha=BAND * 2, linewidth=0), _band_label(frame["n_replicates"], clipped=clipped)),
                (Line2D([], [], color="0.55", linestyle=":"),
                 "control: the same measure between sentences that are not translations")]
     _bottom_legend(fig, entries, most=1)
+    pooling = str(frame["pooling"].iloc[0])
     read = "first-token" if pooling == "first" else "mean-pooled"
-    sources = ", ".join(dict.fromkeys(s for c in curves.values() for s in c["source"]))
+    sources = ", ".join(dict.fromkeys(frame["source"].astype(str)))
     fig.suptitle(f"Similarity of {read} representations of {sources} sentences and their translations, per layer")
     return fig
 
@@ -681,43 +657,44 @@ def lth_fig10(similarity: dict[str, pd.DataFrame], pooling: str = "first") -> Fi
 
 
 @styled
-def lth_heads(heads: dict[str, pd.DataFrame]) -> Figure:
+def lth_heads(frame: pd.DataFrame) -> Figure:
     """Per task and language: how much of each attention head the ticket keeps, by whether paper 000's pruning kept the head.
 
-    ``heads``: task -> its heads.csv (:data:`HEADS`). One panel per task and
-    language: every replicate's heads (marker per replicate), x = the head
-    disabled (0) or enabled (1) in paper 000's subnetwork (spread sideways so
-    points do not hide each other), y = % of the head's query, key, value and
-    output weights the ticket keeps; a black bar marks each group's mean. The
-    title gives the point-biserial Pearson r per replicate pooled over
-    replicates (Fisher z) with its 95% interval.
+    ``frame``: :func:`langspec.stats.source_data.tickets.heads_figure`. One panel per task and language: every
+    replicate's heads (marker per replicate), x = the head disabled (0) or enabled (1) in paper 000's
+    subnetwork (spread sideways so points do not hide each other), y = % of the head's query, key, value and
+    output weights the ticket keeps; a black bar marks each group's mean. The title gives the point-biserial
+    Pearson r per replicate pooled over replicates (Fisher z) with its 95% interval.
     """
-    frames = task_frames(heads, HEADS, "heads")
-    points = {task: head_points(t, f"heads of task '{task}'") for task, t in frames.items()}
+    frame = frame.assign(lang=frame["lang"].astype(str), replicate=frame["replicate"].astype(str))
+    points = {task: {lang: p for lang, p in part.groupby("lang", sort=False)} for task, part in _tasks(frame).items()}
     colours = _colours(lang for p in points.values() for lang in p)
-    fig, grid = _task_grid({task: len(p) for task, p in points.items()}, (SMALL_PANEL[0], SMALL_PANEL[1] + 0.3),
-                           (0.7, 0.6))
+    fig, grid_ = _task_grid({task: len(p) for task, p in points.items()}, (SMALL_PANEL[0], SMALL_PANEL[1] + 0.3),
+                            (0.7, 0.6))
     most = 1
     for task, per_lang in points.items():
-        for ax, (lang, reps) in zip(grid[task], per_lang.items()):
+        for ax, (lang, panel) in zip(grid_[task], per_lang.items()):
+            reps = list(panel.groupby("replicate", sort=False))
             most = max(most, len(reps))
             for r, (_, p) in enumerate(reps):
-                x = p["enabled"].to_numpy(float) + _spread(p["enabled"].to_numpy(), r, len(reps))
-                ax.scatter(x, p["kept_pct"], s=10, marker=MARKERS[r % len(MARKERS)], color=colours[lang], alpha=0.7,
-                           linewidths=0)
-            pooled = pd.concat([p for _, p in reps])
+                enabled = p["enabled"].to_numpy(int)
+                ax.scatter(enabled + _spread(enabled, r, len(reps)), p["kept_pct"].to_numpy(float), s=10,
+                           marker=MARKERS[r % len(MARKERS)], color=colours[lang], alpha=0.7, linewidths=0)
             for group in (0, 1):
-                values = pooled.loc[pooled["enabled"] == group, "kept_pct"]
+                values = panel.loc[panel["enabled"].astype(int) == group, "group_mean"]
                 if len(values):
-                    ax.plot([group - 0.32, group + 0.32], [values.mean()] * 2, color="black", linewidth=1.4)
-            summary = head_correlation(reps)
+                    ax.plot([group - 0.32, group + 0.32], [float(values.iloc[0])] * 2, color="black", linewidth=1.4)
+            row = panel.iloc[0]
+            summary = {"r": float(row["r"]), "ci_low": float(row["r_ci_low"]), "ci_high": float(row["r_ci_high"]),
+                       "n_replicates": int(row["r_replicates"])}
+            counts = [int(np.isfinite(p["kept_pct"].to_numpy(float)).sum()) for _, p in reps]
             ax.set_xticks([0, 1], ["disabled", "enabled"])
             ax.set_xlim(-0.6, 1.6)
             ax.set_xlabel("head in paper 000's subnetwork")
             if ax.get_subplotspec().is_first_col():
                 ax.set_ylabel("head weights kept (%)")
-            ax.set_title(f"{_lang_title(task, lang)}\n{describe(summary, summary['counts'], 'heads')}")
-        _share_y(grid[task])
+            ax.set_title(f"{_lang_title(task, lang)}\n{describe(summary, counts, 'heads')}")
+        _share_y(grid_[task])
     replicate_legend(fig, most)
     _bottom_legend(fig, [(Line2D([], [], color="black", linewidth=1.4), "mean of the group (all replicates)")])
     fig.suptitle("Lottery tickets seen as attention heads, against paper 000's head subnetworks")

@@ -1,8 +1,8 @@
 """Paper 003's results summarised over replicates: ticket curves and winners, overlap, transfer, drops, retrieval,
 similarity, heads.
 
-The analysis behind paper 003's figures (:mod:`langspec.figures.tickets`), tables
-(:mod:`langspec.tables.tickets`) and claims. Every input is one tidy frame per
+The analysis behind paper 003's figures and tables (their source data,
+:mod:`langspec.stats.source_data.tickets`) and claims. Every input is one tidy frame per
 task with the rows of all its replicates (column ``rep``), as
 :mod:`langspec.tickets.analysis` writes them. A task's metric is named in its
 frames' optional ``metric_name`` column (accuracy when absent): accuracy and F1
@@ -27,6 +27,7 @@ target's own ticket a(t, t) (:mod:`langspec.tickets.transfer`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -120,6 +121,27 @@ def unit(metric: Metric) -> str:
     return metric.label if metric.name == "perplexity" else f"{metric.label} (%)"
 
 
+def metric_range(metric: Metric) -> tuple[float, float]:
+    """The values a summary of ``metric`` can take (:func:`scale`): accuracy and F1 in [0, 100] (%), perplexity
+    in [1, ∞). A 95% interval over few replicates can reach beyond it; figures draw it clipped to this range."""
+    return (1.0, np.inf) if metric.name == "perplexity" else (0.0, 100.0)
+
+
+def relative_range(metric: Metric) -> tuple[float, float]:
+    """The values of a relative change (%) of ``metric`` oriented so that positive is better (:func:`points`,
+    :func:`relative_drops`): at least −100 where higher is better (the metric is ≥ 0), at most 100 for perplexity."""
+    return (-100.0, np.inf) if metric.higher_is_better else (-np.inf, 100.0)
+
+
+def metric_columns(metric: Metric) -> dict:
+    """What a figure needs to name a task's metric, as source-data columns: ``metric_name``, ``metric_label``
+    ("entity F1"), ``higher_is_better``, ``unit`` (:func:`unit`) and ``range_low`` / ``range_high``
+    (:func:`metric_range`)."""
+    low, high = metric_range(metric)
+    return {"metric_name": metric.name, "metric_label": metric.label, "higher_is_better": metric.higher_is_better,
+            "unit": unit(metric), "range_low": low, "range_high": high}
+
+
 def points(metric: Metric, value, reference) -> np.ndarray:
     """``value`` against ``reference``, positive when better: 100 × the difference of fractions (accuracy, F1: points),
     and for perplexity the relative change in % of ``reference``."""
@@ -197,6 +219,16 @@ def pick_sparsity(available: Iterable[float], wanted: float | None, what: str) -
     return wanted
 
 
+def rep_column(rep) -> str:
+    """The column of replicate ``rep``'s own value in a summary and in source data: ``rep0``, ``rep1``, ..."""
+    return f"rep{as_text(pd.Series([rep])).iloc[0]}"
+
+
+def rep_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``rep{r}`` columns of ``frame`` (:func:`rep_column`; r a replicate's number), in replicate order."""
+    return sorted((c for c in frame.columns if isinstance(c, str) and re.fullmatch(r"rep\d+", c)), key=lambda c: int(c[3:]))
+
+
 def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: str, scale: float = 1.0,
                     se: str | None = None) -> pd.DataFrame:
     """One row per distinct ``keys``: ``value`` × ``scale`` summarized over the replicates (column ``rep``).
@@ -211,8 +243,11 @@ def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: 
     ``p_value`` (t-test against 0; NaN for one replicate), ``robust`` (the
     interval excludes 0: the single cell's test, before any multiplicity
     control) and ``method``
-    (:func:`langspec.stats.replicates.summarize`). Cells in order of first
-    appearance; a replicate without a row for a cell counts as missing there.
+    (:func:`langspec.stats.replicates.summarize`), then each replicate's own
+    value × ``scale`` (``rep{r}``, :func:`rep_column`; NaN where it has none), in
+    replicate order (replicates numbered as the workflow numbers them; others
+    count in the summary but have no column). Cells in order of first appearance; a replicate without a
+    row for a cell counts as missing there.
     """
     keys = list(keys)
     twice = table.duplicated(["rep", *keys], keep=False)
@@ -230,7 +265,8 @@ def over_replicates(table: pd.DataFrame, keys: Sequence[str], value: str, what: 
     frame = wide.columns.to_frame(index=False)
     for name in ("mean", "ci_low", "ci_high", "sd", "sd_eff", "se_test", "n_replicates", "p_value", "robust", "method"):
         frame[name] = summary[name]
-    return frame
+    values = pd.DataFrame(wide.to_numpy(float).T * scale, columns=[rep_column(r) for r in wide.index])
+    return pd.concat([frame, values[rep_columns(values)]], axis=1)
 
 
 def ticket_curves(table: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -389,8 +425,12 @@ def transfer_cells(part: pd.DataFrame, what: str) -> dict:
     the spread, :func:`over_replicates`), ``successful`` (mean a(s, t) ≥ mean a(t, t) − sd a(t, t), off
     the diagonal, paper 003's criterion with the sd between replicates;
     :func:`langspec.tickets.transfer.transfer_table`), ``counts``
-    (replicates per cell) and ``floored`` (whether some cell's spread was
-    floored at the sampling error). ``multi`` is left out (see table 1).
+    (replicates per cell), ``floored`` (whether some cell's spread was
+    floored at the sampling error) and ``cells``: the same as one row per
+    (source, target), sources then targets in the matrices' order, with the
+    :func:`over_replicates` columns of the difference (each replicate's own in
+    ``rep{r}``), ``p_value`` NaN on the diagonal, and ``successful``. ``multi``
+    is left out (see table 1).
     """
     part = _with_own(with_se(part[part["source"] != MULTI], what), what)
     targets = list(dict.fromkeys(part["target"]))
@@ -412,8 +452,23 @@ def transfer_cells(part: pd.DataFrame, what: str) -> dict:
     for s in sources:
         if s in p_value.columns:
             p_value.loc[s, s] = np.nan
+    tidy = _grid(cells, ["source", "target"], sources, targets)
+    tidy["p_value"] = tidy["p_value"].where(tidy["source"] != tidy["target"])
+    tidy["successful"] = [bool(success.loc[s, t]) for s, t in zip(tidy["source"], tidy["target"])]
     return {"mean": shape("mean").astype(float), "p_value": p_value, "successful": success,
-            "counts": shape("n_replicates").fillna(0).astype(int), "floored": bool((cells["method"] == FLOOR_METHOD).any())}
+            "counts": shape("n_replicates").fillna(0).astype(int), "floored": bool((cells["method"] == FLOOR_METHOD).any()),
+            "cells": tidy}
+
+
+def _grid(cells: pd.DataFrame, keys: Sequence[str], rows: Sequence[str], columns_: Sequence[str]) -> pd.DataFrame:
+    """:func:`over_replicates`'s ``cells`` on the full ``rows`` x ``columns_`` grid (keys ``keys``), row by row; a cell
+    without a value has NaN and ``n_replicates`` 0, ``method`` "no value"."""
+    index = pd.MultiIndex.from_product([list(rows), list(columns_)], names=list(keys))
+    out = cells.set_index(list(keys)).reindex(index).reset_index()
+    out["n_replicates"] = out["n_replicates"].fillna(0).astype(int)
+    out["method"] = out["method"].fillna("no value")
+    out["robust"] = out["robust"].eq(True)
+    return out
 
 
 def relative_drops(part: pd.DataFrame, what: str) -> pd.DataFrame:
@@ -509,18 +564,26 @@ def similarity_curves(table: pd.DataFrame, pooling: str, what: str) -> pd.DataFr
     return curves.drop(columns=["_t", "_d"]).reset_index(drop=True)
 
 
-def alternative_summary(alternatives: pd.DataFrame, tickets: pd.DataFrame, what: str) -> pd.DataFrame:
-    """Appendix D per (lang, method): the mask, the full model and the ticket, over replicates, with paired differences.
+#: Appendix D's quantities per language and mask, in the table's order: (name, the prepared column, in the summary
+#: unit (True) or already in points / % (False), its sampling error's column or None).
+ALTERNATIVE_QUANTITIES = (("full", "full", True, "full_se"), ("ticket", "ticket", True, "ticket_se"),
+                          ("mask", "metric", True, "se"), ("vs_full", "vs_full", False, "vs_full_se"),
+                          ("vs_ticket", "vs_ticket", False, "vs_ticket_se"), ("overlap", "jaccard", None, None))
+
+
+def alternative_cells(alternatives: pd.DataFrame, tickets: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Appendix D per (lang, mask method): the mask, the full model and the ticket, over replicates, with paired
+    differences; one row per quantity.
 
     ``alternatives``: a task's alternatives.csv (:data:`ALTERNATIVES`);
     ``tickets``: its tickets.csv (the full model is sparsity 0, the ticket the
     IMP-trained model at the mask's sparsity, same replicate and language).
-    Columns ``lang``, ``method``, ``sparsity`` (fraction), then for ``mask``,
-    ``full``, ``ticket`` (in %, perplexity as it is), ``vs_full``, ``vs_ticket``
-    (the mask against each, per replicate, :func:`points`: positive when the mask
-    is better) and ``overlap`` (Jaccard with the ticket, %) the
-    :func:`over_replicates` columns prefixed with the name (``vs_full_mean``,
-    ``vs_full_ci_low``, ...), ``n_replicates`` and ``metric_name``. The dev
+    Columns ``lang``, ``mask_method``, ``sparsity`` (fraction), ``quantity``
+    (:data:`ALTERNATIVE_QUANTITIES`: ``full``, ``ticket``, ``mask`` in % or
+    perplexity as it is; ``vs_full``, ``vs_ticket``: the mask against each, per
+    replicate, :func:`points`, positive when the mask is better; ``overlap``:
+    Jaccard with the ticket, %), then the :func:`over_replicates` columns with
+    each replicate's own value (``rep{r}``), and ``metric_name``. The dev
     metrics and their differences floor their spread at the rows' sampling
     error where both tables hold their dev counts (:func:`with_se`, :func:`points_se`).
     """
@@ -547,22 +610,22 @@ def alternative_summary(alternatives: pd.DataFrame, tickets: pd.DataFrame, what:
     alt["vs_ticket_se"] = points_se(metric, alt["metric"], alt["ticket"], alt["se"], alt["ticket_se"])
     alt = alt.rename(columns={"method": "mask_method"})  # over_replicates adds a column "method" of its own
     keys = ["lang", "mask_method", "sparsity"]
-    out = alt[keys].drop_duplicates().reset_index(drop=True)
-    for name, column, factor, se in (("mask", "metric", scale(metric), "se"), ("full", "full", scale(metric), "full_se"),
-                                     ("ticket", "ticket", scale(metric), "ticket_se"),
-                                     ("vs_full", "vs_full", 1.0, "vs_full_se"),
-                                     ("vs_ticket", "vs_ticket", 1.0, "vs_ticket_se"), ("overlap", "jaccard", 100.0, None)):
+    parts = []
+    for name, column, in_unit, se in ALTERNATIVE_QUANTITIES:
+        factor = scale(metric) if in_unit else 1.0 if in_unit is False else 100.0
         summary = over_replicates(alt, keys, column, what, scale=factor, se=se)
-        named = {c: f"{name}_{c}" for c in ("mean", "ci_low", "ci_high", "sd")}
-        out = out.merge(summary[[*keys, *named]].rename(columns=named), on=keys)
-    counts = over_replicates(alt, keys, "metric", what)[[*keys, "n_replicates"]]
-    out = out.merge(counts, on=keys).rename(columns={"mask_method": "method"})
-    out["metric_name"] = metric.name
-    return out
+        parts.append(summary.assign(quantity=name, _q=len(parts)))
+    cells = pd.concat(parts, ignore_index=True)
+    cells["_k"] = cells.groupby(keys, sort=False).ngroup()
+    cells = cells.sort_values(["_k", "_q"], kind="stable").drop(columns=["_k", "_q"]).reset_index(drop=True)
+    reps = rep_columns(cells)
+    cells = cells[[*keys, "quantity", *(c for c in cells.columns if c not in (*keys, "quantity", *reps)), *reps]]
+    return cells.assign(metric_name=metric.name)
 
 
 def head_points(table: pd.DataFrame, what: str) -> dict[str, list[tuple[str, pd.DataFrame]]]:
-    """Language -> per replicate (rep, its heads: ``enabled`` 0/1, ``kept_pct``), languages and replicates in order."""
+    """Language -> per replicate (rep, its heads: ``layer``, ``head``, ``enabled`` 0/1, ``kept_pct``), languages and
+    replicates in order."""
     table = table.assign(rep=as_text(table["rep"]), lang=as_text(table["lang"]),
                          kept_fraction=fractions(table, "kept_fraction", what))
     enabled = pd.to_numeric(table["head_enabled"], errors="coerce")
@@ -575,7 +638,8 @@ def head_points(table: pd.DataFrame, what: str) -> dict[str, list[tuple[str, pd.
                             f"layer {row['layer']}, head {row['head']}")
     out = {}
     for lang, part in table.groupby("lang", sort=False):
-        out[lang] = [(rep, pd.DataFrame({"enabled": p["head_enabled"].to_numpy(), "kept_pct": 100 * p["kept_fraction"].to_numpy()}))
+        out[lang] = [(rep, pd.DataFrame({"layer": p["layer"].to_numpy(), "head": p["head"].to_numpy(),
+                                         "enabled": p["head_enabled"].to_numpy(), "kept_pct": 100 * p["kept_fraction"].to_numpy()}))
                      for rep, p in part.groupby("rep", sort=False)]
     return out
 
@@ -598,7 +662,9 @@ def cross_task_cells(table: pd.DataFrame, what: str) -> dict:
     hold the dev counts of ``metric`` and of ``own``: ``n`` and ``own_n``, F1's
     ``tp``, ``own_tp``, ...; :mod:`langspec.stats.sampling`), ``counts``
     (replicates per cell), ``own`` (per language the own ticket's mean),
-    ``sparsity`` and ``floored`` (whether some cell's spread was floored).
+    ``sparsity``, ``floored`` (whether some cell's spread was floored) and ``cells``: one row per (source_task,
+    lang) in the matrices' order, with the :func:`over_replicates` columns of the difference (each replicate's own
+    in ``rep{r}``) and ``own``.
     """
     metric = table_metric(table, what)
     table = table.assign(rep=as_text(table["rep"]), source_task=as_text(table["source_task"]),
@@ -613,6 +679,8 @@ def cross_task_cells(table: pd.DataFrame, what: str) -> dict:
     sources, langs = ordered(table["source_task"]), ordered(table["lang"])
     shape = lambda column: cells.pivot(index="source_task", columns="lang", values=column).reindex(index=sources, columns=langs)
     own = table.groupby("lang")["own"].mean().reindex(langs) * scale(metric)
+    tidy = _grid(cells, ["source_task", "lang"], sources, langs)
+    tidy["own"] = own.reindex(tidy["lang"]).to_numpy(float)
     return {"mean": shape("mean").astype(float), "p_value": shape("p_value").astype(float),
             "counts": shape("n_replicates").fillna(0).astype(int), "own": own, "sparsity": levels[0],
-            "metric_name": metric.name, "floored": bool((cells["method"] == FLOOR_METHOD).any())}
+            "metric_name": metric.name, "floored": bool((cells["method"] == FLOOR_METHOD).any()), "cells": tidy}
