@@ -437,11 +437,44 @@ def test_lottery_ticket_pictures(lth_run, name):
     if name == "fig4":  # sources (the ticket languages and rand) x targets, from the run's transfer table
         # (not counted in the picture: a small gain is drawn in a colour too light to tell from the page)
         from langspec import figures, results
-        fig = figures.lth_fig4({TASK: results.tickets(lth_run / R, TASK, "transfer")}, sparsity=0.5)
+        from langspec.stats.source_data.tickets import fig4
+
+        fig = figures.lth_fig4(fig4({TASK: results.tickets(lth_run / R, TASK, "transfer")}, sparsity=0.5))
         assert fig.axes[0].collections[0].get_array().shape == (len(LTH_LANGS) + 1, len(LTH_LANGS))
         assert count_cells(png) >= len(LTH_LANGS), "at least the random mask's row is drawn"
     elif name in LTH_PICTURES:
         assert count_panels(png) == LTH_PICTURES[name]
+
+
+def test_every_lottery_ticket_figure_and_table_has_its_source_data(lth_run):
+    """The numbers behind each of paper 003's figures and tables that `lth` made, beside it as {target}.data.csv,
+    read back by id; figure 4's cells average their replicates, figure 2 draws its bands inside the metric's range."""
+    from langspec import figures, results
+    from langspec.registry import FIGURES_003, TABLES_003
+
+    made = [e for e in (*FIGURES_003.values(), *TABLES_003.values())
+            if (lth_run / R / f"{e.target}.{'pdf' if e.kind == 'figure' else 'csv'}").exists()]
+    assert {e.name for e in made if e.kind == "figure"} == {"fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9",
+                                                            "fig10", "heads"}
+    assert {"table1", "table2", "table3", "table4", "table5", "table6", "overlap", "alternatives"} <= {
+        e.name for e in made if e.kind == "table"}
+    for entry in made:
+        frame = results.source_data(lth_run / R, f"lth/{entry.name}")
+        assert len(frame) > 0, entry.name
+    fig4 = results.source_data(lth_run / R, "lth/fig4")
+    topic = fig4[fig4["task"] == TASK]
+    assert len(topic) == (len(LTH_LANGS) + 1) * len(LTH_LANGS) and (topic["n_replicates"] == 2).all()
+    assert np.allclose(topic[["rep0", "rep1"]].mean(axis=1), topic["mean"], atol=1e-6), "the replicates' mean"
+    fig2 = results.source_data(lth_run / R, "lth/fig2")
+    drawn = figures.lth_fig2(fig2)
+    for ax in drawn.axes:
+        for band in ax.collections:
+            for path in band.get_paths():
+                if np.isfinite(path.vertices[:, 1]).any():
+                    assert np.nanmin(path.vertices[:, 1]) >= -1e-9, "accuracy, F1 and perplexity bands stay at or above 0"
+    outside = ((fig2["ci_low"] < fig2["range_low"]) | (fig2["ci_high"] > fig2["range_high"])).any()
+    texts = [t.get_text() for legend in drawn.legends for t in legend.get_texts()]
+    assert any("clipped to the metric's range" in t for t in texts) == bool(outside)
 
 
 # -- reliability: bad values keep the outputs, damaged files are refused, a killed run resumes ------

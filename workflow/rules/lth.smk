@@ -346,6 +346,7 @@ for name, entry in FIGURES_003.items():
                 labels={"figure": name},
             ),
             png=f"{R}/figures/lth/{name}.png",
+            data=f"{R}/{entry.source_data}",
         log:
             f"{R}/logs/figures/lth/{name}.log",
         benchmark:
@@ -379,6 +380,7 @@ for name, entry in TABLES_003.items():
                 category="Lottery tickets (paper 003)",
             ),
             md=f"{R}/tables/lth/{name}.md",
+            data=f"{R}/{entry.source_data}",
         log:
             f"{R}/logs/tables/lth/{name}.log",
         benchmark:
@@ -397,6 +399,11 @@ rule lth_figure_tracin:
     """TracIn shares under each language's lottery ticket after SFT on the tickets, against the full model (as figure 4)."""
     input:
         lambda w: [shares_file(t, "sft-lth", "own") for t in lth_role_tasks("heads")],
+        lambda w: [
+            shares_file(t, "sft-lth", "own", r)
+            for t in lth_role_tasks("heads")
+            for r in reps(t)
+        ],
     output:
         pdf=report(
             f"{R}/{TRACIN_003.target}.pdf",
@@ -405,6 +412,7 @@ rule lth_figure_tracin:
             labels={"figure": "tracin"},
         ),
         png=f"{R}/figures/lth/tracin.png",
+        data=f"{R}/{TRACIN_003.source_data}",
     log:
         f"{R}/logs/figures/lth/tracin.log",
     benchmark:
@@ -415,7 +423,11 @@ rule lth_figure_tracin:
         spec=lambda w: {
             "tables": {
                 t: shares_file(t, "sft-lth", "own") for t in lth_role_tasks("heads")
-            }
+            },
+            "replicate_tables": {
+                t: [shares_file(t, "sft-lth", "own", r) for r in reps(t)]
+                for t in lth_role_tasks("heads")
+            },
         },
         number=4,
         quality=lambda w: {t: quality_file(t, "full") for t in lth_role_tasks("heads")},

@@ -2,6 +2,19 @@ from pathlib import Path
 
 from langspec.core.jobs import run
 from langspec.figures.draw import draw_lth
+from langspec.registry import figure_003
+from langspec.stats.quality import learned
+from langspec.stats.source_data.tickets import from_spec, read_source_data, write_source_data
 
-run(snakemake.log[0], lambda: draw_lth(snakemake.params.name, snakemake.params.spec, Path(snakemake.output.pdf).with_suffix(""),
-                                       snakemake.params.quality))
+
+def main():
+    p = snakemake.params
+    entry = figure_003(p.name)
+    # the numbers the figure draws, beside it; the figure is drawn from that file alone
+    frame = from_spec(entry.resolve_source(), entry.roles, p.spec, entry.scalars, f"lottery-ticket {p.name}")
+    write_source_data(snakemake.output.data, frame)
+    draw_lth(p.name, read_source_data(snakemake.output.data), Path(snakemake.output.pdf).with_suffix(""),
+             learned(p.quality)[1])
+
+
+run(snakemake.log[0], main)
