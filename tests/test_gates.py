@@ -122,8 +122,9 @@ def test_mask_of_wrong_shape_is_refused():
 
 
 def test_unsupported_architecture_is_named():
-    from transformers import GPT2Config, GPT2ForSequenceClassification
+    from transformers import OPTConfig, OPTForSequenceClassification
 
-    model = GPT2ForSequenceClassification(GPT2Config(n_layer=1, n_head=2, n_embd=8, vocab_size=20))
-    with pytest.raises(LangspecError, match="'gpt2'"):
+    model = OPTForSequenceClassification(OPTConfig(num_hidden_layers=1, num_attention_heads=2, hidden_size=8, ffn_dim=16,
+                                                   word_embed_proj_dim=8, vocab_size=20))
+    with pytest.raises(LangspecError, match="llama.*bloom.*gpt2.*'opt'"):
         HeadGates(model)

@@ -144,11 +144,13 @@ def epochs(name):
 
 
 def task_model(name):
-    """The task's encoder settings: the top-level `model` with the task's own `model` keys over it."""
+    """The task's model settings: the top-level `model` with the task's own `model` keys over it (its `tiny` keys
+    over model.tiny's)."""
     own = {
         key: value for key, value in task(name)["model"].items() if value is not None
     }
-    return {**config["model"], **own}
+    tiny = {**config["model"]["tiny"], **own.pop("tiny", {})}
+    return {**config["model"], **own, "tiny": tiny}
 
 
 def checkpoint_epoch(name):

@@ -19,7 +19,7 @@ def main():
     hp = Hyperparameters(**p["hp"])
     where = device(snakemake.params.compute["device"])
     model, tokenizer = load_model(snakemake.input.init, where)
-    shape = head_layout(model).shape
+    shape = head_layout(model)
     masks = {}
     for path in snakemake.input.masks:
         body = read_mask(path, shape)

@@ -44,7 +44,7 @@ def sketch_checkpoint(epoch, jobs, encoded):
             else:
                 gates = stack.enter_context(HeadGates(model))
                 if mask_path is not None:
-                    gates.set(read_mask(mask_path, gates.layout.shape)["mask"])
+                    gates.set(read_mask(mask_path, gates.layout)["mask"])
                 sketcher = Sketcher(model, p["dim"], p["layers"], p["seed"])
             attrs = {"checkpoint": str(checkpoint), "mask": name, "precision": precision}
             if test_out is not None:

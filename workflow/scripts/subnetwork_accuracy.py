@@ -17,7 +17,7 @@ def main():
     with HeadGates(model) as gates, autocast(snakemake.params.compute["precision"], where, model):
         masks = {}
         for path in snakemake.input.masks:
-            body = read_mask(path, gates.layout.shape)
+            body = read_mask(path, gates.layout)
             masks[body["lang"]] = body["mask"]
         data = encode(read_split(snakemake.input.dev), tokenizer, snakemake.params.max_length)
         whole = language_metrics(data, *predict(model, data, snakemake.params.batch_size))

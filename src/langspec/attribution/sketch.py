@@ -26,6 +26,7 @@ from torch import nn
 
 from langspec.core.errors import LangspecError
 from langspec.models.frozen import parameters_frozen
+from langspec.models.layout import features, is_linear
 
 
 def layer_seed(seed: int, name: str) -> int:
@@ -33,15 +34,19 @@ def layer_seed(seed: int, name: str) -> int:
     return int(np.random.SeedSequence([seed, zlib.crc32(name.encode())]).generate_state(1)[0])
 
 
-def select_layers(model: nn.Module, patterns: list[str]) -> list[tuple[str, nn.Linear]]:
-    """The model's nn.Linear modules whose names match any glob pattern, in module order."""
+def select_layers(model: nn.Module, patterns: list[str]) -> list[tuple[str, nn.Module]]:
+    """The model's linear layers whose names match any glob pattern, in module order.
+
+    A linear layer is an nn.Linear or a transformers ``Conv1D`` (GPT-2's, weight [in, out]): both map the last axis
+    of their input x to y, and the gradient of the weight is the same outer product of ∇y and x, transposed.
+    """
     layers = [
         (name, module)
         for name, module in model.named_modules()
-        if isinstance(module, nn.Linear) and any(fnmatch.fnmatchcase(name, p) for p in patterns)
+        if is_linear(module) and any(fnmatch.fnmatchcase(name, p) for p in patterns)
     ]
     if not layers:
-        raise LangspecError(f"sketch layer patterns {patterns} match no nn.Linear module of the model")
+        raise LangspecError(f"sketch layer patterns {patterns} match no linear layer of the model")
     return layers
 
 
@@ -66,13 +71,14 @@ class Sketcher:
         for name, linear in self.layers:
             generator = torch.Generator().manual_seed(layer_seed(seed, name))
             scale = 1.0 / math.sqrt(side)
-            g1 = torch.randn(side, linear.out_features, generator=generator, dtype=torch.float64) * scale
-            columns = linear.in_features + (linear.bias is not None)  # the bias is a column of ones
+            in_features, out_features = features(linear)
+            g1 = torch.randn(side, out_features, generator=generator, dtype=torch.float64) * scale
+            columns = in_features + (linear.bias is not None)  # the bias is a column of ones
             g2 = torch.randn(side, columns, generator=generator, dtype=torch.float64) * scale
             g1, g2 = (g.to(parameter.device, parameter.dtype) for g in (g1, g2))
             self.projections.append((g1, g2))
-            bias = g2[:, linear.in_features].contiguous() if linear.bias is not None else None
-            self._factors.append((g1.T.contiguous(), g2[:, : linear.in_features].T.contiguous(), bias))
+            bias = g2[:, in_features].contiguous() if linear.bias is not None else None
+            self._factors.append((g1.T.contiguous(), g2[:, :in_features].T.contiguous(), bias))
         self._out: list[torch.Tensor | None] = []
         self._handles: list = []
 

@@ -13,6 +13,15 @@
   fresh masks from the trainer's generator; evaluation batches use masks fixed
   per example at encoding time (seeded by the example's uid), so the same model
   always gets the same perplexity.
+- clm: causal language modelling, the mlm task's passages on a decoder: every
+  token after the first is predicted from the tokens before it (labels are the
+  input ids, padding ignored; the model shifts them), so there is nothing to
+  draw and the perplexity is deterministic.
+
+Padding follows the tokenizer's ``padding_side``: right (the default) or left,
+as decoder tokenizers often pad. A left-padded batch carries ``position_ids``
+counting from each example's first real token, so that models with absolute
+positions (GPT-2) see the same positions under either padding.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import torch
 from langspec.core.errors import LangspecError
 from langspec.data.masking import IGNORE, Masking, corrupt
 
-KINDS = ("classification", "mlm", "token-classification", "text-to-text")
+KINDS = ("classification", "mlm", "token-classification", "text-to-text", "clm")
 
 
 @dataclass(frozen=True)
@@ -94,6 +103,8 @@ class Encoded:
     masked_ids: list[list[int]] | None = None
     #: text-to-text only: each label's target ids (the word, then end-of-sequence); ``targets`` holds the gold one
     choices: tuple[tuple[int, ...], ...] | None = None
+    #: where batches pad: "right" or "left" (the tokenizer's padding_side)
+    padding_side: str = "right"
 
     def __len__(self) -> int:
         return len(self.uid)
@@ -118,13 +129,14 @@ class Encoded:
         features = {name: [values[i] for i in rows] for name, values in self.features.items()}
         pick = (lambda values: None if values is None else [values[i] for i in rows])
         return Encoded(self.uid[rows], self.lang[rows], self.label[torch.from_numpy(rows)], features, self.pad_id,
-                       self.kind, pick(self.targets), self.masking, pick(self.masked_ids), self.choices)
+                       self.kind, pick(self.targets), self.masking, pick(self.masked_ids), self.choices, self.padding_side)
 
     def batch(
         self, rows: Sequence[int] | np.ndarray, device: torch.device | str = "cpu", generator: torch.Generator | None = None
     ) -> dict[str, torch.Tensor]:
         """Pad the given rows to their longest example: tensors [B, T] plus ``labels`` ([B], or [B, T] per token;
-        text-to-text: [B, L], the target ids padded with -100).
+        text-to-text: [B, L], the target ids padded with -100; clm: [B, T], the input ids, padding -100).
+        Left padding (``padding_side``) adds ``position_ids`` [B, T].
 
         mlm: with ``generator`` (training) fresh masks are drawn from it; without
         it the fixed evaluation masks are used. The batch is assembled on the host
@@ -133,17 +145,24 @@ class Encoded:
         rows = list(rows)
         device = torch.device(device)
 
+        left = self.padding_side == "left"
+
         def padded(values: list[list[int]], pad: int) -> torch.Tensor:
             length = max(len(values[i]) for i in rows)
             out = np.full((len(rows), length), pad, dtype=np.int64)
             for r, i in enumerate(rows):
-                out[r, : len(values[i])] = values[i]
+                if left:
+                    out[r, length - len(values[i]):] = values[i]
+                else:
+                    out[r, : len(values[i])] = values[i]
             return torch.from_numpy(out)
 
         out = {name: padded(values, self.pad_id if name == "input_ids" else 0) for name, values in self.features.items()}
+        if left:
+            out["position_ids"] = (out["attention_mask"].cumsum(1) - 1).clamp(min=0)
         if self.kind == "classification":
             out["labels"] = self.label[rows]
-        elif self.kind in ("token-classification", "text-to-text"):
+        elif self.kind in ("token-classification", "text-to-text", "clm"):
             out["labels"] = padded(self.targets, IGNORE)
         elif generator is not None:
             out["input_ids"], out["labels"] = corrupt(out["input_ids"], out["attention_mask"].bool(), self.masking, generator)
@@ -171,6 +190,8 @@ def encode(frame: pd.DataFrame, tokenizer, max_length: int, kind: str = "classif
         return _encode_words(frame, tokenizer, max_length)
     if kind == "mlm":
         return _encode_mlm(frame, tokenizer, max_length, seed)
+    if kind == "clm":
+        return _encode_clm(frame, tokenizer, max_length)
     text_b = frame["text_b"] if "text_b" in frame else pd.Series([None] * len(frame))
     pairs = text_b.notna().to_numpy()
     features: dict[str, list] = {}
@@ -186,7 +207,15 @@ def encode(frame: pd.DataFrame, tokenizer, max_length: int, kind: str = "classif
                 column = features.setdefault(name, [None] * len(frame))
                 for r, values in zip(rows, encoded[name]):
                     column[r] = values
-    return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id)
+    return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id, padding_side=_side(tokenizer))
+
+
+def _side(tokenizer) -> str:
+    """The tokenizer's padding side ("right" where it names none)."""
+    side = getattr(tokenizer, "padding_side", "right")
+    if side not in ("left", "right"):
+        raise LangspecError(f"tokenizer padding_side {side!r} is neither 'left' nor 'right'")
+    return side
 
 
 def _columns(frame: pd.DataFrame) -> dict:
@@ -215,7 +244,7 @@ def _encode_words(frame: pd.DataFrame, tokenizer, max_length: int) -> Encoded:
         targets.append(labels)
     features = {name: list(encoded[name]) for name in ("input_ids", "attention_mask", "token_type_ids") if name in encoded}
     return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id, kind="token-classification",
-                   targets=targets)
+                   targets=targets, padding_side=_side(tokenizer))
 
 
 def _encode_text_to_text(frame: pd.DataFrame, tokenizer, max_length: int, how: TextToText) -> Encoded:
@@ -249,7 +278,17 @@ def _encode_mlm(frame: pd.DataFrame, tokenizer, max_length: int, seed: int) -> E
         masked_ids.append(inputs[0].tolist())
         targets.append(labels[0].tolist())
     return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id, kind="mlm", targets=targets,
-                   masking=masking, masked_ids=masked_ids)
+                   masking=masking, masked_ids=masked_ids, padding_side=_side(tokenizer))
+
+
+def _encode_clm(frame: pd.DataFrame, tokenizer, max_length: int) -> Encoded:
+    """Causal language modelling: the passages of ``text_a``; the targets are the input ids themselves."""
+    encoded = tokenizer(frame["text_a"].tolist(), truncation=True, max_length=max_length)
+    features = {name: list(encoded[name]) for name in ("input_ids", "attention_mask") if name in encoded}
+    if "attention_mask" not in features:
+        features["attention_mask"] = [[1] * len(ids) for ids in features["input_ids"]]
+    return Encoded(**_columns(frame), features=features, pad_id=tokenizer.pad_token_id, kind="clm",
+                   targets=[list(ids) for ids in features["input_ids"]], padding_side=_side(tokenizer))
 
 
 def chunks(rows: np.ndarray, size: int) -> Iterator[np.ndarray]:

@@ -1,8 +1,10 @@
 """Head gates: a multiplicative gate per (layer, head) on the attention output.
 
 transformers 5 has no ``head_mask``, so we gate the input of each layer's
-attention output projection (the concatenated head contexts) with a forward
-pre-hook. This works with every attention backend (eager, sdpa, flash), and the
+attention output projection (the concatenated head contexts: ``attention.output.dense``
+of an encoder, ``o_proj`` of Llama-style decoders, ``dense`` of BLOOM, ``c_proj``
+of GPT-2) with a forward pre-hook. Under grouped-query attention a gate scales one
+query head's context; the key/value head its group shares stays open for the others. This works with every attention backend (eager, sdpa, flash), and the
 gradient of the loss with respect to gate (l, h) is Michel et al.'s (2019) head
 importance for one example: the dot product of the head's context with the
 gradient of the loss with respect to that context.
@@ -18,7 +20,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from langspec.core.errors import LangspecError
 from langspec.models.layout import HeadLayout, head_layout
 
 
@@ -43,11 +44,7 @@ class HeadGates:
     def set(self, mask: torch.Tensor | np.ndarray | list) -> None:
         """Set the gates from a [layers, heads] 0/1 (or real-valued) mask: a tensor, a numpy array (a mask file's) or a list."""
         mask = torch.as_tensor(mask, dtype=self.values.dtype)
-        if tuple(mask.shape) != self.layout.shape:
-            raise LangspecError(
-                f"mask of shape {tuple(mask.shape)} does not fit the model's "
-                f"{self.layout.shape[0]} layers x {self.layout.shape[1]} heads"
-            )
+        self.layout.check_mask_shape(tuple(mask.shape), "mask")
         with torch.no_grad():
             self.values.copy_(mask.to(self.values.device))
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from langspec.core.atomic import write_json
 from langspec.core.errors import LangspecError
+from langspec.models.layout import HeadLayout
 
 KINDS = ("pruned", "random", "union", "intersection")
 
@@ -37,8 +38,10 @@ def save_mask(path: str | os.PathLike, mask: np.ndarray, lang: str | None, kind:
     write_json(path, body)
 
 
-def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> dict:
-    """Read and check a mask file; ``shape`` (layers, heads) is the model's, when known.
+def read_mask(path: str | os.PathLike, shape: tuple[int, int] | HeadLayout | None = None) -> dict:
+    """Read and check a mask file; ``shape`` (layers, heads) is the model's, when known, or its
+    :class:`~langspec.models.layout.HeadLayout` (then a mask over a grouped-query model's key/value heads is named as
+    such: head masks gate query heads).
 
     Returns the file's content with ``mask`` as a float32 numpy array [layers, heads]
     (``torch.as_tensor`` turns it into a tensor where a model needs one).
@@ -53,7 +56,9 @@ def read_mask(path: str | os.PathLike, shape: tuple[int, int] | None = None) -> 
         raise LangspecError(f"mask file {path} is not a valid mask ({error})") from None
     if mask.ndim != 2 or not np.isin(mask, (0.0, 1.0)).all():
         raise LangspecError(f"mask file {path} must hold a layers x heads list of 0/1")
-    if shape is not None and tuple(mask.shape) != tuple(shape):
+    if isinstance(shape, HeadLayout):
+        shape.check_mask_shape(tuple(mask.shape), f"mask file {path}")
+    elif shape is not None and tuple(mask.shape) != tuple(shape):
         raise LangspecError(
             f"mask file {path} is {mask.shape[0]} x {mask.shape[1]} but the model has "
             f"{shape[0]} layers x {shape[1]} heads"

@@ -18,14 +18,17 @@ from langspec.models.layout import HeadLayout
 
 
 def _head_slices(layout: HeadLayout, mask: torch.Tensor) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Yield (parameter, keep) pairs: ``keep`` broadcasts over the parameter, 1 where its head is enabled."""
+    """Yield (parameter, keep) pairs: ``keep`` broadcasts over the parameter, 1 where its head is enabled.
+
+    A query head's slices (query rows, output columns; key and value rows where
+    heads do not share them) follow its own gate; under grouped-query attention
+    a shared key/value head's rows stay trainable while any query head of its
+    group is enabled (:meth:`~langspec.models.layout.HeadLayout.kv_open`).
+    """
     for index, heads in enumerate(layout.layers):
-        keep = mask[index].repeat_interleave(layout.head_size)  # [heads * head_size]
-        for linear in (heads.query, heads.key, heads.value):
-            yield linear.weight, keep[:, None]
-            if linear.bias is not None:
-                yield linear.bias, keep
-        yield heads.output.weight, keep[None, :]
+        row = mask[index]
+        for part in heads.slices:
+            yield part.parameter, part.broadcast(row if part.role == "query" else layout.kv_open(row))
 
 
 def mask_gradients(layout: HeadLayout, mask: torch.Tensor) -> None:

@@ -28,10 +28,12 @@ AUTO_CLASSES = {
     "mlm": "AutoModelForMaskedLM",
     "token-classification": "AutoModelForTokenClassification",
     "text-to-text": "AutoModelForSeq2SeqLM",
+    "clm": "AutoModelForCausalLM",  # a decoder's causal language model (the mlm task's passages)
 }
 #: architecture suffix -> task kind (a checkpoint's ``architectures`` entry, a model's class name)
 _SUFFIXES = (("ForMaskedLM", "mlm"), ("ForTokenClassification", "token-classification"),
-             ("ForSequenceClassification", "classification"), ("ForConditionalGeneration", "text-to-text"))
+             ("ForSequenceClassification", "classification"), ("ForConditionalGeneration", "text-to-text"),
+             ("ForCausalLM", "clm"), ("LMHeadModel", "clm"))  # GPT-2's causal LM: GPT2LMHeadModel
 
 
 def kind_of(model) -> str:

@@ -1,5 +1,6 @@
 """Tiny random models for tests: a Unigram tokenizer trained on the task's texts and a small BERT for each task kind
-(a small mT5 for text-to-text)."""
+(a small mT5 for text-to-text), or a small decoder (Llama, Mistral, Qwen2, Qwen3, Gemma, Gemma 2, BLOOM, GPT-2)
+of the family ``shape["family"]`` names."""
 
 from __future__ import annotations
 
@@ -16,6 +17,16 @@ if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
 
 SHAPE_KEYS = ("hidden_size", "layers", "heads", "intermediate_size", "vocab_size")
+#: optional keys of a tiny shape: the model family (default bert) and, for decoders with grouped-query attention,
+#: the key/value heads (default: as many as query heads)
+OPTIONAL_KEYS = ("family", "kv_heads")
+#: tiny families: the encoder (bert) and the decoders
+TINY_FAMILIES = ("bert", "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "bloom", "gpt2")
+_GQA = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2")
+_DECODER_CLASSES = {"llama": "Llama", "mistral": "Mistral", "qwen2": "Qwen2", "qwen3": "Qwen3", "gemma": "Gemma",
+                    "gemma2": "Gemma2", "bloom": "Bloom", "gpt2": "GPT2"}
+_SUFFIX = {"classification": "ForSequenceClassification", "token-classification": "ForTokenClassification",
+           "clm": "ForCausalLM"}
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # ids 0..4, XLM-R roles
 MAX_POSITIONS = 512
 
@@ -85,21 +96,31 @@ def build_tiny(
 
     ``shape`` has ``hidden_size``, ``layers``, ``heads``, ``intermediate_size``
     and ``vocab_size`` (the tokenizer's at most; the model's embedding matrix
-    is [tokenizer vocabulary, hidden_size]). Weights are drawn under
+    is [tokenizer vocabulary, hidden_size]); optionally ``family`` (default
+    ``bert``; a decoder family gives a decoder, see :func:`_tiny_decoder`) and
+    ``kv_heads`` (decoders with grouped-query attention). Weights are drawn under
     ``torch.manual_seed(seed)``; the same arguments give the same model.
     """
     import transformers
 
     missing = [key for key in SHAPE_KEYS if key not in shape]
-    unknown = sorted(set(shape) - set(SHAPE_KEYS))
+    unknown = sorted(set(shape) - set(SHAPE_KEYS) - set(OPTIONAL_KEYS))
     if missing or unknown:
-        raise LangspecError(f"model.tiny: missing keys {missing}, unknown keys {unknown} (expected {list(SHAPE_KEYS)})")
+        raise LangspecError(f"model.tiny: missing keys {missing}, unknown keys {unknown} (expected {list(SHAPE_KEYS)}, "
+                            f"optionally {list(OPTIONAL_KEYS)})")
+    family = shape.get("family") or "bert"
+    if family not in TINY_FAMILIES:
+        raise LangspecError(f"model.tiny.family is '{family}'; choose one of {', '.join(TINY_FAMILIES)}")
     if shape["hidden_size"] % shape["heads"]:
         raise LangspecError(
             f"model.tiny: hidden_size {shape['hidden_size']} is not a multiple of heads {shape['heads']}"
         )
-    if num_labels < 1 and kind != "mlm":
+    if num_labels < 1 and kind not in ("mlm", "clm"):
         raise LangspecError(f"the tiny model needs at least one label, got {num_labels}")
+    if family != "bert":
+        return _tiny_decoder(family, shape, texts, num_labels, seed, kind)
+    if shape.get("kv_heads") not in (None, shape["heads"]):
+        raise LangspecError("model.tiny.kv_heads: only a decoder (llama, qwen2, gemma, ...) shares key/value heads")
     tokenizer = train_tokenizer(texts, shape["vocab_size"])
     if kind == "text-to-text":
         config = transformers.MT5Config(
@@ -135,3 +156,46 @@ def build_tiny(
                "token-classification": "BertForTokenClassification"}
     torch.manual_seed(seed)
     return getattr(transformers, classes[kind])(config), tokenizer
+
+
+def _tiny_decoder(family: str, shape: dict, texts: Iterable[str | tuple[str, str | None]], num_labels: int, seed: int,
+                  kind: str) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
+    """A random decoder of ``family`` for the task ``kind`` (classification on the last non-padding token, causal
+    language modelling ``clm`` with the output embeddings tied to the input embeddings, or token classification),
+    with the tiny tokenizer (``<s> A </s>``; its ``</s>`` is the last token a classifier reads).
+
+    ``kv_heads`` (Llama-style families): key/value heads shared by groups of query heads (grouped-query
+    attention); BLOOM's MLP is 4 x hidden_size wide by design, so ``intermediate_size`` must say so.
+    """
+    import transformers
+
+    if kind in ("mlm", "text-to-text"):
+        raise LangspecError(f"a tiny {family} decoder serves classification, token classification and causal language "
+                            f"modelling (clm), not {kind}")
+    heads, hidden = shape["heads"], shape["hidden_size"]
+    kv_heads = shape.get("kv_heads") or heads
+    if family not in _GQA and kv_heads != heads:
+        raise LangspecError(f"model.tiny.kv_heads: {family} has no grouped-query attention (kv_heads must equal heads)")
+    if heads % kv_heads:
+        raise LangspecError(f"model.tiny: heads {heads} is not a multiple of kv_heads {kv_heads}")
+    if family == "bloom" and shape["intermediate_size"] != 4 * hidden:
+        raise LangspecError(f"model.tiny: BLOOM's MLP is 4 x hidden_size wide; set intermediate_size to {4 * hidden}")
+    tokenizer = train_tokenizer(texts, shape["vocab_size"])
+    common = {
+        "vocab_size": len(tokenizer), "pad_token_id": tokenizer.pad_token_id, "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id, "num_labels": max(num_labels, 1), "tie_word_embeddings": True,
+    }
+    if family == "bloom":
+        config = transformers.BloomConfig(hidden_size=hidden, n_layer=shape["layers"], n_head=heads, **common)
+    elif family == "gpt2":
+        config = transformers.GPT2Config(n_embd=hidden, n_layer=shape["layers"], n_head=heads,
+                                         n_inner=shape["intermediate_size"], n_positions=MAX_POSITIONS, **common)
+    else:
+        config = getattr(transformers, f"{_DECODER_CLASSES[family]}Config")(
+            hidden_size=hidden, intermediate_size=shape["intermediate_size"], num_hidden_layers=shape["layers"],
+            num_attention_heads=heads, num_key_value_heads=kv_heads, head_dim=hidden // heads,
+            max_position_embeddings=MAX_POSITIONS, **common,
+        )
+    torch.manual_seed(seed)
+    suffix = "LMHeadModel" if (family, kind) == ("gpt2", "clm") else _SUFFIX[kind]  # GPT-2's causal LM class
+    return getattr(transformers, f"{_DECODER_CLASSES[family]}{suffix}")(config), tokenizer

@@ -19,6 +19,7 @@ from torch import nn
 from tqdm import tqdm
 
 from langspec.core.errors import LangspecError
+from langspec.models.layout import get_module, is_decoder, layers_path
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerFast
@@ -191,8 +192,20 @@ def trim_vocabulary(
 
 
 def keep_layers(model: PreTrainedModel, k: int) -> PreTrainedModel:
-    """Keep only the first ``k`` transformer layers of a BERT/XLM-R-family encoder, or the first ``k`` blocks of both
-    stacks of a T5-family encoder-decoder (block 0 holds the relative position bias), in place; returns the model."""
+    """Keep only the first ``k`` transformer layers of a BERT/XLM-R-family encoder or of a decoder (Llama, Qwen2,
+    Gemma, BLOOM, GPT-2: its blocks, and the per-layer ``layer_types`` of its config where it has them), or the
+    first ``k`` blocks of both stacks of a T5-family encoder-decoder (block 0 holds the relative position bias), in
+    place; returns the model."""
+    if is_decoder(model):
+        path = layers_path(model)
+        layers = get_module(model.base_model, path)
+        if not 1 <= k <= len(layers):
+            raise LangspecError(f"model.layers is {k} but the model has {len(layers)} layers (need 1..{len(layers)})")
+        setattr(model.base_model, path, nn.ModuleList(list(layers)[:k]))
+        model.config.num_hidden_layers = k
+        if isinstance(getattr(model.config, "layer_types", None), list):
+            model.config.layer_types = model.config.layer_types[:k]
+        return model
     stacks = [getattr(model, name, None) for name in ("encoder", "decoder")]
     if all(isinstance(getattr(stack, "block", None), nn.ModuleList) for stack in stacks):
         if not 1 <= k <= min(len(stack.block) for stack in stacks):

@@ -1,7 +1,8 @@
 """Lottery tickets seen as attention heads, against paper 000's head subnetworks (beyond both papers).
 
 Head h of a layer owns rows h·d:(h+1)·d of the query, key and value weights and
-columns h·d:(h+1)·d of the attention-output weight (:mod:`langspec.models.layout`). The
+columns h·d:(h+1)·d of the attention-output weight (:mod:`langspec.models.layout`,
+which also places the heads of fused and grouped-query decoder projections). The
 fraction of those 4·d·hidden weights that a ticket keeps says how much of the
 head the ticket retains; paper 000's mask says whether the head is enabled.
 Their Pearson correlation over all heads (point-biserial, since the head mask is
@@ -21,23 +22,33 @@ from langspec.models.layout import head_layout
 
 
 def head_fractions(mask: Mapping[str, torch.Tensor], model: nn.Module) -> np.ndarray:
-    """Fraction of each head's query, key, value and output weights kept by ``mask``: [layers, heads] in [0, 1]."""
+    """Fraction of each head's query, key, value and output weights kept by ``mask``: [layers, heads] in [0, 1].
+
+    Under grouped-query attention a query head counts its own query rows and output columns and the rows of the
+    key/value head its group shares (:class:`~langspec.models.layout.HeadSlice`); biases are not pruned.
+    """
     layout = head_layout(model)
-    names = {id(module): name for name, module in model.named_modules()}
-    d = layout.head_size
+    names = {id(parameter): name for name, parameter in model.named_parameters()}
     out = np.zeros(layout.shape)
     for layer, heads in enumerate(layout.layers):
-        parts = {}
-        for role, linear in (("query", heads.query), ("key", heads.key), ("value", heads.value), ("output", heads.output)):
-            name = f"{names[id(linear)]}.weight"
+        kept = np.zeros(layout.num_heads)
+        size = np.zeros(layout.num_heads)
+        for part in heads.slices:
+            if part.parameter.dim() < 2:
+                continue
+            name = names[id(part.parameter)]
             if name not in mask:
                 raise LangspecError(f"the weight mask has no entry for {name}")
-            parts[role] = mask[name].bool().cpu()
-        for h in range(layout.num_heads):
-            cut = slice(h * d, (h + 1) * d)
-            kept = sum(int(parts[r][cut, :].sum()) for r in ("query", "key", "value")) + int(parts["output"][:, cut].sum())
-            size = sum(parts[r][cut, :].numel() for r in ("query", "key", "value")) + parts["output"][:, cut].numel()
-            out[layer, h] = kept / size
+            along = mask[name].bool().cpu().float().sum(dim=1 - part.axis)  # kept weights per index along the axis
+            width = part.parameter.shape[1 - part.axis]
+            per_owner = torch.zeros(int(part.owner.max()) + 1).index_add_(0, part.owner, along)
+            counts = torch.bincount(part.owner).float() * width
+            if part.role == "kv":
+                per_owner = per_owner[[layout.kv_of(h) for h in range(layout.num_heads)]]
+                counts = counts[[layout.kv_of(h) for h in range(layout.num_heads)]]
+            kept += per_owner.numpy()
+            size += counts.numpy()
+        out[layer] = kept / size
     return out
 
 

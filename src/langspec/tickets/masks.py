@@ -6,6 +6,12 @@ weight where the model has one (BERT; XLM-R and DistilBERT classifiers have no
 pooler): the parameters BERT-Tickets and paper 003's code prune. Embeddings,
 biases, LayerNorms and the classification head are never pruned.
 
+In a decoder (Llama, Qwen2, Gemma, BLOOM, GPT-2: :data:`~langspec.models.layout.DECODERS`)
+they are each block's attention projections (q, k, v, o; BLOOM's and GPT-2's
+fused qkv) and MLP projections (gate, up, down; BLOOM's and GPT-2's in and
+out); embeddings, norms, biases, the LM head (tied to the input embeddings or
+not) and the classification head are never pruned.
+
 In an encoder-decoder (T5, mT5; paper 003 section 5) they are the encoder's
 self-attention q, k, v, o and feed-forward wi_0, wi_1, wo, and the decoder's
 self-attention, cross-attention and feed-forward matrices
@@ -32,17 +38,27 @@ import torch.nn.functional as F
 from torch import nn
 
 from langspec.core.errors import LangspecError
-from langspec.models.layout import encoder_decoder_projections, encoder_layers, ffn_projections, head_layout, is_encoder_decoder
+from langspec.models.layout import (
+    attention_projections,
+    encoder_decoder_projections,
+    encoder_layers,
+    ffn_projections,
+    head_layout,
+    is_encoder_decoder,
+    out_axis,
+)
 from langspec.tickets.maskfile import check_shapes
 from langspec.training.subnetworks import Subnetworks
 
 WeightMask = dict[str, torch.Tensor]
 
 
-def prunable_linears(model: nn.Module) -> dict[str, nn.Linear]:
+def prunable_linears(model: nn.Module) -> dict[str, nn.Module]:
     """Parameter name of each prunable weight -> its nn.Linear, in layer order (q, k, v, o, in, out; pooler last).
 
-    Encoder-decoder models: the encoder's blocks, then the decoder's (see the module docstring).
+    Decoders: per block q, k, v, o (BLOOM's and GPT-2's fused qkv once) and the MLP's (gate, up, down) or (in,
+    out); GPT-2's are ``Conv1D`` modules (weight [in, out]). Encoder-decoder models: the encoder's blocks, then the
+    decoder's (see the module docstring).
     """
     if is_encoder_decoder(model):
         return {f"{name}.weight": linear for name, linear in encoder_decoder_projections(model).items()}
@@ -51,7 +67,7 @@ def prunable_linears(model: nn.Module) -> dict[str, nn.Linear]:
     base = getattr(model, "base_model", model)
     out: dict[str, nn.Linear] = {}
     for heads, layer in zip(layout.layers, encoder_layers(model)):
-        for linear in (heads.query, heads.key, heads.value, heads.output, *ffn_projections(model, layer)):
+        for linear in (*attention_projections(model, heads), *ffn_projections(model, layer)):
             out[f"{names[id(linear)]}.weight"] = linear
     pooler = getattr(base, "pooler", None)
     if pooler is not None and isinstance(getattr(pooler, "dense", None), nn.Linear):
@@ -247,9 +263,12 @@ def encoder_snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
     head (parameters outside ``model.base_model``) is left out. Encoder-decoder
     (text-to-text) models: every parameter (shared embeddings, encoder,
     decoder, relative position biases, LayerNorms, LM head), since all of
-    them are pre-trained and the model has no new head.
+    them are pre-trained and the model has no new head. A decoder's causal
+    language model likewise: every parameter, its LM head included (tied to the
+    input embeddings or not); a decoder's classifier: its base model, the new
+    score head left out.
     """
-    if is_encoder_decoder(model):
+    if is_encoder_decoder(model) or type(model).__name__.endswith(("ForCausalLM", "LMHeadModel")):
         return {name: p.detach().to("cpu", copy=True) for name, p in model.named_parameters()}
     prefix = getattr(model, "base_model_prefix", "")
     if not prefix or getattr(model, prefix, None) is None:
@@ -257,10 +276,13 @@ def encoder_snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: p.detach().to("cpu", copy=True) for name, p in model.named_parameters() if name.startswith(f"{prefix}.")}
 
 
-def _masked_linear(module: nn.Linear, owner: WeightSubnetworks, name: str, x: torch.Tensor) -> torch.Tensor:
+def _masked_linear(module: nn.Module, owner: WeightSubnetworks, name: str, x: torch.Tensor) -> torch.Tensor:
     mask = owner.current.get(name) if owner.current is not None else None
     weight = module.weight if mask is None else module.weight * mask
-    return F.linear(x, weight, module.bias)
+    if out_axis(module) == 0:
+        return F.linear(x, weight, module.bias)
+    out = torch.addmm(module.bias, x.reshape(-1, x.shape[-1]), weight)  # Conv1D (GPT-2): weight [in, out]
+    return out.view(*x.shape[:-1], weight.shape[1])
 
 
 class WeightSubnetworks(Subnetworks):

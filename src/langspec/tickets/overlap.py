@@ -3,7 +3,8 @@
 J(m_i, m_j) = |m_i ∩ m_j| / |m_i ∪ m_j| over the kept (True) weights. A layer
 pools its six prunable matrices (query, key, value, attention output,
 intermediate, output); the pooler, where there is one, is a layer of its own
-(``"pooler"``). In an encoder-decoder (T5) a layer is a block of one stack,
+(``"pooler"``). A decoder's layer pools its block's attention and MLP matrices
+(``model.layers.N.``, BLOOM's and GPT-2's ``transformer.h.N.``). In an encoder-decoder (T5) a layer is a block of one stack,
 ``"encoder.0"``, ..., ``"decoder.0"``, ...: all of the block's matrices
 (self-attention, cross-attention, feed-forward) pooled, never one matrix alone
 (paper 003's overlap helper resets its counters inside its per-matrix loop, so
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 
 Mask = Mapping[str, "np.ndarray | torch.Tensor"]
 
-_LAYER = re.compile(r"\.layer\.(\d+)\.")
+_LAYER = re.compile(r"\.(?:layer|layers|h)\.(\d+)\.")  # encoders: .layer.N.; decoders: .layers.N. (Llama-style), .h.N. (BLOOM, GPT-2)
 _BLOCK = re.compile(r"^(encoder|decoder)\.block\.(\d+)\.")
 
 

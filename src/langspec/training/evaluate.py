@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from langspec.data.encode import Encoded, by_length, chunks
 from langspec.data.masking import IGNORE
 from langspec.training.metrics import f1, span_counts
-from langspec.training.objective import masked_lm
+from langspec.training.objective import causal_lm, masked_lm
 from langspec.training.subnetworks import Subnetworks
 
 
@@ -55,7 +55,8 @@ def evaluate(
 
     classification: ``accuracy``; text-to-text: ``accuracy`` of the generated label word (exact match) and
     ``loss`` the teacher-forced loss of the gold word; mlm: ``perplexity`` (exp of the mean loss over
-    the masked tokens of the fixed evaluation masks) and ``tokens``;
+    the masked tokens of the fixed evaluation masks) and ``tokens``; clm: the same over every next-token
+    prediction (a decoder's causal language modelling);
     token-classification: ``f1``, ``precision``, ``recall`` and the span counts
     ``tp``, ``predicted``, ``gold``, ``loss`` the mean over labelled tokens.
     ``subnetworks``: as :func:`predict`.
@@ -69,8 +70,8 @@ def evaluate(
     gold: dict[int, list[int]] = {}
     pred: dict[int, list[int]] = {}
     for batch_rows, batch, labels in _batches(model, data, rows, batch_size, subnetworks):
-        if data.kind == "mlm":  # the MLM head on the masked positions only
-            logits, targets, row = masked_lm(model, {**batch, "labels": labels})
+        if data.kind in ("mlm", "clm"):  # the LM head on the scored positions only
+            logits, targets, row = (masked_lm if data.kind == "mlm" else causal_lm)(model, {**batch, "labels": labels})
             losses = F.cross_entropy(logits.float(), targets, reduction="none")
             sums = torch.zeros(len(batch_rows), dtype=torch.float64, device=losses.device)
             loss_sum[batch_rows] = sums.index_add_(0, row, losses.double()).cpu().numpy()
@@ -93,7 +94,7 @@ def evaluate(
         count = int(tokens[mine].sum())
         loss = float(loss_sum[mine].sum() / count) if count else float("nan")
         entry = {"loss": loss, "n": len(mine)}
-        if data.kind == "mlm":
+        if data.kind in ("mlm", "clm"):
             entry |= {"perplexity": float(np.exp(loss)), "tokens": count}
         else:
             counts = span_counts([[names[t] for t in gold[i]] for i in mine], [[names[t] for t in pred[i]] for i in mine])

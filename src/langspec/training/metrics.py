@@ -4,6 +4,7 @@
 - text-to-text (a classification task on an encoder-decoder): accuracy, the
   generated label word matching the gold one exactly;
 - mlm: perplexity, exp of the mean masked-token cross-entropy (lower is better);
+- clm (the mlm task on a decoder): perplexity, exp of the mean next-token cross-entropy;
 - token-classification: entity-level F1 over IOB2 spans (higher is better),
   computed as ``seqeval``'s default (CoNLL-style) mode does: a span starts at a
   ``B-X``, or at an ``I-X`` that does not continue a span of type X, and a
@@ -47,6 +48,7 @@ class Metric:
 METRICS: dict[str, Metric] = {
     "classification": Metric("accuracy", True, "accuracy"),
     "mlm": Metric("perplexity", False, "perplexity"),
+    "clm": Metric("perplexity", False, "perplexity"),  # a decoder's next-token perplexity
     "token-classification": Metric("f1", True, "entity F1"),
     "text-to-text": Metric("accuracy", True, "accuracy"),  # exact match of the generated label word
 }

@@ -5,7 +5,9 @@ A masked-language model's output layer maps every position to the vocabulary
 :func:`masked_lm` runs the encoder on the whole batch and the MLM head on the
 selected positions alone, which gives the same loss as the model's own forward
 (mean cross-entropy over the selected tokens) with about a seventh of the output
-layer's work; the other kinds use the model's own loss.
+layer's work. A causal language model (kind ``clm``, a decoder) is scored the
+same way on every position whose next token is a target (:func:`causal_lm`):
+padding never reaches its LM head. The other kinds use the model's own loss.
 """
 
 from __future__ import annotations
@@ -40,9 +42,27 @@ def masked_lm(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.T
     return mlm_head(model)(hidden[selected]), labels[selected], selected.nonzero()[:, 0]
 
 
+def causal_lm(model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(logits [N, V], targets [N], batch row of each [N]) of a causal language model at the N positions whose next
+    token is a target: position t (a real token) predicts ``labels[:, t + 1]`` (the input ids, -100 at padding), as
+    the model's own shifted loss does under right padding, and the same under left padding; Gemma 2's final logit soft-capping is applied where its config sets it."""
+    labels = batch["labels"]
+    inputs = {name: value for name, value in batch.items() if name != "labels"}
+    hidden = model.base_model(**inputs).last_hidden_state[:, :-1]
+    targets = labels[:, 1:]
+    selected = targets != IGNORE
+    if "attention_mask" in inputs:  # predicted from a real token only: under left padding the first is not a target
+        selected &= inputs["attention_mask"][:, :-1].bool()
+    logits = model.get_output_embeddings()(hidden[selected])
+    cap = getattr(model.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return logits, targets[selected], selected.nonzero()[:, 0]
+
+
 def training_loss(model: nn.Module, batch: dict[str, torch.Tensor], kind: str) -> torch.Tensor:
     """The mean loss of one batch of a task of ``kind`` (a scalar tensor; NaN for an MLM batch without targets)."""
-    if kind != "mlm":
+    if kind not in ("mlm", "clm"):
         return model(**batch).loss
-    logits, targets, _ = masked_lm(model, batch)
+    logits, targets, _ = (masked_lm if kind == "mlm" else causal_lm)(model, batch)
     return F.cross_entropy(logits.float(), targets)
