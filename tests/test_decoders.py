@@ -332,3 +332,37 @@ def test_exact_tracin_cosines_on_a_decoder_match_autograd(family):
         gradients.append(torch.cat([_weight_gradient(module).flatten() for module in linears]))
     gradients = F.normalize(torch.stack(gradients), dim=1)
     np.testing.assert_allclose(cosines, (gradients[[0, 4]] @ gradients.T).numpy(), rtol=1e-4, atol=1e-5)
+
+
+# -- lottery tickets: IMP on a decoder -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("family", "kind"), [("llama", "clm"), ("bloom", "classification"), ("gpt2", "clm")])
+def test_imp_on_a_decoder_prunes_attention_and_mlp_only_and_rewinds(tmp_path, family, kind):
+    from langspec.tickets.imp import imp
+    from langspec.tickets.maskfile import read_weight_mask, round_path
+    from langspec.tickets.masks import count, prunable_weights
+    from langspec.training.train import Hyperparameters
+
+    model, tokenizer = tiny(family, kind, kv_heads=2 if family in GQA else None)
+    init = {n: p.detach().clone() for n, p in model.named_parameters()}
+    data = encode(FRAME, tokenizer, 16, kind)
+    hp = Hyperparameters(learning_rate=5e-3, epochs=1, batch_size=4, eval_batch_size=8, max_length=16,
+                         warmup_ratio=0.1, weight_decay=0.1, max_grad_norm=1.0, group_by_length=False, seed=0)
+    trajectory = imp(model, tokenizer, data, data, hp, tmp_path, rate=0.25, max_sparsity=0.5, languages=["en", "de"])
+    assert [e["round"] for e in trajectory] == [1, 2]
+    mask = read_weight_mask(round_path(tmp_path, 2))["mask"]
+    prunable = set(prunable_weights(model))
+    assert set(mask) == prunable
+    assert all(name.endswith(".weight") and any(part in name for part in ("attn", "attention", "mlp")) for name in mask)
+    assert not any(key in name for name in mask for key in ("embed", "wte", "wpe", "word_embeddings", "norm", "ln_",
+                                                             "lm_head", "score")), "embeddings, norms, heads never"
+    kept, total = count(mask)
+    assert total - kept == pytest.approx(0.5 * total, abs=len(mask)), "half of the prunable weights"
+    for name, value in model.named_parameters():
+        if name in prunable:
+            assert torch.equal(value[mask[name]], init[name][mask[name]]), name
+            assert torch.count_nonzero(value[~mask[name]]) == 0, name
+    if kind == "clm":
+        assert model.get_output_embeddings().weight is model.get_input_embeddings().weight, "the LM head stays tied"
+        assert torch.equal(model.get_input_embeddings().weight, init[next(n for n in init if "emb" in n or "wte" in n)])
+    assert all(np.isfinite(e["metric"]) for e in trajectory)
