@@ -31,7 +31,7 @@ from langspec.training.evaluate import evaluate, predict
 from langspec.training.objective import training_loss
 
 SHAPE = {"hidden_size": 16, "layers": 2, "heads": 4, "intermediate_size": 64, "vocab_size": 80}
-GQA = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2")
+GQA = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text")
 TEXTS = ["ab cd ef gh", "lorem ipsum dolor sit amet", "ba da ga", "kato sidas sur la tapiŝo", "der hund schläft"] * 6
 FRAME = pd.DataFrame({
     "uid": [f"u{i}" for i in range(6)], "lang": ["en"] * 3 + ["de"] * 3,
@@ -119,7 +119,7 @@ def test_prepared_decoder_classifier_trims_cuts_and_reproduces_its_predictions(t
     assert np.array_equal(predict(again, data, 2)[1], pred)
 
 
-@pytest.mark.parametrize("family", ["qwen2", "bloom", "gpt2"])
+@pytest.mark.parametrize("family", ["qwen2", "gemma3_text", "bloom", "gpt2"])
 def test_causal_lm_keeps_its_output_embeddings_tied_through_trimming(tmp_path, family):
     record = prepare("tiny", tmp_path / "m", TEXTS, [], layers=None, trim_vocabulary=True, tiny=shape(family), seed=0,
                      kind="mlm")
@@ -261,7 +261,7 @@ def test_left_padding_needs_position_ids_where_positions_are_absolute():
     assert not torch.allclose(right, without), "the check above would pass without position_ids"
 
 
-@pytest.mark.parametrize("family", ["llama", "qwen2", "bloom", "gpt2"])
+@pytest.mark.parametrize("family", ["llama", "qwen2", "gemma3_text", "bloom", "gpt2"])
 def test_causal_lm_perplexity_is_the_models_own_loss_and_the_same_under_either_padding(family):
     model, tokenizer = tiny(family, "clm")
     scores = {}

@@ -7,7 +7,7 @@ projections (:mod:`langspec.tickets`). Adding a model family is one entry here.
 Three model kinds:
 
 - encoders (BERT, XLM-R, DistilBERT, ...): layers under ``encoder.layer``;
-- decoders (Llama, Mistral, Qwen2, Qwen3, Gemma, Gemma 2, BLOOM, GPT-2;
+- decoders (Llama, Mistral, Qwen2, Qwen3, Gemma, Gemma 2, Gemma 3, BLOOM, GPT-2;
   :data:`DECODERS`): causal language models whose layers sit under ``layers``
   (Llama-style) or ``h`` (BLOOM, GPT-2);
 - encoder-decoders (T5, mT5: text-to-text) have no head masks; they have
@@ -63,7 +63,7 @@ _FFN: dict[str, tuple[str, ...]] = {family: ("intermediate.dense", "output.dense
 _FFN["distilbert"] = ("ffn.lin1", "ffn.lin2")
 
 #: decoder families (transformers model types): causal language models
-_LLAMA_STYLE = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2")
+_LLAMA_STYLE = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text")  # gemma3_text: Gemma 3's text model
 DECODERS: tuple[str, ...] = (*_LLAMA_STYLE, "bloom", "gpt2")
 for _family in _LLAMA_STYLE:
     _LAYOUTS[_family] = ("layers", ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"))

@@ -21,10 +21,12 @@ SHAPE_KEYS = ("hidden_size", "layers", "heads", "intermediate_size", "vocab_size
 #: the key/value heads (default: as many as query heads)
 OPTIONAL_KEYS = ("family", "kv_heads")
 #: tiny families: the encoder (bert) and the decoders
-TINY_FAMILIES = ("bert", "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "bloom", "gpt2")
-_GQA = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2")
+TINY_FAMILIES = ("bert", "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "bloom", "gpt2")
+_GQA = ("llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text")
 _DECODER_CLASSES = {"llama": "Llama", "mistral": "Mistral", "qwen2": "Qwen2", "qwen3": "Qwen3", "gemma": "Gemma",
-                    "gemma2": "Gemma2", "bloom": "Bloom", "gpt2": "GPT2"}
+                    "gemma2": "Gemma2", "gemma3_text": "Gemma3Text", "bloom": "Bloom", "gpt2": "GPT2"}
+#: (family, kind) -> model class where it is not the family's prefix and the kind's suffix
+_CLASSES = {("gpt2", "clm"): "GPT2LMHeadModel", ("gemma3_text", "clm"): "Gemma3ForCausalLM"}
 _SUFFIX = {"classification": "ForSequenceClassification", "token-classification": "ForTokenClassification",
            "clm": "ForCausalLM"}
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # ids 0..4, XLM-R roles
@@ -197,5 +199,7 @@ def _tiny_decoder(family: str, shape: dict, texts: Iterable[str | tuple[str, str
             max_position_embeddings=MAX_POSITIONS, **common,
         )
     torch.manual_seed(seed)
-    suffix = "LMHeadModel" if (family, kind) == ("gpt2", "clm") else _SUFFIX[kind]  # GPT-2's causal LM class
-    return getattr(transformers, f"{_DECODER_CLASSES[family]}{suffix}")(config), tokenizer
+    name = _CLASSES.get((family, kind)) or f"{_DECODER_CLASSES[family]}{_SUFFIX[kind]}"
+    if not hasattr(transformers, name):
+        raise LangspecError(f"transformers has no {name}: a tiny {family} decoder does not serve {kind}")
+    return getattr(transformers, name)(config), tokenizer

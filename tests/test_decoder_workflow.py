@@ -1,0 +1,80 @@
+"""Both papers end to end on decoder-only models (issue 30): tests/config/decoders.yaml runs paper 000's chain
+(fine-tune, prune, SFT, sketches, influence, shares, figure 4, findings) and paper 003's tickets (IMP, transfer,
+overlap, findings) on tiny random Llama (grouped-query attention), Qwen2 and BLOOM decoders, each its own task."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from .workspace import copy_repo, snakemake
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(name="decoders")]
+
+CONFIG = "tests/config/decoders.yaml"
+TASKS = {"topic-llama": "LlamaForSequenceClassification", "topic-qwen2": "Qwen2ForSequenceClassification",
+         "topic-bloom": "BloomForSequenceClassification"}
+LANGS = ["en", "de"]
+REPS = (0, 1)
+CLAIMS = {"000": ["000-fig2-own-diagonal", "000-fig4-sft"],
+          "003": ["003-fig2-winning", "003-fig3-above-random", "003-fig4-transfer"]}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    workdir = copy_repo(tmp_path_factory.mktemp("decoders"))
+    result = snakemake(workdir, "results/figures/fig4.pdf", "findings", "--cores", "2", "--configfile", CONFIG,
+                       timeout=2700)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    return workdir
+
+
+def test_the_config_names_three_decoder_families():
+    config = yaml.safe_load(open(CONFIG))
+    families = {name: task["model"]["tiny"]["family"] for name, task in config["tasks"].items()}
+    assert families == {"topic-llama": "llama", "topic-qwen2": "qwen2", "topic-bloom": "bloom"}
+    assert config["tasks"]["topic-llama"]["model"]["tiny"]["kv_heads"] < config["tasks"]["topic-llama"]["model"]["tiny"]["heads"]
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_each_decoder_learns_its_task(run, task):
+    for rep in REPS:
+        init = json.loads((run / f"results/models/{task}/rep{rep}/init/config.json").read_text())
+        assert init["architectures"] == [TASKS[task]]
+        for regime in ("full", "sft"):
+            quality = json.loads((run / f"results/models/{task}/rep{rep}/{regime}/quality.json").read_text())
+            assert quality["learned"] and quality["value"] > quality["attempts"][-1]["bar"] > 1 / 3, (task, rep, regime)
+    tickets = pd.read_csv(run / f"results/quality/{task}/tickets.csv")
+    assert tickets["learned"].all() and (tickets["value"] > 1 / 3).all(), tickets.to_string()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_paper_000_chain_on_a_decoder(run, task):
+    shares = pd.read_csv(run / f"results/shares/{task}/sft/own/aggregate.csv")
+    assert set(shares["test_lang"]) == set(LANGS) and np.isfinite(shares["mean"]).all()
+    for rep in REPS:
+        masks = json.loads((run / f"results/masks/{task}/rep{rep}/de.json").read_text())
+        mask = np.asarray(masks["mask"])
+        assert mask.shape == (2, 4) and 0 < mask.sum() < mask.size, "query heads of two layers, some pruned"
+    assert (run / "results/figures/fig4.pdf").stat().st_size > 0
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_paper_003_tickets_on_a_decoder(run, task):
+    transfer = pd.read_csv(run / f"results/lth/{task}/transfer.csv")
+    assert {"en", "de"} <= set(transfer["source"]) and np.isfinite(transfer["metric"]).all()
+    overlap = pd.read_csv(run / f"results/lth/{task}/overlap.csv")
+    assert len(overlap) and overlap["jaccard"].between(0, 1).all()
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("paper", ["000", "003"])
+def test_findings_on_a_decoder(run, task, paper):
+    path = run / (f"results/findings/{task}.csv" if paper == "000" else f"results/findings/lth/{task}.csv")
+    findings = pd.read_csv(path)
+    assert sorted(findings["claim"]) == sorted(CLAIMS[paper])
+    assert findings["verdict"].notna().all() and (findings["n_replicates"] == len(REPS)).all()
