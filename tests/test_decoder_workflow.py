@@ -47,28 +47,35 @@ def test_each_decoder_learns_its_task(run, task):
         assert init["architectures"] == [TASKS[task]]
         for regime in ("full", "sft"):
             quality = json.loads((run / f"results/models/{task}/rep{rep}/{regime}/quality.json").read_text())
-            assert quality["learned"] and quality["value"] > quality["attempts"][-1]["bar"] > 1 / 3, (task, rep, regime)
-    tickets = pd.read_csv(run / f"results/quality/{task}/tickets.csv")
-    assert tickets["learned"].all() and (tickets["value"] > 1 / 3).all(), tickets.to_string()
+            assert quality["learned"] and quality["value"] >= quality["attempts"][-1]["bar"] > 1 / 3, (task, rep, regime)
+    for kind in ("sft", "tickets"):  # paper 000's trainings; each ticket's first and last round
+        quality = pd.read_csv(run / f"results/quality/{task}/{kind}.csv")
+        assert quality["learned"].all() and (quality["value"] > 0.45).all(), quality.to_string()
 
 
 @pytest.mark.parametrize("task", TASKS)
 def test_paper_000_chain_on_a_decoder(run, task):
-    shares = pd.read_csv(run / f"results/shares/{task}/sft/own/aggregate.csv")
+    shares = pd.read_csv(run / f"results/shares/{task}/sft/own.csv")
     assert set(shares["test_lang"]) == set(LANGS) and np.isfinite(shares["mean"]).all()
-    for rep in REPS:
-        masks = json.loads((run / f"results/masks/{task}/rep{rep}/de.json").read_text())
-        mask = np.asarray(masks["mask"])
-        assert mask.shape == (2, 4) and 0 < mask.sum() < mask.size, "query heads of two layers, some pruned"
-    assert (run / "results/figures/fig4.pdf").stat().st_size > 0
+    assert (shares["n_replicates"] == len(REPS)).all()
+    masks = [np.asarray(json.loads((run / f"results/masks/{task}/rep{rep}/{lang}.json").read_text())["mask"])
+             for rep in REPS for lang in LANGS]
+    assert all(mask.shape == (2, 4) and mask.sum() > 0 for mask in masks), "the query heads of two layers"
+    assert any(mask.sum() < mask.size for mask in masks), "pruning to 95% of the dev metric removes heads"
+    figure = pd.read_csv(run / "results/figures/fig4.data.csv")
+    drawn = figure[figure["task"] == task]
+    assert len(drawn) == 2 * len(LANGS) ** 2 and np.isfinite(drawn[["rep0", "rep1"]].to_numpy()).all()
 
 
 @pytest.mark.parametrize("task", TASKS)
 def test_paper_003_tickets_on_a_decoder(run, task):
     transfer = pd.read_csv(run / f"results/lth/{task}/transfer.csv")
-    assert {"en", "de"} <= set(transfer["source"]) and np.isfinite(transfer["metric"]).all()
+    assert {"en", "de", "full"} <= set(transfer["source"]) and np.isfinite(transfer["metric"]).all()
+    own = transfer[(transfer["source"] == transfer["target"]) & (transfer["sparsity"] > 0)]
+    assert len(own) == 2 * len(LANGS) and own["metric"].mean() > 0.45, "the tickets trained on their own language learn"
     overlap = pd.read_csv(run / f"results/lth/{task}/overlap.csv")
-    assert len(overlap) and overlap["jaccard"].between(0, 1).all()
+    pairs = overlap[overlap["kind"] == "pair"]
+    assert set(pairs["layer"].astype(str)) >= {"0", "1"} and pairs["jaccard"].between(0, 1).all()
 
 
 @pytest.mark.parametrize("task", TASKS)
@@ -76,5 +83,5 @@ def test_paper_003_tickets_on_a_decoder(run, task):
 def test_findings_on_a_decoder(run, task, paper):
     path = run / (f"results/findings/{task}.csv" if paper == "000" else f"results/findings/lth/{task}.csv")
     findings = pd.read_csv(path)
-    assert sorted(findings["claim"]) == sorted(CLAIMS[paper])
+    assert sorted(findings["id"]) == sorted(CLAIMS[paper])
     assert findings["verdict"].notna().all() and (findings["n_replicates"] == len(REPS)).all()
