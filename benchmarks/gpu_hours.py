@@ -7,7 +7,10 @@ benchmarks/RESULTS.md): ms per example of full fine-tuning, of SFT, of a
 sketched example and of a pruning pass. They are scaled from the measured mean
 tokens per example to each task's ``max_length`` by the ratio of XLM-R base's
 forward FLOPs at the two lengths (at short lengths the GPU was launch-bound, so
-the scaling overestimates: a conservative estimate). Paper 003's mBERT has the
+the scaling overestimates: a conservative estimate), and to each task's model by
+the ratio of its forward FLOPs to XLM-R base's (``SHAPES``: the decoders of
+``config/llm.yaml`` and Gemma 3; FLOPs, not a measurement of those models, and
+the same launch-bound caveat). Paper 003's mBERT has the
 same 12 × 768 encoder, so its training is costed like XLM-R base's; an
 evaluation or retrieval example costs a third of a training example (a forward
 pass without the backward).
@@ -37,20 +40,46 @@ PAPER_003_XNLI = {"train_examples": 392_702, "prune_hours_per_language": 45.0, "
 
 @dataclass(frozen=True)
 class Shape:
-    """A BERT-style encoder's shape."""
+    """A transformer's shape: its blocks' linear layers and attention (an encoder's or a decoder's).
+
+    ``query`` and ``kv`` are the widths of the query and of each of the key and value projections (under
+    grouped-query attention ``kv`` < ``query``); ``mlp`` the MLP's matrices of hidden x intermediate (2; a gated
+    MLP 3). Embeddings and the LM head are left out (the workflow trims the vocabulary to the task's tokens).
+    """
 
     layers: int
     hidden: int
     intermediate: int
+    query: int = 0
+    kv: int = 0
+    mlp: int = 2
 
     def forward_flops(self, tokens: float) -> float:
         """Multiply-adds x 2 of one example's forward pass with ``tokens`` tokens (linear layers and attention)."""
-        linear = self.layers * (4 * self.hidden * self.hidden + 2 * self.hidden * self.intermediate)
-        attention = self.layers * 2 * tokens * self.hidden  # QK^T and AV per token
+        query, kv = self.query or self.hidden, self.kv or self.hidden
+        attention_weights = 2 * self.hidden * query + 2 * self.hidden * kv  # q and o; k and v
+        linear = self.layers * (attention_weights + self.mlp * self.hidden * self.intermediate)
+        attention = self.layers * 2 * tokens * query  # QK^T and AV per token
         return 2 * tokens * (linear + attention)
 
 
 XLMR_BASE = Shape(layers=12, hidden=768, intermediate=3072)  # xlm-roberta-base's config.json
+#: model name -> shape (from each model's config.json); a model not named here is costed as XLM-R base
+#: (mBERT has its 12 x 768 encoder; mT5-base, 12 + 12 blocks of 768, is costed so too: a conservative simplification)
+SHAPES = {
+    "Qwen/Qwen2.5-0.5B": Shape(layers=24, hidden=896, intermediate=4864, query=896, kv=128, mlp=3),
+    "bigscience/bloom-560m": Shape(layers=24, hidden=1024, intermediate=4096),
+    "meta-llama/Llama-3.2-1B": Shape(layers=16, hidden=2048, intermediate=8192, query=2048, kv=512, mlp=3),
+    "gemma3gguf:gemma-3-270m": Shape(layers=18, hidden=640, intermediate=2048, query=1024, kv=256, mlp=3),
+}
+
+
+def shape_of(config: dict, spec: dict) -> Shape:
+    """The shape of a task's model (its own ``model.name``, else the config's), layers cut by ``model.layers``."""
+    model = {**config.get("model", {}), **{k: v for k, v in (spec.get("model") or {}).items() if v is not None}}
+    shape = SHAPES.get(model.get("name"), XLMR_BASE)
+    layers = model.get("layers")
+    return Shape(**{**shape.__dict__, "layers": min(layers, shape.layers)}) if layers else shape
 
 
 @dataclass(frozen=True)
@@ -151,7 +180,7 @@ def main() -> None:
     stages: list[Stage] = []
     for name, spec in config["tasks"].items():
         tokens = spec["finetune"].get("max_length", 128)
-        scale = XLMR_BASE.forward_flops(tokens) / XLMR_BASE.forward_flops(args.tokens) / 1000  # ms at args.tokens -> s
+        scale = shape_of(config, spec).forward_flops(tokens) / XLMR_BASE.forward_flops(args.tokens) / 1000  # ms -> s
         ms = {"train": args.gpu_ms_train * scale, "sft": args.gpu_ms_sft * scale, "sketch": args.gpu_ms_sketch * scale,
               "prune": args.gpu_ms_prune * scale, "prune_steps": args.prune_steps}
         if name in figure_tasks:
