@@ -1,0 +1,63 @@
+"""How close `python -m langspec plan` comes to the measured wall time of a target (issue 32, item 4).
+
+Clones the repository's committed state into a temporary directory, asks the
+plan for the target's wall time on ``--cores`` cores (calibrating this CPU kind
+first where no calibration is cached; that time is reported apart), then runs
+the target there with `snakemake --cores N` and times it. The ratio estimate /
+measured is the plan's accuracy; the goal is within ±30% for the main job and
+`lth` on the machine that measured.
+
+Usage:
+    python benchmarks/plan_accuracy.py                                  # the main job, 2 cores
+    python benchmarks/plan_accuracy.py --target lth
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--target", default="results/figures/fig4.pdf")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--keep", help="run in this directory and keep it")
+    args = parser.parse_args()
+    where = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="plan-accuracy-"))
+    if not (where / ".git").exists():
+        subprocess.run(["git", "clone", "-q", str(REPO), str(where)], check=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=where, capture_output=True, text=True).stdout.strip()
+    started = time.perf_counter()
+    plan = subprocess.run([sys.executable, "-m", "langspec", "plan", args.target, "--cores", str(args.cores), "--json"],
+                          cwd=where, capture_output=True, text=True)
+    planning_s = time.perf_counter() - started
+    if plan.returncode:
+        sys.exit(f"plan failed: {plan.stderr.strip().splitlines()[-1] if plan.stderr.strip() else plan.returncode}")
+    estimate = json.loads(plan.stdout)
+    started = time.perf_counter()
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores), args.target], cwd=where,
+                         capture_output=True, text=True)
+    measured_s = time.perf_counter() - started
+    if run.returncode:
+        sys.exit(f"the run failed: {(run.stdout + run.stderr)[-2000:]}")
+    wall = estimate["total"]["wall_seconds"]
+    print(json.dumps({
+        "target": args.target, "cores": args.cores, "commit": commit, "machine": platform.processor() or platform.machine(),
+        "plan_s_including_calibration": round(planning_s, 1), "costs": estimate["cost_source"],
+        "estimated_wall_s": round(wall, 1), "measured_wall_s": round(measured_s, 1),
+        "ratio_estimate_over_measured": round(wall / measured_s, 3), "within_30pct": abs(wall / measured_s - 1) <= 0.3,
+        "estimated_stages": {name: row["wall_seconds"] for name, row in estimate["stages"].items()},
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
