@@ -40,6 +40,9 @@ def fixtures(workdir):
                         wikipedia={"dev_fraction": 0.25, "test_fraction": 0.25})
     config["model"] = {"name": "tiny"}
     config["compute"] = {"device": "cpu", "gpus": 0}
+    config["influence"]["k"] = 5  # at most the 6 x 5 training examples of the fixtures
+    config["sketch"]["batch_size"] = 1
+    config["examples"] = {"k": 5}
     (workdir / "llm-fixtures.yaml").write_text(yaml.safe_dump(config))
     return "llm-fixtures.yaml"
 
