@@ -1,9 +1,11 @@
 """Language subnetworks of one model: the small interface that training and evaluation use.
 
-Two kinds implement it: head masks (paper 000; :class:`langspec.heads.subnetworks.HeadSubnetworks`, gates on
-the attention output plus masked head slices) and lottery-ticket weight masks
+Three kinds implement it: head masks (paper 000; :class:`langspec.heads.subnetworks.HeadSubnetworks`, gates on
+the attention output plus masked head slices), lottery-ticket weight masks
 (paper 003; :class:`langspec.tickets.masks.WeightSubnetworks`, ``W ⊙ M`` in the
-forward). :func:`langspec.training.train.train` and :func:`langspec.training.evaluate.predict`
+forward) and language-specific neurons (LAPE;
+:class:`langspec.neurons.subnetworks.NeuronSubnetworks`, the language's
+feed-forward neurons zeroed in the forward). :func:`langspec.training.train.train` and :func:`langspec.training.evaluate.predict`
 know only these five operations:
 
 - ``use(lang)``: the forward pass runs through ``lang``'s subnetwork (``None``: the whole model);
@@ -29,7 +31,7 @@ from langspec.core.errors import LangspecError
 class Subnetworks(ABC):
     """Per-language subnetworks applied to one model in place (see the module docstring)."""
 
-    kind: str = ""  #: "heads" or "weights": recorded in training metrics
+    kind: str = ""  #: "heads", "weights" or "neurons": recorded in training metrics
     shared: bool = False  #: one subnetwork for every language (``use`` ignores the language)
 
     @property
