@@ -220,8 +220,9 @@ def main() -> None:
         seeds = {"replicates": args.seeds, "lth": {"replicates": args.seeds}}
         override.write_text(yaml.safe_dump({**extra, **seeds, "lth": {**extra.get("lth", {}), **seeds["lth"]}}))
         started = time.perf_counter()
-        run = subprocess.run([sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--keep-going",
-                              "--configfile", "config/config.yaml", str(override), *targets(args.part, args.seeds, workdir, args.task)],
+        # the targets before --configfile, which takes every path after it
+        run = subprocess.run([sys.executable, "-m", "snakemake", *targets(args.part, args.seeds, workdir, args.task),
+                              "--cores", str(args.cores), "--keep-going", "--configfile", "config/config.yaml", str(override)],
                              cwd=workdir, capture_output=True, text=True, env={**__import__("os").environ,
                                                                                 "PYTHONPATH": str(workdir / "src")})
         wall = time.perf_counter() - started
