@@ -140,4 +140,4 @@ def test_the_findings_table_names_every_claim_and_reads_as_markdown():
     assert list(table["id"]) == [c.id for c in CLAIMS] and table["id"].is_unique
     text = markdown(table, "toy")
     assert text.startswith("# Findings: task toy") and "000-fig2-own-diagonal" in text and "Not run here" in text
-    assert {c.paper for c in CLAIMS} == {"000", "003"} and all(c.expect and c.statistic for c in CLAIMS)
+    assert {c.paper for c in CLAIMS} == {"000", "003", "neurons"} and all(c.expect and c.statistic for c in CLAIMS)

@@ -119,7 +119,7 @@ def test_findings_and_lottery_ticket_tables(root):
     claims = results.findings(root, TASK)
     row = claims.set_index("id").loc["000-fig2-own-diagonal"]
     assert row["n_replicates"] == 2 and row["verdict"] in ("supported", "contradicted", "absent", "not resolved")
-    assert (claims["paper"].isin(["000", "003"])).all()
+    assert (claims["paper"].isin(["000", "003", "neurons"])).all()
     lth = results.findings(root, TASK, paper="003").set_index("id")
     assert lth.loc["003-fig3-above-random", "mean"] == pytest.approx(81 - 100 / 3, abs=1e-3)
     assert list(results.tickets(root, TASK, "overlap")["jaccard"]) == [0.8, 0.82]

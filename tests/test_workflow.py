@@ -477,6 +477,84 @@ def test_every_lottery_ticket_figure_and_table_has_its_source_data(lth_run):
     assert any("clipped to the metric's range" in t for t in texts) == bool(outside)
 
 
+# -- language-specific neurons (LAPE): the `neurons` target on the fine-tuned tiny models -------------------------------
+
+NEURON_TASKS = ("gettext-topic", "gettext-mlm")  # tiny.yaml's neurons.tasks: the topic classifier and the MLM model
+
+
+@pytest.fixture(scope="module")
+def neurons_run(run):
+    result = snakemake(run, "neurons", "--cores", "2", "--configfile", CONFIG, timeout=1800)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    return run
+
+
+def test_neuron_masks_are_non_empty_and_the_layer_table_counts_them(neurons_run):
+    from langspec.neurons.masks import read_neuron_mask
+
+    for task in NEURON_TASKS:
+        layers = pd.read_csv(neurons_run / R / "neurons" / task / "layers.csv")
+        reps = (0, 1) if task == TASK else (0,)
+        assert sorted(set(layers["rep"])) == list(reps)
+        for r in reps:
+            where = neurons_run / R / "neurons" / task / f"rep{r}"
+            for lang in LANGS:
+                mask = read_neuron_mask(where / f"{lang}.json", (LAYERS, 1536))
+                control = read_neuron_mask(where / f"{lang}-random1.json", (LAYERS, 1536))
+                assert mask["kind"] == "lape" and mask["top_rate"] == 0.01 and mask["tokens"] >= 1000
+                assert control["kind"] == "random" and control["mask"].sum(1).tolist() == mask["mask"].sum(1).tolist()
+                rows = layers[(layers["rep"] == r) & (layers["lang"] == lang)].sort_values("layer")
+                assert rows["neurons"].tolist() == mask["mask"].sum(1).tolist(), "the table counts the mask's neurons"
+            # LAPE selects round(1% of 2 x 1536) = 31 low-entropy neurons, each of one language or several
+            total = sum(read_neuron_mask(where / f"{lang}.json")["total"] for lang in LANGS)
+            assert total > 0
+            assert total <= 31 * len(LANGS)
+
+
+def test_the_neuron_deactivation_matrix_is_finite_and_scored_against_the_intact_model(neurons_run):
+    from langspec.stats.neurons import changes
+
+    for task, metric in zip(NEURON_TASKS, ("accuracy", "perplexity")):
+        table = pd.read_csv(neurons_run / R / "neurons" / task / "deactivation.csv")
+        assert set(table["metric_name"]) == {metric} and np.isfinite(table["metric"]).all()
+        assert set(table["condition"]) == {"intact", "lape", "random"}
+        cells = changes(table)
+        own = cells[(cells["condition"] == "lape") & (cells["deactivated"] == cells["test_lang"])]
+        assert len(own) == len(LANGS) * len(set(table["rep"])) and np.isfinite(own["change"]).all()
+        assert np.isfinite(own["change_se"]).all()
+
+
+def test_findings_of_the_neuron_claims(neurons_run):
+    from langspec import results
+    from langspec.stats.findings import VERDICTS
+
+    for task in NEURON_TASKS:
+        table = results.findings(neurons_run / R, task, "neurons").set_index("id")
+        assert list(table.index) == ["neurons-layers", "neurons-own-language", "neurons-own-random"]
+        assert table.loc["neurons-layers", "verdict"] == "not run", "two layers have no middle layer"
+        for claim in ("neurons-own-language", "neurons-own-random"):
+            row = table.loc[claim]
+            assert row["verdict"] in VERDICTS and np.isfinite(row["mean"])
+            assert row["n_replicates"] == (2 if task == TASK else 1)
+    assert "Findings: task gettext-topic" in (neurons_run / R / "findings" / "neurons" / f"{TASK}.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["layers", "deactivation"])
+def test_neuron_pictures_and_their_source_data(neurons_run, name):
+    from langspec import results
+
+    png = neurons_run / R / "figures" / "neurons" / f"{name}.png"
+    assert (neurons_run / R / "figures" / "neurons" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
+    assert not is_blank(png) and edge_ink(png) == 0
+    frame = results.source_data(neurons_run / R, f"neurons/{name}")
+    assert set(frame["task"]) == set(NEURON_TASKS)
+    topic = frame[frame["task"] == TASK]
+    assert np.allclose(topic[["rep0", "rep1"]].mean(axis=1), topic["mean"], atol=1e-6), "the replicates' mean"
+    if name == "deactivation":  # languages x languages, LAPE and the random control, per task
+        assert len(frame) == 2 * 2 * len(LANGS) ** 2
+        assert count_panels(png) == 4
+
+
 # -- reliability: bad values keep the outputs, damaged files are refused, a killed run resumes ------
 
 
@@ -494,6 +572,7 @@ def _fingerprint(run) -> dict[str, tuple[int, int]]:
         ({"tasks": {TASK: {"size": {"train": 100000, "dev": 24, "test": 24}}}}, "config key 'tasks.gettext-topic.size.train' is 100000, but only"),
         ({"model": {"name": "no-such-org/no-such-model", "layers": 2}}, "config key 'model.name' is 'no-such-org/no-such-model'"),
         ({"sketch": {"dim": 20, "batch_size": 8}}, "config key 'sketch.dim' is 20, not a square"),
+        ({"neurons": {"top_rate": 1.5}}, "config key 'neurons.top_rate': 1.5 is greater than or equal to the maximum of 1"),
     ],
 )
 def test_a_bad_value_fails_before_any_job_and_keeps_every_output(run, change, message):

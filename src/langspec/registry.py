@@ -34,7 +34,8 @@ class Entry:
     """One figure or table."""
 
     name: str  #: the key within its paper: "fig4", "table1", "heads"
-    paper: str  #: "000" (Choenni et al.) or "003" (Foroutan et al.)
+    #: "000" (Choenni et al.), "003" (Foroutan et al.) or "neurons" (language-specific neurons, Tang et al. 2024)
+    paper: str
     kind: str  #: "figure" (PDF + PNG) or "table" (CSV + Markdown)
     function: str  #: "module:function" that draws or makes it
     #: spec roles: passed by name to the source function (paper 000), or to it in this order (paper 003)
@@ -51,9 +52,9 @@ class Entry:
 
     @property
     def target(self) -> str:
-        """Path under results/ without suffix: ``figures/fig4``, ``tables/lth/table1``."""
+        """Path under results/ without suffix: ``figures/fig4``, ``tables/lth/table1``, ``figures/neurons/layers``."""
         folder = "figures" if self.kind == "figure" else "tables"
-        return f"{folder}/{self.name}" if self.paper == "000" else f"{folder}/lth/{self.name}"
+        return f"{folder}/{self.name}" if self.paper == "000" else f"{folder}/{SUBFOLDERS[self.paper]}/{self.name}"
 
     @property
     def source_data(self) -> str:
@@ -69,6 +70,10 @@ class Entry:
         if self.source is None:
             raise LangspecError(f"{self.paper}'s {self.name} has no source-data function yet")
         return _resolve(self.source)
+
+
+#: The folder under figures/ and tables/ of each paper but 000's.
+SUBFOLDERS = {"003": "lth", "neurons": "neurons"}
 
 
 def _resolve(dotted: str) -> Callable:
@@ -202,6 +207,21 @@ TRACIN_003 = Entry("tracin", "003", "figure", "langspec.figures.heatmaps:fig4", 
                    "TracIn shares under each language's ticket after SFT on the tickets", _TABLE_REPLICATES,
                    source=f"{_SOURCE_000}:fig4")
 
+#: The language-specific neurons' figures (LAPE, Tang et al. 2024; under ``figures/neurons/``): as paper 003's, the
+#: ``source`` takes the roles' ``task -> frame`` (every replicate's rows of ``results/neurons/{task}/{role}.csv``) in
+#: order and the drawing ``function`` its frame alone.
+_SOURCE_NEURONS = "langspec.stats.source_data.neurons"
+FIGURES_NEURONS: dict[str, Entry] = {
+    e.name: e
+    for e in (
+        Entry("layers", "neurons", "figure", "langspec.figures.neurons:neurons_layers", ("layers",), "neurons_layers",
+              "each language's LAPE neurons per layer", source=f"{_SOURCE_NEURONS}:layers_figure"),
+        Entry("deactivation", "neurons", "figure", "langspec.figures.neurons:neurons_deactivation", ("deactivation",),
+              "neurons_deactivation", "every language's dev metric with each language's neurons deactivated, and with "
+              "random neurons of the same count", source=f"{_SOURCE_NEURONS}:deactivation_figure"),
+    )
+}
+
 #: Paper 003's figures and tables whose spec takes the overlap sparsity instead of the first transfer sparsity.
 AT_OVERLAP_SPARSITY = ("fig3", "fig8", "table1", "overlap")
 
@@ -227,11 +247,19 @@ def table_003(name: str) -> Entry:
     return TABLES_003[name]
 
 
+def figure_neurons(name: str) -> Entry:
+    """The language-specific neurons' figure ``name``, or a one-line error naming the known ones."""
+    if name not in FIGURES_NEURONS:
+        raise LangspecError(f"no neurons figure '{name}' (known: {', '.join(FIGURES_NEURONS)})")
+    return FIGURES_NEURONS[name]
+
+
 def by_id(figure_id: str) -> Entry:
     """The figure or table called ``figure_id``: paper 000's ``fig4`` or ``table1``, paper 003's ``lth/fig4``,
-    ``lth/table1`` or ``lth/tracin``; a one-line error naming the known ids otherwise."""
+    ``lth/table1`` or ``lth/tracin``, the neurons' ``neurons/layers``; a one-line error naming the known ids otherwise."""
     known = {**{f"fig{n}": e for n, e in FIGURES_000.items()}, **TABLES_000,
-             **{f"lth/{name}": e for name, e in {**FIGURES_003, **TABLES_003, "tracin": TRACIN_003}.items()}}
+             **{f"lth/{name}": e for name, e in {**FIGURES_003, **TABLES_003, "tracin": TRACIN_003}.items()},
+             **{f"neurons/{name}": e for name, e in FIGURES_NEURONS.items()}}
     if figure_id not in known:
         raise LangspecError(f"no figure or table '{figure_id}' (known: {', '.join(known)})")
     return known[figure_id]

@@ -194,15 +194,20 @@ def tickets(results_dir: str | os.PathLike, task: str, table: str = "tickets") -
     return _read_csv(_existing(Path(results_dir, "lth", task, f"{table}.csv"), f"lottery-ticket {table} table"))
 
 
+#: Where each paper's findings lie under results/findings/.
+FINDINGS_FOLDERS = {"000": "", "003": "lth", "neurons": "neurons"}
+
+
 def findings(results_dir: str | os.PathLike, task: str, paper: str = "000") -> pd.DataFrame:
-    """The findings of one task: one row per claim of paper ``"000"`` or ``"003"`` with its statistic's mean,
-    95% interval, replicates, verdict and minimal detectable effect (``langspec.stats.claims.COLUMNS``).
+    """The findings of one task: one row per claim of paper ``"000"`` or ``"003"``, or of the language-specific
+    neurons (``"neurons"``), with its statistic's mean, 95% interval, replicates, verdict and minimal detectable
+    effect (``langspec.stats.claims.COLUMNS``).
 
     >>> findings("results", "gettext-topic")[["id", "mean", "ci_low", "ci_high", "verdict"]]  # doctest: +SKIP
     """
-    if paper not in ("000", "003"):
-        raise LangspecError(f"paper must be '000' or '003', not {paper!r}")
-    where = Path(results_dir, "findings") if paper == "000" else Path(results_dir, "findings", "lth")
+    if paper not in FINDINGS_FOLDERS:
+        raise LangspecError(f"paper must be '000', '003' or 'neurons', not {paper!r}")
+    where = Path(results_dir, "findings", FINDINGS_FOLDERS[paper])
     frame = _read_csv(_existing(where / f"{task}.csv", "findings table"))
     frame["paper"] = frame["paper"].astype(str).str.zfill(3)
     return frame

@@ -57,8 +57,36 @@ rule findings_paper003:
         "../scripts/findings.py"
 
 
+rule findings_neurons:
+    """The language-specific neurons' claims for one task (LAPE), as paper 000's."""
+    input:
+        evidence=lambda w: findings_inputs(findings_spec(w.task, "neurons")),
+        quality=quality_file("{task}", "full"),
+    output:
+        csv=report(
+            f"{R}/findings/neurons/{{task}}.csv",
+            caption="../report/findings.rst",
+            category="1 Findings",
+            labels={"paper": "neurons", "task": "{task}"},
+        ),
+        md=f"{R}/findings/neurons/{{task}}.md",
+    log:
+        f"{R}/logs/findings/neurons/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/findings/neurons/{{task}}.tsv"
+    conda:
+        "../envs/langspec.yaml"
+    params:
+        spec=canonical(lambda w: findings_spec(w.task, "neurons")),
+        claims=config["findings"]["claims"],
+        paper="neurons",
+    script:
+        "../scripts/findings.py"
+
+
 rule findings:
-    """Target: the findings of both papers for every task (paper 003's for the lottery-ticket tasks)."""
+    """Target: the findings of both papers for every task (paper 003's for the lottery-ticket tasks); the neurons'
+    findings are the `neurons` target's."""
     input:
         [
             findings_file(t, paper)

@@ -6,7 +6,7 @@ from langspec.stats.claims import reads as claim_reads
 
 
 def findings_spec(name, paper):
-    """Paths by role of one task's claims of paper 000 or 003 (langspec.stats.claims.load_evidence) and
+    """Paths by role of one task's claims of paper 000 or 003 (or of the neurons) (langspec.stats.claims.load_evidence) and
     settings: only what the claims chosen by findings.claims read, so a short list computes less.
     """
     seeds = config["masks"]["random_seeds"]
@@ -39,6 +39,9 @@ def findings_spec(name, paper):
                 key
             ):  # retrieval needs a parallel task: its claim is then "not run"
                 spec.setdefault("lth", {})[key] = f"{LTH}/{name}/{key}.csv"
+        elif kind == "neurons":
+            if name in neurons_tasks():
+                spec.setdefault("neurons", {})[key] = f"{NEURONS}/{name}/{key}.csv"
         elif key == "masks":
             spec["masks"] = replicate_masks(name)
         else:
@@ -53,11 +56,15 @@ def findings_inputs(spec):
     paths = [p for per in spec.get("shares", {}).values() for p in per]
     paths += [p for per in spec.get("epochs", {}).values() for p in per]
     paths += [p for per in spec.get("masks", []) for p in per.values()]
-    return paths + list(spec.get("lth", {}).values())
+    return (
+        paths
+        + list(spec.get("lth", {}).values())
+        + list(spec.get("neurons", {}).values())
+    )
 
 
 def findings_file(name, paper):
-    """results/findings/{task}.csv (paper 000) or results/findings/lth/{task}.csv (paper 003)."""
-    return (
-        f"{R}/findings/{name}.csv" if paper == "000" else f"{R}/findings/lth/{name}.csv"
-    )
+    """results/findings/{task}.csv (paper 000), results/findings/lth/{task}.csv (paper 003) or
+    results/findings/neurons/{task}.csv (the language-specific neurons)."""
+    folder = {"000": "", "003": "lth/", "neurons": "neurons/"}[paper]
+    return f"{R}/findings/{folder}{name}.csv"

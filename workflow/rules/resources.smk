@@ -58,6 +58,8 @@ HOST_WORK = {
     ),
     "prune": "evaluate",
     "sketch": "evaluate",
+    "neurons_count": "evaluate",
+    "neurons_deactivate": "evaluate",
 }
 
 

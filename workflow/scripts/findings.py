@@ -12,6 +12,7 @@ def main():
     kept = quality.used(judged)  # replicates whose trainings learned (langspec.stats.quality)
     evidence = load_evidence(quality.keep_in(snakemake.params.spec, {task: kept}))
     evidence.lth = {role: quality.keep_rows(frame, kept) for role, frame in evidence.lth.items()}
+    evidence.neurons = {role: quality.keep_rows(frame, kept) for role, frame in evidence.neurons.items()}
     frame = quality.with_replicates(findings(evidence, chosen(snakemake.params.claims, snakemake.params.paper)), judged)
     with atomic_path(snakemake.output.csv) as tmp:
         frame.to_csv(tmp, index=False, float_format="%.6g")

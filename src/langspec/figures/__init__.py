@@ -9,7 +9,8 @@ legend under the panels says what the marks mean and over how many replicates.
 Paper 000's modules by figure type: ``heatmaps`` (2-4, 6, 11, 19), ``bars`` (5),
 ``epochs`` (7, 10, 17, 18), ``similarity`` (8, 9), ``overlap`` (12-16); paper
 003's figures are in ``tickets`` (``lth_fig2`` ... ``lth_heads``), drawn in the
-same style. ``cells`` and ``scatter`` draw the shared primitives, ``marks`` the
+same style; the language-specific neurons' in ``neurons`` (``neurons_layers``,
+``neurons_deactivation``). ``cells`` and ``scatter`` draw the shared primitives, ``marks`` the
 uncertainty marks and their legend, ``style`` holds the look (and fits text to
 the canvas). :mod:`langspec.figures.draw` draws a registered figure
 (:mod:`langspec.registry`) from its source data.
@@ -28,6 +29,7 @@ contract), nor :mod:`langspec.tables`.
 from langspec.figures.bars import fig5
 from langspec.figures.epochs import fig7, fig10, fig17, fig18
 from langspec.figures.heatmaps import fig2, fig3, fig4, fig6, fig11, fig19
+from langspec.figures.neurons import neurons_deactivation, neurons_layers
 from langspec.figures.overlap import fig12, fig13, fig14, fig15, fig16, pair_overlap
 from langspec.figures.save import save
 from langspec.figures.similarity import fig8, fig9
@@ -37,4 +39,5 @@ __all__ = [
     "fig2", "fig3", "fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11", "fig12",
     "fig13", "fig14", "fig15", "fig16", "fig17", "fig18", "fig19", "pair_overlap", "save",
     "lth_fig2", "lth_fig3", "lth_fig4", "lth_fig6", "lth_fig7", "lth_fig9", "lth_fig10", "lth_heads",
+    "neurons_layers", "neurons_deactivation",
 ]

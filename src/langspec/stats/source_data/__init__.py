@@ -5,7 +5,8 @@ entry's loaded roles into that frame: one row per cell, bar or point, with the r
 the figure summarises replicates, the interval, the p-value and the robust mark. The workflow writes the
 frame beside the figure as ``{figure}.data.csv`` (:func:`langspec.results.source_data` reads it back by
 figure id) and hands it to the drawing function in :mod:`langspec.figures`, which only draws.
-Paper 000's figures and tables are in ``heads``, paper 003's in ``tickets``.
+Paper 000's figures and tables are in ``heads``, paper 003's in ``tickets``, the language-specific
+neurons' in ``neurons``.
 
 May import: what :mod:`langspec.stats` may.
 """

@@ -1,0 +1,86 @@
+"""Language-specific neurons (LAPE, Tang et al. 2024): settings, paths and input functions of workflow/rules/neurons.smk."""
+
+from langspec.core.seeds import replicate_seed
+from langspec.registry import FIGURES_NEURONS
+
+NEURONS = f"{R}/neurons"
+
+
+def neurons_tasks():
+    """neurons.tasks, or every task whose model has a feed-forward neuron layout (not the text-to-text tasks of an
+    encoder-decoder); a named task of an encoder-decoder is a one-line error."""
+    chosen = config["neurons"]["tasks"]
+    if chosen is None:
+        return [t for t in config["tasks"] if task_kind(t) != "text-to-text"]
+    for name in chosen:
+        if task_kind(name) == "text-to-text":
+            raise LangspecError(
+                f"config key 'neurons.tasks' names '{name}', a text-to-text task of an encoder-decoder, which has no "
+                "feed-forward neuron layout (language-specific neurons need an encoder-only or decoder-only model)"
+            )
+    return chosen
+
+
+def neurons_languages(name):
+    """The languages whose neurons are found in a task: neurons.languages, or the task's."""
+    chosen = config["neurons"]["languages"] or languages(name)
+    for lang in chosen:
+        language(name, lang)
+    return chosen
+
+
+def neurons_dir(name, rep):
+    return rep_dir("neurons", name, rep)
+
+
+def neuron_masks(name, rep):
+    """Mask name -> file of one replicate: each language's LAPE neurons, then each language's random controls."""
+    langs = neurons_languages(name)
+    seeds = config["neurons"]["random_seeds"]
+    return {
+        **{lang: f"{neurons_dir(name, rep)}/{lang}.json" for lang in langs},
+        **{
+            f"{lang}-random{s}": f"{neurons_dir(name, rep)}/{lang}-random{s}.json"
+            for lang in langs
+            for s in seeds
+        },
+    }
+
+
+@canonical
+def neurons_params(wildcards):
+    """What a forward pass over one replicate's fine-tuned model depends on: its languages, checkpoint, encoding and batch."""
+    return {
+        "languages": neurons_languages(wildcards.task),
+        "batch_size": config["neurons"]["batch_size"],
+        "epoch": checkpoint_epoch(wildcards.task),
+        "max_length": task(wildcards.task)["finetune"]["max_length"],
+        "seed": finetune_params(wildcards)[
+            "seed"
+        ],  # the mlm evaluation masks, as the fine-tuning drew them
+    }
+
+
+def lape_params(name, rep):
+    """What one replicate's selection depends on: LAPE's thresholds and the random controls' seeds."""
+    settings = config["neurons"]
+    return {
+        **{
+            key: settings[key]
+            for key in ("top_rate", "filter_rate", "activation_bar_ratio", "min_tokens")
+        },
+        "seeds": [replicate_seed(s, int(rep)) for s in settings["random_seeds"]],
+    }
+
+
+def neurons_spec():
+    """Every input of the neurons' figures: role -> task -> CSV."""
+    return {
+        role: {t: f"{NEURONS}/{t}/{role}.csv" for t in neurons_tasks()}
+        for role in ("layers", "deactivation")
+    }
+
+
+def neurons_quality():
+    """Task -> the quality CSV of its fine-tuned models (the neurons rest on them)."""
+    return {t: quality_file(t, "full") for t in neurons_tasks()}
