@@ -1,6 +1,6 @@
 """Both papers end to end on decoder-only models (issue 30): tests/config/decoders.yaml runs paper 000's chain
 (fine-tune, prune, SFT, sketches, influence, shares, figure 4, findings) and paper 003's tickets (IMP, transfer,
-overlap, findings) on tiny random Llama (grouped-query attention), Qwen2 and BLOOM decoders, each its own task:
+overlap, findings) and the language-specific neurons (LAPE: masks, deactivation, findings) on tiny random Llama (grouped-query attention), Qwen2 and BLOOM decoders, each its own task:
 Llama on two replicates (findings with verdicts), Qwen2 and BLOOM on one each (the same chains; the test's cost)."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ CLAIMS = {"000": ["000-fig2-own-diagonal", "000-fig4-sft"],
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     workdir = copy_repo(tmp_path_factory.mktemp("decoders"))
-    result = snakemake(workdir, "results/figures/fig4.pdf", "findings", "--cores", "2", "--configfile", CONFIG,
+    result = snakemake(workdir, "results/figures/fig4.pdf", "findings", "neurons", "--cores", "2", "--configfile", CONFIG,
                        timeout=2700)
     assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
     return workdir
@@ -87,3 +87,33 @@ def test_findings_on_a_decoder(run, task, paper):
     findings = pd.read_csv(path)
     assert sorted(findings["id"]) == sorted(CLAIMS[paper])
     assert findings["verdict"].notna().all() and (findings["n_replicates"] == len(REPS[task])).all()
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_language_specific_neurons_on_a_decoder(run, task):
+    """LAPE on a gated (Llama, Qwen2) or plain (BLOOM) MLP: masks with their same-count controls, the layer table, the
+    deactivation matrix against the intact model, and the neuron claims' findings."""
+    from langspec.neurons.masks import read_neuron_mask
+    from langspec.stats.neurons import changes
+
+    config = yaml.safe_load(open(CONFIG))["tasks"][task]["model"]["tiny"]
+    shape = (config["layers"], config["intermediate_size"])
+    layers = pd.read_csv(run / f"results/neurons/{task}/layers.csv")
+    for rep in REPS[task]:
+        for lang in LANGS:
+            mask = read_neuron_mask(run / f"results/neurons/{task}/rep{rep}/{lang}.json", shape)
+            control = read_neuron_mask(run / f"results/neurons/{task}/rep{rep}/{lang}-random1.json", shape)
+            assert mask["kind"] == "lape" and mask["tokens"] >= 1000
+            assert control["mask"].sum(1).tolist() == mask["mask"].sum(1).tolist() == (
+                layers[(layers["rep"] == rep) & (layers["lang"] == lang)].sort_values("layer")["neurons"].tolist())
+        assert sum(read_neuron_mask(run / f"results/neurons/{task}/rep{rep}/{lang}.json")["total"] for lang in LANGS) > 0
+    table = pd.read_csv(run / f"results/neurons/{task}/deactivation.csv")
+    assert set(table["condition"]) == {"intact", "lape", "random"} and np.isfinite(table["metric"]).all()
+    intact = table[table["condition"] == "intact"]
+    assert intact.groupby("rep")["metric"].mean().gt(0.45).all(), "the intact decoder is the fine-tuned one, above chance"
+    cells = changes(table)
+    own = cells[(cells["condition"] == "lape") & (cells["deactivated"] == cells["test_lang"])]
+    assert len(own) == len(LANGS) * len(REPS[task]) and np.isfinite(own["change"]).all()
+    findings = pd.read_csv(run / f"results/findings/neurons/{task}.csv").set_index("id")
+    assert findings.loc["neurons-layers", "verdict"] == "not run", "two layers have no middle layer"
+    assert findings.loc[["neurons-own-language", "neurons-own-random"], "verdict"].notna().all()
