@@ -5,7 +5,9 @@ and write tables, shares, figures or pages must not pay seconds of imports for
 libraries they never call: each one's ``langspec`` imports are run in a fresh
 interpreter, exactly as the script writes them, and the heavy libraries must
 not be loaded afterwards. The steps that compute with torch must import it at
-import time, so that :func:`langspec.core.jobs.run` sets their threads.
+import time, so that :func:`langspec.core.jobs.run` sets their threads: read
+statically from langspec's module-level imports (a fresh interpreter that loads
+torch costs seconds per script; one test checks that both readings agree).
 """
 
 from __future__ import annotations
@@ -71,6 +73,74 @@ def test_light_steps_do_not_import_torch_transformers_or_scipy_stats(script):
     assert loaded_after(code) == [], f"{script}.py's imports load heavy libraries:\n{code}"
 
 
-@pytest.mark.parametrize("script", sorted({path.stem for path in SCRIPTS.glob("*.py")} - set(LIGHT) - set(NO_TORCH)))
+def _module_imports(tree: ast.Module) -> set[str]:
+    """Modules a file imports when it is imported: its top-level imports (inside ``if``/``try`` too), not those under
+    ``if TYPE_CHECKING:`` or in functions and classes; ``from a import b`` names both ``a`` and ``a.b``."""
+    names: set[str] = set()
+
+    def visit(body: list[ast.stmt]) -> None:
+        for node in body:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+            elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
+                visit(node.body)
+                visit(node.orelse)
+            elif isinstance(node, ast.Try):
+                visit(node.body)
+                for handler in node.handlers:
+                    visit(handler.body)
+                visit(node.orelse)
+                visit(node.finalbody)
+
+    visit(tree.body)
+    return names
+
+
+def imports_torch_statically(code: str) -> bool:
+    """Whether ``code``'s langspec imports reach ``import torch`` at module level through langspec's own modules
+    (every parent package's ``__init__`` included): the static twin of :func:`loaded_after` for the torch steps,
+    which must only show that torch comes with their imports (one interpreter per script would cost seconds each)."""
+    src = Path(langspec.__file__).resolve().parent
+
+    def path_of(module: str) -> Path | None:
+        parts = module.split(".")[1:]
+        for candidate in (src.joinpath(*parts, "__init__.py"), src.joinpath(*parts).with_suffix(".py") if parts else None):
+            if candidate is not None and candidate.is_file():
+                return candidate
+        return None
+
+    seen: set[str] = set()
+    todo = sorted(_module_imports(ast.parse(code)))
+    while todo:
+        name = todo.pop()
+        if name.split(".")[0] == "torch":
+            return True
+        if name.split(".")[0] != "langspec" or name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # importing a.b.c runs a and a.b first
+        path = path_of(name)
+        if path is not None:
+            todo.extend(_module_imports(ast.parse(path.read_text(encoding="utf-8"))))
+    return False
+
+
+TORCH_STEPS = sorted({path.stem for path in SCRIPTS.glob("*.py")} - set(LIGHT) - set(NO_TORCH))
+
+
+@pytest.mark.parametrize("script", TORCH_STEPS)
 def test_torch_steps_import_torch_before_run_sets_its_threads(script):
-    assert "torch" in loaded_after(langspec_imports(script)), f"{script}.py computes with torch but imports it only later"
+    assert imports_torch_statically(langspec_imports(script)), f"{script}.py computes with torch but imports it only later"
+
+
+def test_the_static_torch_check_agrees_with_a_fresh_interpreter():
+    """One torch step and one light step, each checked both ways: the static reading of the imports is what Python
+    does (a light step's imports reach no torch either)."""
+    for script, expected in ((TORCH_STEPS[0], True), ("figure", False)):
+        code = langspec_imports(script)
+        assert imports_torch_statically(code) is expected
+        assert ("torch" in loaded_after(code)) is expected
