@@ -41,7 +41,8 @@ STAGES: dict[str, tuple[str, ...]] = {
     "lth_alternative": ("lth_alternative",),
     "lth_analysis": ("lth_retrieval", "lth_similarity", "lth_heads", "lth_collect", "lth_cross_collect",
                      "lth_alternatives_collect", "lth_gather_retrieval", "lth_gather_similarity"),
-    "figures": ("table1", "table2", "findings_paper000", "findings_paper003"),
+    "neurons": ("neurons_count", "neurons_deactivate", "neurons_collect"),
+    "figures": ("table1", "table2", "findings_paper000", "findings_paper003", "findings_neurons"),
 }
 _STAGE_OF = {rule: stage for stage, rules in STAGES.items() for rule in rules}
 NOTE = ("a stage's wall time is the time at least one of its jobs runs; stages overlap, so their wall times add up to "
@@ -49,14 +50,17 @@ NOTE = ("a stage's wall time is the time at least one of its jobs runs; stages o
 
 
 def stage_of(job: Job) -> str:
-    """The stage of a job's rule (figures and tables of both papers: ``figures``; the sketch jobs of a regime: ``sketch``)."""
+    """The stage of a job's rule (figures and tables of both papers and the neurons: ``figures``; the sketch jobs of a
+    regime: ``sketch``; a task's neuron selection: ``neurons``)."""
     rule = job.rule
     if rule in _STAGE_OF:
         return _STAGE_OF[rule]
     if _regime_sketch(job):
         return "sketch"
-    if rule.startswith(("fig", "lth_figure_", "lth_table_", "table")):
+    if rule.startswith(("fig", "lth_figure_", "lth_table_", "table", "neurons_figure_")):
         return "figures"
+    if rule.startswith("neurons_select_"):  # one rule per task: its languages' mask files
+        return "neurons"
     return rule if job.outputs else "targets"
 
 
