@@ -15,8 +15,10 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +26,27 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def measured_job_seconds(where: Path) -> dict[str, float]:
+    """Job seconds per plan stage of the run in ``where``: each job's benchmark file (its ``s`` column) under the
+    stage its rule and outputs give (``langspec.plan.estimate.stage_of``), from the run's Snakemake log."""
+    sys.path.insert(0, str(where / "src"))
+    from langspec.plan.dryrun import Job
+    from langspec.plan.estimate import stage_of
+
+    log = max((where / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda p: p.stat().st_mtime)
+    out: dict[str, float] = {}
+    for block in re.split(r"\n(?=(?:local)?rule \S+:)", log.read_text(encoding="utf-8")):
+        rule = re.match(r"(?:local)?rule (\S+):", block)
+        bench = re.search(r"^\s+benchmark: (\S+)", block, re.M)
+        outputs = re.search(r"^\s+output: (.+)$", block, re.M)
+        if not (rule and bench and (where / bench.group(1)).is_file()):
+            continue
+        rows = list(csv.DictReader((where / bench.group(1)).open(), delimiter="\t"))
+        job = Job(0, rule.group(1), outputs=outputs.group(1).split(", ") if outputs else [])
+        out[stage_of(job)] = out.get(stage_of(job), 0.0) + float(rows[-1]["s"])
+    return {stage: round(seconds, 1) for stage, seconds in out.items()}
 
 
 def main() -> None:
@@ -55,7 +78,9 @@ def main() -> None:
         "plan_s_including_calibration": round(planning_s, 1), "costs": estimate["cost_source"],
         "estimated_wall_s": round(wall, 1), "measured_wall_s": round(measured_s, 1),
         "ratio_estimate_over_measured": round(wall / measured_s, 3), "within_30pct": abs(wall / measured_s - 1) <= 0.3,
-        "estimated_stages": {name: row["wall_seconds"] for name, row in estimate["stages"].items()},
+        "estimated_stages_wall_s": {name: row["wall_seconds"] for name, row in estimate["stages"].items()},
+        "estimated_stages_job_s": {name: row["job_seconds"] for name, row in estimate["stages"].items()},
+        "measured_stages_job_s": measured_job_seconds(where),
     }, indent=1))
 
 
