@@ -31,7 +31,7 @@ SCRIPTS = REPO / "workflow" / "scripts"
 LIGHT = (
     "shares", "epoch_shares", "aggregate_shares", "calibration", "examples", "figure", "table1", "table2", "data",
     "random_mask", "composed_mask", "lth_collect", "lth_cross_collect", "lth_alternatives_collect", "lth_gather", "lth_figure", "lth_table", "sketch_error_table", "findings",
-    "quality", "neurons_select", "neurons_collect", "neurons_figure",
+    "quality", "neurons_select", "neurons_collect", "neurons_figure", "neurons_kinds_collect",
 )
 #: Steps that need no torch threads: they convert files and compute nothing with torch (Gemma 3's GGUF weights are
 #: dequantised by the ``gguf`` package in numpy; torch only receives the arrays).

@@ -131,8 +131,9 @@ def test_the_neuron_claims_get_verdicts_from_their_replicates():
         lape = {l: {t: INTACT[t] - (own if t == l else 0.02) for t in LANGS} for l in LANGS}
         deactivation.append(_deactivation(rep, INTACT, lape, RANDOM_ACC, n=2000))
     evidence = Evidence(neurons={"layers": pd.concat(layers), "deactivation": pd.concat(deactivation)})
-    table = findings(evidence, chosen(paper="neurons")).set_index("id")
-    assert list(table.index) == ["neurons-layers", "neurons-own-language", "neurons-own-random"]
+    ids = ["neurons-layers", "neurons-own-language", "neurons-own-random"]
+    table = findings(evidence, chosen(ids)).set_index("id")
+    assert list(table.index) == ids
     assert (table["verdict"] == "supported").all(), table[["mean", "ci_low", "ci_high", "verdict"]]
     assert (table["n_replicates"] == 4).all()
     # replicate 0: outer layers hold 4 + 5 + 3 + 4 = 16 of 18 neurons: 100 * 16/18 - 50

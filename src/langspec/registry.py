@@ -219,6 +219,10 @@ FIGURES_NEURONS: dict[str, Entry] = {
         Entry("deactivation", "neurons", "figure", "langspec.figures.neurons:neurons_deactivation", ("deactivation",),
               "neurons_deactivation", "every language's dev metric with each language's neurons deactivated, and with "
               "random neurons of the same count", source=f"{_SOURCE_NEURONS}:deactivation_figure"),
+        Entry("kinds", "neurons", "figure", "langspec.figures.neurons:neurons_kinds",
+              ("kinds_profile", "kinds_overlap", "kinds_removal"), "neurons_kinds",
+              "heads, weights and neurons side by side: where each kind places a language's specificity, their "
+              "overlap and each kind's specificity index at matched parameters", source=f"{_SOURCE_NEURONS}:kinds_figure"),
     )
 }
 

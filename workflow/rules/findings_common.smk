@@ -40,7 +40,8 @@ def findings_spec(name, paper):
             ):  # retrieval needs a parallel task: its claim is then "not run"
                 spec.setdefault("lth", {})[key] = f"{LTH}/{name}/{key}.csv"
         elif kind == "neurons":
-            if name in neurons_tasks():
+            compared = key.startswith("kinds_")
+            if name in (neurons_compare_tasks() if compared else neurons_tasks()):
                 spec.setdefault("neurons", {})[key] = f"{NEURONS}/{name}/{key}.csv"
         elif key == "masks":
             spec["masks"] = replicate_masks(name)

@@ -80,6 +80,87 @@ rule neurons_deactivate:
         "../scripts/neurons_deactivate.py"
 
 
+rule neurons_kinds:
+    """Heads, weights and neurons of one replicate side by side: specificity per layer, overlaps, and every compared
+    language's dev loss with each kind's most specific units of each language removed at matched parameters.
+    """
+    input:
+        model=model_dir("{task}", "{rep}", "full"),
+        data=f"{rep_dir('data', '{task}', '{rep}')}/dev.parquet",
+        neurons=lambda w: [
+            neuron_masks(w.task, w.rep)[lang] for lang in compare_languages(w.task)
+        ],
+        heads=lambda w: [
+            mask_file(w.task, w.rep, lang) for lang in compare_languages(w.task)
+        ],
+        tickets=lambda w: [
+            f"{lth_dir(w.task, w.rep, lang)}/round{k}.npz"
+            for lang in compare_languages(w.task)
+            for k in range(1, LTH_OVERLAP_ROUND + 1)
+        ],
+    output:
+        profile=f"{NEURONS}/{{task}}/rep{{rep}}/kinds/profile.csv",
+        overlap=f"{NEURONS}/{{task}}/rep{{rep}}/kinds/overlap.csv",
+        removal=f"{NEURONS}/{{task}}/rep{{rep}}/kinds/removal.csv",
+    log:
+        f"{R}/logs/neurons/{{task}}/rep{{rep}}/kinds.log",
+    benchmark:
+        f"{R}/benchmarks/neurons/{{task}}/rep{{rep}}/kinds.tsv"
+    conda:
+        "../envs/langspec.yaml"
+    threads: config["compute"]["threads"]
+    resources:
+        **job_size("neurons_kinds"),
+        gpu=int(config["compute"]["gpus"]),
+    params:
+        neurons=neurons_params,
+        kinds=lambda w: {
+            "languages": compare_languages(w.task),
+            "rounds": LTH_OVERLAP_ROUND,
+            "seed": replicate_seed(config["neurons"]["compare"]["seed"], int(w.rep)),
+        },
+        compute=COMPUTE,
+    script:
+        "../scripts/neurons_kinds.py"
+
+
+rule neurons_kinds_collect:
+    """One task's comparison of kinds over its replicates whose fine-tuned model and tickets learned."""
+    input:
+        tables=lambda w: [
+            f"{kinds_dir(w.task, r)}/{part}.csv"
+            for r in lth_reps(w.task)
+            for part in ("profile", "overlap", "removal")
+        ],
+        tickets=lambda w: [
+            f"{lth_dir(w.task, r, lang)}/quality.json"
+            for r in lth_reps(w.task)
+            for lang in compare_languages(w.task)
+        ],
+        quality=quality_file("{task}", "full"),
+    output:
+        profile=f"{NEURONS}/{{task}}/kinds_profile.csv",
+        overlap=f"{NEURONS}/{{task}}/kinds_overlap.csv",
+        removal=f"{NEURONS}/{{task}}/kinds_removal.csv",
+    log:
+        f"{R}/logs/neurons/{{task}}/kinds_tables.log",
+    benchmark:
+        f"{R}/benchmarks/neurons/{{task}}/kinds_tables.tsv"
+    conda:
+        "../envs/langspec.yaml"
+    params:
+        tables=lambda w: {r: kinds_dir(w.task, r) for r in lth_reps(w.task)},
+        tickets=lambda w: {
+            r: [
+                f"{lth_dir(w.task, r, lang)}/quality.json"
+                for lang in compare_languages(w.task)
+            ]
+            for r in lth_reps(w.task)
+        },
+    script:
+        "../scripts/neurons_kinds_collect.py"
+
+
 rule neurons_collect:
     """One task's neurons as tidy tables over its replicates that learned: neurons per layer, the deactivation matrix."""
     input:
@@ -116,7 +197,7 @@ rule neurons_collect:
         "../scripts/neurons_collect.py"
 
 
-for name, entry in FIGURES_NEURONS.items():
+for name, entry in neurons_figures().items():
 
     rule:
         name:
@@ -154,7 +235,8 @@ for name, entry in FIGURES_NEURONS.items():
 
 rule neurons:
     """Target: the language-specific neurons (LAPE) of every neurons task: neurons per layer per language, the
-    deactivation matrix with its random control, and the neuron claims' findings."""
+    deactivation matrix with its random control, heads, weights and neurons side by side (neurons.compare), and the
+    neuron claims' findings."""
     input:
-        [f"{R}/{entry.target}.pdf" for entry in FIGURES_NEURONS.values()],
+        [f"{R}/{entry.target}.pdf" for entry in neurons_figures().values()],
         [findings_file(t, "neurons") for t in neurons_tasks()],

@@ -21,6 +21,42 @@ def neurons_tasks():
     return chosen
 
 
+def neurons_compare_tasks():
+    """neurons.compare.tasks, or every neurons task that is a lottery-ticket task: the comparison of kinds needs
+    each language's ticket. A named task that is not both is a one-line error."""
+    chosen = config["neurons"]["compare"]["tasks"]
+    if chosen is None:
+        return [t for t in neurons_tasks() if t in lth_tasks()]
+    for name in chosen:
+        for known, key in (
+            (neurons_tasks(), "neurons.tasks"),
+            (lth_tasks(), "lth.tasks"),
+        ):
+            if name not in known:
+                raise LangspecError(
+                    f"config key 'neurons.compare.tasks' names '{name}', which is not among {key} "
+                    f"({', '.join(known)}): the comparison of kinds needs its neurons and its lottery tickets"
+                )
+        compare_languages(name)
+    return chosen
+
+
+def compare_languages(name):
+    """The languages the kinds are compared on: the neurons' languages that have a lottery ticket (two or more)."""
+    tickets = lth_languages(name)
+    chosen = [lang for lang in neurons_languages(name) if lang in tickets]
+    if len(chosen) < 2:
+        raise LangspecError(
+            f"the comparison of kinds on task '{name}' needs two or more languages with both neurons "
+            f"(neurons.languages) and a lottery ticket (lth.languages); it has {', '.join(chosen) or 'none'}"
+        )
+    return chosen
+
+
+def kinds_dir(name, rep):
+    return f"{neurons_dir(name, rep)}/kinds"
+
+
 def neurons_languages(name):
     """The languages whose neurons are found in a task: neurons.languages, or the task's."""
     chosen = config["neurons"]["languages"] or languages(name)
@@ -76,8 +112,25 @@ def lape_params(name, rep):
 def neurons_spec():
     """Every input of the neurons' figures: role -> task -> CSV."""
     return {
-        role: {t: f"{NEURONS}/{t}/{role}.csv" for t in neurons_tasks()}
-        for role in ("layers", "deactivation")
+        **{
+            role: {t: f"{NEURONS}/{t}/{role}.csv" for t in neurons_tasks()}
+            for role in ("layers", "deactivation")
+        },
+        **{
+            f"kinds_{part}": {
+                t: f"{NEURONS}/{t}/kinds_{part}.csv" for t in neurons_compare_tasks()
+            }
+            for part in ("profile", "overlap", "removal")
+        },
+    }
+
+
+def neurons_figures():
+    """The neurons' figures the config draws: the kinds side by side only where a task is compared."""
+    return {
+        name: entry
+        for name, entry in FIGURES_NEURONS.items()
+        if name != "kinds" or neurons_compare_tasks()
     }
 
 

@@ -60,6 +60,7 @@ HOST_WORK = {
     "sketch": "evaluate",
     "neurons_count": "evaluate",
     "neurons_deactivate": "evaluate",
+    "neurons_kinds": "evaluate",
 }
 
 

@@ -9,6 +9,8 @@ over the figure's tested cells are hatched and washed out.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -98,4 +100,72 @@ def neurons_deactivation(frame: pd.DataFrame) -> Figure:
                    supported=grid(part, "deactivated", "test_lang", "robust").astype(bool), missing="–")
     explain(fig, fdr_text(frame["n_replicates"].tolist(), "0", int(flags(frame["tested"]).sum())))
     fig.suptitle("Deactivating language-specific neurons: each language's dev metric against the intact model")
+    return fig
+
+
+#: Panel titles of the kinds figure.
+KIND_PANELS = ("(a) where each kind places a language's specificity", "(b) overlap against random placement",
+               "(c) specificity index at matched parameters")
+
+
+def _interval(part: pd.DataFrame) -> np.ndarray:
+    """Error-bar lengths [2, n] from a frame's mean and interval (0 where there is none)."""
+    mean = part["mean"].to_numpy(float)
+    low = np.nan_to_num(mean - part["ci_low"].to_numpy(float))
+    high = np.nan_to_num(part["ci_high"].to_numpy(float) - mean)
+    return np.vstack([low, high])
+
+
+@styled
+def neurons_kinds(frame: pd.DataFrame) -> Figure:
+    """Heads, weights and neurons side by side, one row of three panels per task: (a) the share (%) of a language's
+    specificity per layer for each kind (means over languages and replicates, 95% bands; dashed: uniform); (b) the
+    overlap shares with their 95% intervals against the random expectation (hollow marks); (c) each kind's
+    specificity index (nats) with its 95% interval, the removal's size under each bar.
+
+    ``frame``: :func:`langspec.stats.source_data.neurons.kinds_figure`.
+    """
+    tasks = _tasks(frame.assign(kind=frame["kind"].astype(str)))
+    fig, axes = new_figure(len(tasks), 3, (3.6, 2.8), (0.6, 1.0))
+    axes = np.asarray(axes).reshape(len(tasks), 3)
+    colours = palette(["heads", "weights", "neurons"])
+    for row, (task, part) in zip(axes, tasks.items()):
+        profile = part[part["panel"] == "profile"]
+        count = int(profile["layers"].max())
+        for kind, line in profile.groupby("kind", sort=False):
+            x = line["layer"].to_numpy(float)
+            low, high = line["ci_low"].to_numpy(float), line["ci_high"].to_numpy(float)
+            row[0].fill_between(x, np.maximum(low, 0), high, color=colours[kind], alpha=BAND, linewidth=0)
+            row[0].plot(x, line["mean"].to_numpy(float), color=colours[kind], marker="o", markersize=3, label=kind)
+        row[0].axhline(100 / count, color=GUIDE, linestyle="--", linewidth=1)
+        row[0].set_xticks(range(count))
+        row[0].set_xlabel("layer (0: bottom)")
+        row[0].set_ylabel("share of specificity (%)")
+        row[0].set_ylim(bottom=0)
+        overlap = part[part["panel"] == "overlap"].reset_index(drop=True)
+        y = np.arange(len(overlap))
+        row[1].barh(y, overlap["mean"].to_numpy(float), xerr=_interval(overlap), color="0.55", capsize=3)
+        row[1].scatter(overlap["expected"].to_numpy(float), y, marker="D", facecolor="white", edgecolor="black",
+                       zorder=3, label="random expectation")
+        row[1].set_yticks(y, [textwrap.fill(t, 18) for t in overlap["overlap"].astype(str)])
+        row[1].set_xlabel("share (%)")
+        index = part[part["panel"] == "index"].reset_index(drop=True)
+        x = np.arange(len(index))
+        row[2].bar(x, index["mean"].to_numpy(float), yerr=_interval(index), capsize=3,
+                   color=[colours[k] for k in index["kind"]])
+        row[2].axhline(0, color="black", linewidth=0.8)
+        labels = [f"{k}\n{units:.3g} units\n{params / 1e3:.3g}k params" for k, units, params
+                  in zip(index["kind"], index["units"].to_numpy(float), index["params"].to_numpy(float))]
+        row[2].set_xticks(x, labels)
+        row[2].set_ylabel("own minus others' loss rise (nats)")
+        for ax, title in zip(row, KIND_PANELS):
+            ax.set_title(f"{task}: {title}" if len(tasks) > 1 else title)
+    counts = [int(c) for c in frame["n_replicates"] if c > 0]
+    fig.legend(handles=[Line2D([], [], color=c, marker="o", markersize=3, label=k) for k, c in colours.items()]
+               + [Line2D([], [], color=GUIDE, linestyle="--", label="uniform over layers"),
+                  Line2D([], [], marker="D", markerfacecolor="white", markeredgecolor="black", linestyle="",
+                         label="random expectation")],
+               loc="outside lower center", frameon=False, ncols=5,
+               title=f"means over {replicates(counts)}; bars, bands: 95% t-intervals over replicates")
+    fig.suptitle("Heads, weights and neurons: where and how language-specific each kind is")
     return fig

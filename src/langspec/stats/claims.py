@@ -40,6 +40,8 @@ from langspec.heads.masks import read_mask
 from langspec.stats.correlations import pearson
 from langspec.stats.findings import assess
 from langspec.stats.heads import cosines, pairs, specialization
+from langspec.kinds.overlap import HEADS_IN_NEURON_LAYERS, TICKET_IN_NEURONS
+from langspec.stats.kinds import index_difference, overlap_excess, specificity_index
 from langspec.stats.neurons import outer_excess, own_over_others, own_over_random
 from langspec.stats.sampling import difference_se, mean_se
 from langspec.stats.tickets import (
@@ -155,7 +157,8 @@ class Claim:
 #: paper 003's tables ("lth:<role>") and the language-specific neurons' ("neurons:<role>").
 READS: tuple[str, ...] = ("full/full", "full/own", "full/random", "sft/own", "sft-random", "epochs:sft/own",
                           "epochs:sft-random", "masks", "lth:tickets", "lth:transfer", "lth:overlap", "lth:retrieval",
-                          "lth:similarity", "lth:alternatives", "neurons:layers", "neurons:deactivation")
+                          "lth:similarity", "lth:alternatives", "neurons:layers", "neurons:deactivation",
+                          "neurons:kinds_removal", "neurons:kinds_overlap")
 
 
 # -- statistics of paper 000 ------------------------------------------------------------
@@ -522,6 +525,62 @@ def neurons_own_over_random(e: Evidence) -> Measured:
     return _measured(*own_over_random(e.neuron_table("deactivation")))
 
 
+# -- heads, weights and neurons side by side (langspec.kinds) ------------------------------
+
+
+def kinds_heads_specific(e: Evidence) -> np.ndarray:
+    return specificity_index(e.neuron_table("kinds_removal"), "heads")
+
+
+def kinds_weights_specific(e: Evidence) -> np.ndarray:
+    return specificity_index(e.neuron_table("kinds_removal"), "weights")
+
+
+def kinds_neurons_specific(e: Evidence) -> np.ndarray:
+    return specificity_index(e.neuron_table("kinds_removal"), "neurons")
+
+
+def kinds_neurons_over_heads(e: Evidence) -> np.ndarray:
+    return index_difference(e.neuron_table("kinds_removal"), "neurons", "heads")
+
+
+def kinds_neurons_over_weights(e: Evidence) -> np.ndarray:
+    return index_difference(e.neuron_table("kinds_removal"), "neurons", "weights")
+
+
+def kinds_weights_over_heads(e: Evidence) -> np.ndarray:
+    return index_difference(e.neuron_table("kinds_removal"), "weights", "heads")
+
+
+def kinds_ticket_in_neurons(e: Evidence) -> np.ndarray:
+    return overlap_excess(e.neuron_table("kinds_overlap"), TICKET_IN_NEURONS)
+
+
+def kinds_heads_in_neuron_layers(e: Evidence) -> np.ndarray:
+    return overlap_excess(e.neuron_table("kinds_overlap"), HEADS_IN_NEURON_LAYERS)
+
+
+#: What the kinds' claims say about the papers: none compares the kinds.
+_BEYOND = "beyond the three papers (issue 31): heads, weights and neurons on one model"
+_NO_VALUE = "no paper compares the kinds (no value reported)"
+_INDEX = ("specificity index: L's own dev-loss rise minus the mean rise of the other languages (nats), L's most "
+          "specific {what} removed at the parameter budget of L's LAPE neurons; mean over languages L, per replicate")
+
+
+def _kind_claim(kind: str, units: str, compute) -> Claim:
+    return Claim(f"kinds-{kind}-specific", "neurons", _BEYOND, "neurons/kinds",
+                 f"Removing a language's most language-specific {units} hurts it more than the other languages.",
+                 _NO_VALUE, _INDEX.format(what=units), "nats", "increase", None, compute,
+                 reads=("neurons:kinds_removal",))
+
+
+def _pair_claim(first: str, second: str, compute) -> Claim:
+    return Claim(f"kinds-{first}-over-{second}", "neurons", _BEYOND, "neurons/kinds",
+                 f"At the same number of parameters, {first} are more language-specific than {second}.", _NO_VALUE,
+                 f"specificity index of {first} minus that of {second} (nats; paired: the same model, languages and "
+                 "dev set), per replicate", "nats", "increase", None, compute, reads=("neurons:kinds_removal",))
+
+
 # -- the registry -----------------------------------------------------------------------
 
 CLAIMS: tuple[Claim, ...] = (
@@ -670,6 +729,22 @@ CLAIMS: tuple[Claim, ...] = (
           "mean over languages L of L's own damage with its neurons deactivated minus with their random control "
           "(the same count per layer; mean over random seeds), paired per replicate", "points",
           "increase", None, neurons_own_over_random, reads=("neurons:deactivation",)),
+    _kind_claim("heads", "attention heads", kinds_heads_specific),
+    _kind_claim("weights", "lottery-ticket weights", kinds_weights_specific),
+    _kind_claim("neurons", "feed-forward neurons (its LAPE neurons)", kinds_neurons_specific),
+    _pair_claim("neurons", "heads", kinds_neurons_over_heads),
+    _pair_claim("neurons", "weights", kinds_neurons_over_weights),
+    _pair_claim("weights", "heads", kinds_weights_over_heads),
+    Claim("kinds-ticket-in-neurons", "neurons", _BEYOND, "neurons/kinds",
+          "A language's lottery-ticket weights lie in its neurons' rows and columns more than at random.", _NO_VALUE,
+          "share (%) of L's ticket weights in the feed-forward matrices that lie in L's LAPE neurons' rows and columns, "
+          "minus the share of feed-forward positions those are; mean over languages L, per replicate", "pp",
+          "increase", None, kinds_ticket_in_neurons, reads=("neurons:kinds_overlap",)),
+    Claim("kinds-heads-in-neuron-layers", "neurons", _BEYOND, "neurons/kinds",
+          "A language's head-mask heads lie in the layers of its neurons more than at random.", _NO_VALUE,
+          "share (%) of the heads L's head mask keeps that lie in layers holding one of L's LAPE neurons, minus the "
+          "share of all heads in those layers; mean over languages L, per replicate", "pp",
+          "increase", None, kinds_heads_in_neuron_layers, reads=("neurons:kinds_overlap",)),
 )
 
 

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from langspec.core.errors import LangspecError
+from langspec.kinds.tables import KINDS
 from langspec.stats.frames import nonempty
+from langspec.stats.kinds import index_table, profile_by_rep
 from langspec.stats.multiplicity import fdr_keep
 from langspec.stats.neurons import DEACTIVATION, LAPE, LAYERS, RANDOM, averaged, changes, outer_layers
 from langspec.stats.source_data.tickets import from_spec  # noqa: F401  (one spec reader for both)
@@ -28,6 +30,8 @@ from langspec.training.metrics import by_name
 COLUMNS: dict[str, tuple[str, ...]] = {
     "layers": ("task", "lang", "layer", "layers", "width", "outer", "mean", "ci_low", "ci_high", "sd", "n_replicates",
                "method"),
+    "kinds": ("task", "panel", "kind", "overlap", "layer", "layers", "expected", "units", "specific", "params", "mean",
+              "ci_low", "ci_high", "sd", "n_replicates", "method", "p_value"),
     "deactivation": ("task", "condition", "deactivated", "test_lang", "neurons", "mean", "ci_low", "ci_high", "sd",
                      "n_replicates", "method", "p_value", "tested", "robust", "metric_name", "metric_label",
                      "higher_is_better"),
@@ -98,4 +102,45 @@ def deactivation_figure(deactivation: Mapping[str, pd.DataFrame]) -> pd.DataFram
     return _tidy(parts, "deactivation")
 
 
-__all__ = ["COLUMNS", "DEACTIVATION", "deactivation_figure", "from_spec", "layers_figure"]
+def kinds_figure(profile: Mapping[str, pd.DataFrame], overlap: Mapping[str, pd.DataFrame],
+                 removal: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Heads, weights and neurons side by side (:mod:`langspec.stats.kinds`), one block of rows per task and panel:
+
+    - ``panel`` profile: per kind and layer, the share (%) of a language's positive specificity in the layer (mean
+      over languages per replicate, then over replicates); ``layers`` the model's (a uniform profile is
+      100 / layers);
+    - ``panel`` overlap: per overlap measure (column ``overlap``), the share (%) and ``expected`` (its random
+      expectation, the mean over replicates);
+    - ``panel`` index: per kind, the specificity index (nats: own dev-loss rise minus the others' mean rise, mean
+      over languages), with the removals' mean ``units``, ``specific`` (units of positive specificity among them)
+      and ``params``.
+
+    ``mean``, ``ci_low``, ``ci_high`` (95% t-interval over replicates), ``sd``, ``n_replicates``, ``method``,
+    ``p_value`` (t-test against 0; for the overlap, of the share minus its expectation), then rep{r}...
+    """
+    parts = []
+    for task in nonempty(removal, "kinds' removal tables"):
+        what = f"the kinds' tables of task '{task}'"
+        layers = profile_by_rep(profile[task], what)
+        cells = over_replicates(layers, ["kind", "layer"], "share_pct", what)
+        cells["layers"] = int(layers["layers"].max())
+        parts.append(cells.assign(task=task, panel="profile"))
+        table = overlap[task].assign(rep=as_text(overlap[task]["rep"]))
+        per = (table.groupby(["rep", "overlap"], sort=False)[["share_pct", "expected_pct"]].mean().reset_index())
+        per["excess"] = per["share_pct"] - per["expected_pct"]
+        cells = over_replicates(per, ["overlap"], "share_pct", what)
+        tested = over_replicates(per, ["overlap"], "excess", what)
+        cells["p_value"] = tested["p_value"].to_numpy(float)
+        cells["expected"] = per.groupby("overlap", sort=False)["expected_pct"].mean().reindex(cells["overlap"]).to_numpy()
+        parts.append(cells.assign(task=task, panel="overlap"))
+        index = index_table(removal[task], what)
+        per = index.groupby(["rep", "kind"], sort=False)[["index", "units", "specific", "params"]].mean().reset_index()
+        cells = over_replicates(per, ["kind"], "index", what)
+        for column in ("units", "specific", "params"):
+            cells[column] = per.groupby("kind", sort=False)[column].mean().reindex(cells["kind"]).to_numpy(float)
+        cells = cells.sort_values("kind", key=lambda k: k.map({kind: i for i, kind in enumerate(KINDS)}), kind="stable")
+        parts.append(cells.assign(task=task, panel="index"))
+    return _tidy(parts, "kinds")
+
+
+__all__ = ["COLUMNS", "DEACTIVATION", "deactivation_figure", "from_spec", "kinds_figure", "layers_figure"]
