@@ -86,3 +86,14 @@ def test_conditions_map_each_test_language_to_one_mask():
     assert mask_languages("full") == []
     with pytest.raises(LangspecError, match="'Own!'"):
         mask_for("Own!", "de")
+
+
+def test_the_neurons_condition_scores_each_test_language_with_its_own_neurons_deactivated():
+    from langspec.attribution.conditions import neuron_language
+
+    assert single_masks("neurons", ["en", "de"]) == {"en": "neurons-en", "de": "neurons-de"}
+    assert single_masks("neurons-ru", ["en", "de"]) == {"en": "neurons-ru", "de": "neurons-ru"}
+    assert neuron_language("neurons-de") == "de" and neuron_language("de") is None
+    assert mask_languages("neurons-de") == ["de"]
+    with pytest.raises(LangspecError, match="regime 'sft-lth' scores under lottery tickets"):
+        mask_for("neurons", "de", "sft-lth")

@@ -530,16 +530,61 @@ def test_findings_of_the_neuron_claims(neurons_run):
 
     for task in NEURON_TASKS:
         table = results.findings(neurons_run / R, task, "neurons").set_index("id")
-        assert list(table.index) == ["neurons-layers", "neurons-own-language", "neurons-own-random"]
+        assert list(table.index)[:3] == ["neurons-layers", "neurons-own-language", "neurons-own-random"]
         assert table.loc["neurons-layers", "verdict"] == "not run", "two layers have no middle layer"
         for claim in ("neurons-own-language", "neurons-own-random"):
             row = table.loc[claim]
             assert row["verdict"] in VERDICTS and np.isfinite(row["mean"])
             assert row["n_replicates"] == (2 if task == TASK else 1)
+        kinds = table[table.index.str.startswith("kinds-")]
+        assert len(kinds) == 8
+        if task == TASK:  # neurons.compare.tasks: the topic classifier only
+            assert kinds["verdict"].isin(VERDICTS).all() and (kinds["n_replicates"] == 2).all()
+            assert np.isfinite(kinds["mean"].astype(float)).all()
+        else:
+            assert (kinds["verdict"] == "not run").all()
     assert "Findings: task gettext-topic" in (neurons_run / R / "findings" / "neurons" / f"{TASK}.md").read_text()
 
 
-@pytest.mark.parametrize("name", ["layers", "deactivation"])
+def test_heads_weights_and_neurons_are_removed_at_the_neurons_parameter_budget(neurons_run):
+    from langspec.stats.kinds import index_table
+
+    where = neurons_run / R / "neurons" / TASK
+    removal = pd.read_csv(where / "kinds_removal.csv")
+    langs = sorted(LTH_LANGS)  # the neuron languages that have a ticket
+    assert sorted(set(removal["rep"])) == list(REPS)
+    assert len(removal) == len(REPS) * (1 + 3 * len(langs)) * len(langs) and np.isfinite(removal["loss"]).all()
+    index = index_table(removal)
+    per = index.pivot_table(index=["rep", "lang"], columns="kind", values="params")
+    # 769 parameters a neuron (384 + 1 + 384); a head 4 x 384 x 32 + 3 x 32 = 49,248: at least one
+    assert (per["weights"] == per["neurons"]).all() and (per["neurons"] % 769 == 0).all()
+    assert (per["heads"] % 49248 == 0).all() and (per["heads"] >= 49248).all()
+    intact = removal[removal["kind"] == "intact"].set_index(["rep", "test_lang"])["loss"]
+    removed = removal[removal["kind"] != "intact"]
+    rise = removed["loss"].to_numpy() - intact.reindex(pd.MultiIndex.from_frame(removed[["rep", "test_lang"]])).to_numpy()
+    assert np.abs(rise).max() > 1e-4, "removing units changes the dev loss"
+    profile = pd.read_csv(where / "kinds_profile.csv")
+    sums = profile.groupby(["rep", "kind", "lang"])["share_pct"].sum(min_count=1).dropna()
+    assert len(sums) > 0 and np.allclose(sums, 100)
+    overlap = pd.read_csv(where / "kinds_overlap.csv")
+    assert len(overlap) == 2 * len(REPS) * len(langs)
+    assert ((overlap["expected_pct"] > 0) & (overlap["expected_pct"] <= 100)).all()
+
+
+def test_tracin_shares_with_each_test_languages_own_neurons_deactivated(neurons_run):
+    from langspec import results
+
+    png = neurons_run / R / "figures" / "neurons" / "tracin.png"
+    assert not is_blank(png) and edge_ink(png) == 0
+    frame = results.source_data(neurons_run / R, "neurons/tracin")
+    assert set(frame["task"]) == {TASK} and set(frame["n_replicates"]) == {2}  # the classification task only
+    assert len(frame) == 2 * len(LANGS) ** 2 and np.isfinite(frame["mean"]).all()
+    assert np.allclose(frame[["rep0", "rep1"]].mean(axis=1), frame["mean"], atol=1e-6), "the replicates' mean"
+    sketched = neurons_run / R / "sketches" / TASK / "rep0" / "full" / "neurons-de"
+    assert (sketched / "epoch1" / "test.h5").exists(), "sketched under de's neurons"
+
+
+@pytest.mark.parametrize("name", ["layers", "deactivation", "kinds"])
 def test_neuron_pictures_and_their_source_data(neurons_run, name):
     from langspec import results
 
@@ -547,6 +592,10 @@ def test_neuron_pictures_and_their_source_data(neurons_run, name):
     assert (neurons_run / R / "figures" / "neurons" / f"{name}.pdf").read_bytes().startswith(b"%PDF")
     assert not is_blank(png) and edge_ink(png) == 0
     frame = results.source_data(neurons_run / R, f"neurons/{name}")
+    if name == "kinds":  # the compared task: three panels
+        assert set(frame["task"]) == {TASK} and set(frame["panel"]) == {"profile", "overlap", "index"}
+        assert set(frame["n_replicates"]) == {2} and count_panels(png) == 3
+        return
     assert set(frame["task"]) == set(NEURON_TASKS)
     topic = frame[frame["task"] == TASK]
     assert np.allclose(topic[["rep0", "rep1"]].mean(axis=1), topic["mean"], atol=1e-6), "the replicates' mean"

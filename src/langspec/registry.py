@@ -207,6 +207,12 @@ TRACIN_003 = Entry("tracin", "003", "figure", "langspec.figures.heatmaps:fig4", 
                    "TracIn shares under each language's ticket after SFT on the tickets", _TABLE_REPLICATES,
                    source=f"{_SOURCE_000}:fig4")
 
+#: Paper 000's figure 2 asked of neurons: TracIn shares with each test language's own LAPE neurons deactivated
+#: (condition ``neurons``, regime full) against the full model; drawn from shares as paper 000's figures.
+TRACIN_NEURONS = Entry("tracin", "neurons", "figure", "langspec.figures.heatmaps:neurons_tracin", ("tables",),
+                       "neurons_tracin", "TracIn shares with each test language's own LAPE neurons deactivated",
+                       _TABLE_REPLICATES, source=f"{_SOURCE_000}:fig2")
+
 #: The language-specific neurons' figures (LAPE, Tang et al. 2024; under ``figures/neurons/``): as paper 003's, the
 #: ``source`` takes the roles' ``task -> frame`` (every replicate's rows of ``results/neurons/{task}/{role}.csv``) in
 #: order and the drawing ``function`` its frame alone.
@@ -263,7 +269,7 @@ def by_id(figure_id: str) -> Entry:
     ``lth/table1`` or ``lth/tracin``, the neurons' ``neurons/layers``; a one-line error naming the known ids otherwise."""
     known = {**{f"fig{n}": e for n, e in FIGURES_000.items()}, **TABLES_000,
              **{f"lth/{name}": e for name, e in {**FIGURES_003, **TABLES_003, "tracin": TRACIN_003}.items()},
-             **{f"neurons/{name}": e for name, e in FIGURES_NEURONS.items()}}
+             **{f"neurons/{name}": e for name, e in {**FIGURES_NEURONS, "tracin": TRACIN_NEURONS}.items()}}
     if figure_id not in known:
         raise LangspecError(f"no figure or table '{figure_id}' (known: {', '.join(known)})")
     return known[figure_id]

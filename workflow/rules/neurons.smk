@@ -233,10 +233,53 @@ for name, entry in neurons_figures().items():
             "../scripts/neurons_figure.py"
 
 
+rule neurons_figure_tracin:
+    """TracIn shares with each test language's own LAPE neurons deactivated, against the full model (as figure 2)."""
+    input:
+        lambda w: [shares_file(t, "full", "neurons") for t in neurons_tracin_tasks()],
+        lambda w: [
+            shares_file(t, "full", "neurons", r)
+            for t in neurons_tracin_tasks()
+            for r in reps(t)
+        ],
+    output:
+        pdf=report(
+            f"{R}/{TRACIN_NEURONS.target}.pdf",
+            caption=f"../report/{TRACIN_NEURONS.caption}.rst",
+            category="Language-specific neurons",
+            labels={"figure": "tracin"},
+        ),
+        png=f"{R}/{TRACIN_NEURONS.target}.png",
+        data=f"{R}/{TRACIN_NEURONS.source_data}",
+    log:
+        f"{R}/logs/figures/neurons/tracin.log",
+    benchmark:
+        f"{R}/benchmarks/figures/neurons/tracin.tsv"
+    conda:
+        "../envs/langspec.yaml"
+    params:
+        spec=lambda w: {
+            "tables": {
+                t: shares_file(t, "full", "neurons") for t in neurons_tracin_tasks()
+            },
+            "replicate_tables": {
+                t: [shares_file(t, "full", "neurons", r) for r in reps(t)]
+                for t in neurons_tracin_tasks()
+            },
+        },
+        figure="neurons/tracin",
+        number=2,
+        quality=lambda w: {t: quality_file(t, "full") for t in neurons_tracin_tasks()},
+    script:
+        "../scripts/figure.py"
+
+
 rule neurons:
     """Target: the language-specific neurons (LAPE) of every neurons task: neurons per layer per language, the
-    deactivation matrix with its random control, heads, weights and neurons side by side (neurons.compare), and the
-    neuron claims' findings."""
+    deactivation matrix with its random control, heads, weights and neurons side by side (neurons.compare), TracIn
+    shares under each test language's own neurons deactivated (classification tasks), and the neuron claims' findings.
+    """
     input:
         [f"{R}/{entry.target}.pdf" for entry in neurons_figures().values()],
+        [f"{R}/{TRACIN_NEURONS.target}.pdf" for _ in neurons_tracin_tasks()[:1]],
         [findings_file(t, "neurons") for t in neurons_tasks()],

@@ -1,7 +1,7 @@
 """Language-specific neurons (LAPE, Tang et al. 2024): settings, paths and input functions of workflow/rules/neurons.smk."""
 
 from langspec.core.seeds import replicate_seed
-from langspec.registry import FIGURES_NEURONS
+from langspec.registry import FIGURES_NEURONS, TRACIN_NEURONS
 
 NEURONS = f"{R}/neurons"
 
@@ -39,6 +39,11 @@ def neurons_compare_tasks():
                 )
         compare_languages(name)
     return chosen
+
+
+def neurons_tracin_tasks():
+    """The neurons tasks whose TracIn shares are computed (classification): figure 2 asked of neurons."""
+    return [t for t in neurons_tasks() if t in classification_tasks()]
 
 
 def compare_languages(name):

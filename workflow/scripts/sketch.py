@@ -1,7 +1,7 @@
 import contextlib
 from pathlib import Path
 
-from langspec.attribution.conditions import ticket_language
+from langspec.attribution.conditions import neuron_language, ticket_language
 from langspec.attribution.sketch import Sketcher
 from langspec.attribution.sketchfile import write_sketches
 from langspec.attribution.ticket_sketch import TicketSketcher
@@ -14,6 +14,8 @@ from langspec.data.shards import shard_rows
 from langspec.heads.gates import HeadGates
 from langspec.heads.masks import read_mask
 from langspec.models.checkpoints import epoch_path, load_model
+from langspec.neurons.masks import read_neuron_mask
+from langspec.neurons.subnetworks import NeuronSubnetworks
 from langspec.tickets.maskfile import read_weight_mask
 from langspec.tickets.masks import WeightSubnetworks, prunable_shapes
 
@@ -41,6 +43,10 @@ def sketch_checkpoint(epoch, jobs, encoded):
                 mask = read_weight_mask(mask_path, prunable_shapes(model), where)["mask"]
                 stack.enter_context(WeightSubnetworks.single(model, mask)).use("*")
                 sketcher = TicketSketcher(model, p["dim"], p["layers"], p["seed"], mask)
+            elif lang := neuron_language(name):  # the language's LAPE neurons zeroed in the forward pass
+                mask = read_neuron_mask(mask_path)["mask"]
+                stack.enter_context(NeuronSubnetworks(model, {lang: mask})).use(lang)
+                sketcher = Sketcher(model, p["dim"], p["layers"], p["seed"])
             else:
                 gates = stack.enter_context(HeadGates(model))
                 if mask_path is not None:

@@ -33,17 +33,20 @@ import pandas as pd
 
 from langspec.figures.marks import configured
 from langspec.figures.save import save
-from langspec.registry import figure_000, figure_003, figure_neurons
+from langspec.registry import Entry, figure_000, figure_003, figure_neurons
 
 
-def draw(number: int, frame: pd.DataFrame, stem: str | os.PathLike, configured_replicates: int | None = None) -> None:
-    """Draw paper 000's figure ``number`` from its source-data ``frame`` into ``stem``.pdf and ``stem``.png.
+def draw(number: int | Entry, frame: pd.DataFrame, stem: str | os.PathLike,
+         configured_replicates: int | None = None) -> None:
+    """Draw paper 000's figure ``number`` (or an entry drawn alike from shares, e.g. ``neurons/tracin``) from its
+    source-data ``frame`` into ``stem``.pdf and ``stem``.png.
 
     ``configured_replicates``: how many replicates were configured (legends say "R of R' replicates learned"
     when fewer were drawn); None: not known.
     """
+    entry = number if isinstance(number, Entry) else figure_000(number)
     with configured(configured_replicates):
-        figure = figure_000(number).resolve()(frame)
+        figure = entry.resolve()(frame)
     save(figure, Path(stem))
 
 

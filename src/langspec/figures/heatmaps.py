@@ -96,6 +96,13 @@ def fig2(frame: pd.DataFrame) -> Figure:
 
 
 @styled
+def neurons_tracin(frame: pd.DataFrame) -> Figure:
+    """Figure 2 asked of language-specific neurons: each test language scored with its own LAPE neurons deactivated
+    vs the full model (``frame`` as :func:`fig2`'s, from the condition ``neurons``)."""
+    return _sign_grid(frame, "After full fine-tuning: own LAPE neurons deactivated vs full model")
+
+
+@styled
 def fig3(frame: pd.DataFrame) -> Figure:
     """Random and suboptimal subnetworks for one test language (after full fine-tuning).
 
