@@ -484,8 +484,8 @@ NEURON_TASKS = ("gettext-topic", "gettext-mlm")  # tiny.yaml's neurons.tasks: th
 
 @pytest.fixture(scope="module")
 def neurons_run(run):
-    result = snakemake(run, "neurons", "--cores", "2", "--configfile", CONFIG, timeout=1800)
-    assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    """`all` ran the `neurons` target too: nothing of it is left to do."""
+    assert _jobs(run, "--configfile", CONFIG, target="neurons") == {}
     return run
 
 
