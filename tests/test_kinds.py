@@ -289,3 +289,14 @@ def test_the_kinds_figure_draws_its_three_panels_from_the_source_data():
     assert by_id("neurons/kinds").target == "figures/neurons/kinds"
     figure = neurons_kinds(frame)
     assert len(figure.axes) == 3
+
+
+def test_a_small_index_is_printed_with_its_significant_digits_not_as_zero():
+    from langspec.stats.claims import markdown
+
+    removal = pd.concat([_planted(rep, {"heads": 0.1, "weights": 0.1, "neurons": 0.103}, noise=0.001)
+                         for rep in range(4)])
+    table = findings(Evidence(neurons={"kinds_removal": removal}), chosen(["kinds-neurons-specific"]))
+    text = markdown(table, "toy")
+    assert "+0.00 [" not in text
+    assert f"{table['mean'].iloc[0]:+.4f}"[:5] in text  # +0.003: the planted 0.003 nats, to its digits

@@ -820,12 +820,24 @@ def load_evidence(spec: Mapping) -> Evidence:
     )
 
 
+def _decimals(*scales: float) -> int:
+    """Decimals that show two significant digits of the smallest finite, non-zero scale (at least 2, at most 6):
+    a statistic of a few thousandths (nats of a small removal) is not printed as +0.00."""
+    finite = [abs(v) for v in scales if np.isfinite(v) and v != 0]
+    if not finite:
+        return 2
+    return int(min(6, max(2, 1 - math.floor(math.log10(min(finite))))))
+
+
 def _interval(row: pd.Series) -> str:
     if not np.isfinite(row["mean"]):
         return "–"
     if not np.isfinite(row["ci_low"]):
-        return f"{row['mean']:+.2f}"
-    return f"{row['mean']:+.2f} [{row['ci_low']:+.2f}, {row['ci_high']:+.2f}]"
+        d = _decimals(row["mean"])
+        return f"{row['mean']:+.{d}f}"
+    d = _decimals(row["ci_high"] - row["ci_low"], row["mean"] if abs(row["mean"]) > 0 else math.nan)
+    d = min(d, _decimals(row["ci_high"] - row["ci_low"]) + 1)
+    return f"{row['mean']:+.{d}f} [{row['ci_low']:+.{d}f}, {row['ci_high']:+.{d}f}]"
 
 
 def _verdict(row: pd.Series) -> str:
@@ -851,7 +863,7 @@ def markdown(frame: pd.DataFrame, task: str) -> str:
         "verdict": [_verdict(r) for _, r in frame.iterrows()],
         "drops that flip it": [_drops(v) for v in frame["loo_flips"].astype(float)],
         "sampling sd": [f"{v:.2f}" if np.isfinite(v) else "–" for v in frame["sd_sampling"].astype(float)],
-        "MDE 80%": [f"{v:.2f}" if np.isfinite(v) else "–" for v in frame["mde_80"].astype(float)],
+        "MDE 80%": [f"{v:.{_decimals(v)}f}" if np.isfinite(v) else "–" for v in frame["mde_80"].astype(float)],
         "R for paper's effect": [("–" if not np.isfinite(v) else "> 10000" if math.isinf(v) else f"{int(v)}")
                                  for v in frame["replicates_needed"].astype(float)],
     })
