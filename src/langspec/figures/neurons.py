@@ -103,6 +103,18 @@ def neurons_deactivation(frame: pd.DataFrame) -> Figure:
     return fig
 
 
+#: What one removed unit of each kind is, in the kinds figure's labels.
+UNITS = {"heads": "heads", "weights": "weights", "neurons": "neurons"}
+
+
+def _count(value: float) -> str:
+    """A count for a label: 1, 29.8, 22.9k, 1.2M."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
 #: Panel titles of the kinds figure.
 KIND_PANELS = ("(a) where each kind places a language's specificity", "(b) overlap against random placement",
                "(c) specificity index at matched parameters")
@@ -120,7 +132,7 @@ def _interval(part: pd.DataFrame) -> np.ndarray:
 def neurons_kinds(frame: pd.DataFrame) -> Figure:
     """Heads, weights and neurons side by side, one row of three panels per task: (a) the share (%) of a language's
     specificity per layer for each kind (means over languages and replicates, 95% bands; dashed: uniform); (b) the
-    overlap shares with their 95% intervals against the random expectation (hollow marks); (c) each kind's
+    overlap shares as % of their random expectation with 95% intervals (dotted: random placement); (c) each kind's
     specificity index (nats) with its 95% interval, the removal's size under each bar.
 
     ``frame``: :func:`langspec.stats.source_data.neurons.kinds_figure`.
@@ -145,16 +157,16 @@ def neurons_kinds(frame: pd.DataFrame) -> Figure:
         overlap = part[part["panel"] == "overlap"].reset_index(drop=True)
         y = np.arange(len(overlap))
         row[1].barh(y, overlap["mean"].to_numpy(float), xerr=_interval(overlap), color="0.55", capsize=3)
-        row[1].scatter(overlap["expected"].to_numpy(float), y, marker="D", facecolor="white", edgecolor="black",
-                       zorder=3, label="random expectation")
-        row[1].set_yticks(y, [textwrap.fill(t, 18) for t in overlap["overlap"].astype(str)])
-        row[1].set_xlabel("share (%)")
+        row[1].axvline(100, color="black", linestyle=":", linewidth=1.2)
+        row[1].set_yticks(y, [f"{textwrap.fill(t, 18)}\n(random: {e:.3g}%)" for t, e
+                              in zip(overlap["overlap"].astype(str), overlap["expected"].to_numpy(float))])
+        row[1].set_xlabel("share, % of its random expectation")
         index = part[part["panel"] == "index"].reset_index(drop=True)
         x = np.arange(len(index))
         row[2].bar(x, index["mean"].to_numpy(float), yerr=_interval(index), capsize=3,
                    color=[colours[k] for k in index["kind"]])
         row[2].axhline(0, color="black", linewidth=0.8)
-        labels = [f"{k}\n{units:.3g} units\n{params / 1e3:.3g}k params" for k, units, params
+        labels = [f"{k}\n{_count(units)} {UNITS[k]}\n{_count(params)} params" for k, units, params
                   in zip(index["kind"], index["units"].to_numpy(float), index["params"].to_numpy(float))]
         row[2].set_xticks(x, labels)
         row[2].set_ylabel("own minus others' loss rise (nats)")
@@ -163,8 +175,7 @@ def neurons_kinds(frame: pd.DataFrame) -> Figure:
     counts = [int(c) for c in frame["n_replicates"] if c > 0]
     fig.legend(handles=[Line2D([], [], color=c, marker="o", markersize=3, label=k) for k, c in colours.items()]
                + [Line2D([], [], color=GUIDE, linestyle="--", label="uniform over layers"),
-                  Line2D([], [], marker="D", markerfacecolor="white", markeredgecolor="black", linestyle="",
-                         label="random expectation")],
+                  Line2D([], [], color="black", linestyle=":", label="random placement (100%)")],
                loc="outside lower center", frameon=False, ncols=5,
                title=f"means over {replicates(counts)}; bars, bands: 95% t-intervals over replicates")
     fig.suptitle("Heads, weights and neurons: where and how language-specific each kind is")

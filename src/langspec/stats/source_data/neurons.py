@@ -109,14 +109,15 @@ def kinds_figure(profile: Mapping[str, pd.DataFrame], overlap: Mapping[str, pd.D
     - ``panel`` profile: per kind and layer, the share (%) of a language's positive specificity in the layer (mean
       over languages per replicate, then over replicates); ``layers`` the model's (a uniform profile is
       100 / layers);
-    - ``panel`` overlap: per overlap measure (column ``overlap``), the share (%) and ``expected`` (its random
-      expectation, the mean over replicates);
+    - ``panel`` overlap: per overlap measure (column ``overlap``), the share as % of its random expectation
+      (100: as at random; the mean over languages of each language's ratio per replicate, then over replicates),
+      and ``expected`` (the expectation itself, % of the positions or heads, the mean over replicates);
     - ``panel`` index: per kind, the specificity index (nats: own dev-loss rise minus the others' mean rise, mean
       over languages), with the removals' mean ``units``, ``specific`` (units of positive specificity among them)
       and ``params``.
 
     ``mean``, ``ci_low``, ``ci_high`` (95% t-interval over replicates), ``sd``, ``n_replicates``, ``method``,
-    ``p_value`` (t-test against 0; for the overlap, of the share minus its expectation), then rep{r}...
+    ``p_value`` (t-test against 0; for the overlap, of the ratio against 100), then rep{r}...
     """
     parts = []
     for task in nonempty(removal, "kinds' removal tables"):
@@ -126,9 +127,10 @@ def kinds_figure(profile: Mapping[str, pd.DataFrame], overlap: Mapping[str, pd.D
         cells["layers"] = int(layers["layers"].max())
         parts.append(cells.assign(task=task, panel="profile"))
         table = overlap[task].assign(rep=as_text(overlap[task]["rep"]))
-        per = (table.groupby(["rep", "overlap"], sort=False)[["share_pct", "expected_pct"]].mean().reset_index())
-        per["excess"] = per["share_pct"] - per["expected_pct"]
-        cells = over_replicates(per, ["overlap"], "share_pct", what)
+        table["ratio"] = 100 * table["share_pct"].astype(float) / table["expected_pct"].astype(float)
+        per = table.groupby(["rep", "overlap"], sort=False)[["ratio", "expected_pct"]].mean().reset_index()
+        per["excess"] = per["ratio"] - 100
+        cells = over_replicates(per, ["overlap"], "ratio", what)
         tested = over_replicates(per, ["overlap"], "excess", what)
         cells["p_value"] = tested["p_value"].to_numpy(float)
         cells["expected"] = per.groupby("overlap", sort=False)["expected_pct"].mean().reindex(cells["overlap"]).to_numpy()
