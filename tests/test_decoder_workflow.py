@@ -117,3 +117,22 @@ def test_language_specific_neurons_on_a_decoder(run, task):
     findings = pd.read_csv(run / f"results/findings/neurons/{task}.csv").set_index("id")
     assert findings.loc["neurons-layers", "verdict"] == "not run", "two layers have no middle layer"
     assert findings.loc[["neurons-own-language", "neurons-own-random"], "verdict"].notna().all()
+
+
+def test_heads_weights_and_neurons_side_by_side_on_a_grouped_query_decoder(run):
+    """neurons.compare on the Llama task: removals at the neurons' budget (a neuron owns its gate and up rows and its
+    down column, 3 x 32; a grouped-query head its query rows and output columns, 2 x 8 x 32), their findings, and
+    TracIn under each test language's own neurons."""
+    from langspec.stats.kinds import index_table
+
+    index = index_table(pd.read_csv(run / "results/neurons/topic-llama/kinds_removal.csv"))
+    assert sorted(set(index["rep"])) == ["0", "1"] and set(index["kind"]) == {"heads", "weights", "neurons"}
+    params = index.pivot_table(index=["rep", "lang"], columns="kind", values="params")
+    units = index.pivot_table(index=["rep", "lang"], columns="kind", values="units")
+    assert (params["neurons"] == 96 * units["neurons"]).all() and (params["weights"] == params["neurons"]).all()
+    assert (params["heads"] == 512 * units["heads"]).all() and (units["heads"] >= 1).all()
+    assert np.isfinite(index["index"]).all()
+    findings = pd.read_csv(run / "results/findings/neurons/topic-llama.csv").set_index("id")
+    assert findings.loc[["kinds-neurons-specific", "kinds-ticket-in-neurons"], "n_replicates"].eq(2).all()
+    tracin = pd.read_csv(run / "results/figures/neurons/tracin.data.csv")
+    assert set(tracin["task"]) == {"topic-llama"} and np.isfinite(tracin["mean"]).all()

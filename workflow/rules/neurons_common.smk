@@ -42,8 +42,9 @@ def neurons_compare_tasks():
 
 
 def neurons_tracin_tasks():
-    """The neurons tasks whose TracIn shares are computed (classification): figure 2 asked of neurons."""
-    return [t for t in neurons_tasks() if t in classification_tasks()]
+    """The compared tasks (neurons.compare) whose TracIn shares are computed (classification): figure 2 asked of
+    neurons, the attribution side of the comparison of kinds."""
+    return [t for t in neurons_compare_tasks() if t in classification_tasks()]
 
 
 def compare_languages(name):
