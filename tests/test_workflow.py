@@ -622,6 +622,7 @@ def _fingerprint(run) -> dict[str, tuple[int, int]]:
         ({"model": {"name": "no-such-org/no-such-model", "layers": 2}}, "config key 'model.name' is 'no-such-org/no-such-model'"),
         ({"sketch": {"dim": 20, "batch_size": 8}}, "config key 'sketch.dim' is 20, not a square"),
         ({"neurons": {"top_rate": 1.5}}, "config key 'neurons.top_rate': 1.5 is greater than or equal to the maximum of 1"),
+        ({"neurons": {"min_tokens": 100000}}, "task 'gettext-topic': a language's training text has at most 144 examples x 32 tokens = 4608 tokens, fewer than the 100000 LAPE needs"),
     ],
 )
 def test_a_bad_value_fails_before_any_job_and_keeps_every_output(run, change, message):

@@ -8,17 +8,37 @@ NEURONS = f"{R}/neurons"
 
 def neurons_tasks():
     """neurons.tasks, or every task whose model has a feed-forward neuron layout (not the text-to-text tasks of an
-    encoder-decoder); a named task of an encoder-decoder is a one-line error."""
+    encoder-decoder); a named task of an encoder-decoder is a one-line error, and so is one whose languages cannot
+    reach neurons.min_tokens (check_neuron_tokens)."""
     chosen = config["neurons"]["tasks"]
     if chosen is None:
-        return [t for t in config["tasks"] if task_kind(t) != "text-to-text"]
+        chosen = [t for t in config["tasks"] if task_kind(t) != "text-to-text"]
     for name in chosen:
         if task_kind(name) == "text-to-text":
             raise LangspecError(
                 f"config key 'neurons.tasks' names '{name}', a text-to-text task of an encoder-decoder, which has no "
                 "feed-forward neuron layout (language-specific neurons need an encoder-only or decoder-only model)"
             )
+        check_neuron_tokens(name)
     return chosen
+
+
+def check_neuron_tokens(name):
+    """Before any job: a task whose languages' training text cannot reach neurons.min_tokens even if every example
+    filled max_length is a one-line error (the selection job checks the tokens each language actually has).
+    """
+    size = (task(name).get("size") or {}).get("train")
+    if size is None:
+        return
+    length = task(name)["finetune"]["max_length"]
+    needed = config["neurons"]["min_tokens"]
+    if size * length < needed:
+        raise LangspecError(
+            f"task '{name}': a language's training text has at most {size} examples x {length} tokens = "
+            f"{size * length} tokens, fewer than the {needed} LAPE needs per language (config key "
+            f"'neurons.min_tokens': an activation probability's standard error is at most 0.5/sqrt(tokens)); "
+            f"raise tasks.{name}.size.train or max_length, or leave the task out of neurons.tasks"
+        )
 
 
 def neurons_compare_tasks():
