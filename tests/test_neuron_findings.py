@@ -196,3 +196,63 @@ def test_deactivation_rows_score_every_language_intact_and_under_each_mask():
     # an empty mask changes nothing; zeroing every neuron changes the loss
     np.testing.assert_allclose(rows["loss"].iloc[4:].to_numpy(), rows["loss"].iloc[:2].to_numpy(), rtol=1e-6)
     assert not np.allclose(rows["loss"].iloc[2:4].to_numpy(), rows["loss"].iloc[:2].to_numpy())
+
+
+# -- paired sampling errors of a deactivation ---------------------------------------------------------------------------
+
+def test_the_paired_error_of_accuracy_is_that_of_the_per_example_differences():
+    from langspec.neurons.deactivation import paired_se
+
+    intact, masked, ones = np.array([1, 1, 0, 1.0]), np.array([0, 1, 0, 0.0]), np.ones(4)
+    assert paired_se("classification", (intact, ones), (masked, ones)) == pytest.approx(
+        100 * np.std(masked - intact, ddof=1) / 2)
+    assert paired_se("classification", (intact, ones), (intact, ones)) == 0
+    assert np.isnan(paired_se("classification", (intact[:1], ones[:1]), (masked[:1], ones[:1])))
+
+
+def test_the_paired_error_of_perplexity_matches_a_bootstrap_and_is_zero_for_a_uniform_shift():
+    from langspec.neurons.deactivation import paired_se
+
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(3, 12, 200).astype(float)
+    intact = tokens * rng.normal(4.0, 0.8, 200)
+    assert paired_se("mlm", (intact, tokens), (intact + 0.3 * tokens, tokens)) == pytest.approx(0, abs=1e-9)
+    masked = intact + tokens * rng.normal(0.2, 0.5, 200)
+    formula = paired_se("mlm", (intact, tokens), (masked, tokens))
+
+    def change(index):  # the change in % of the intact perplexity, positive when better
+        d = (masked[index] - intact[index]).sum() / tokens[index].sum()
+        return 100 * (1 - np.exp(d))
+
+    boot = np.std([change(rng.integers(0, 200, 200)) for _ in range(4000)])
+    assert formula == pytest.approx(boot, rel=0.1)
+    # the conservative unpaired floor of the same scores is far wider
+    ppl = np.exp(intact.sum() / tokens.sum())
+    assert formula < 0.2 * 100 * np.log(ppl) / np.sqrt(200)
+
+
+def test_changes_take_the_paired_error_where_the_table_has_one():
+    table = _deactivation(0, INTACT, LAPE_ACC, RANDOM_ACC)
+    conservative = changes(table)["change_se"].to_numpy()
+    table["paired_se"] = np.where(table["condition"] == "intact", np.nan, 1.5)
+    table.loc[table.index[-1], "paired_se"] = np.nan  # a row without one keeps the conservative error
+    paired = changes(table)["change_se"].to_numpy()
+    assert (paired[:-1] == 1.5).all() and paired[-1] == pytest.approx(conservative[-1])
+
+
+def test_deactivation_rows_carry_a_paired_error_for_every_deactivated_row():
+    texts = ["ab cd ef gh", "lorem ipsum dolor", "der hund schläft", "ba da ga"] * 4
+    model, tokenizer = build_tiny({"family": "bert", "hidden_size": 16, "layers": 2, "heads": 4,
+                                   "intermediate_size": 32, "vocab_size": 60}, texts, 3, 0, "mlm")
+    frame = pd.DataFrame({"uid": [f"u{i}" for i in range(8)], "lang": ["en"] * 4 + ["de"] * 4,
+                          "text_a": [t + " " + t for t in texts[:8]], "text_b": [None] * 8, "label": [0] * 8})
+    data = encode(frame, tokenizer, 16, "mlm", 0)
+    half = np.zeros((2, 32), dtype=bool)
+    half[:, :16] = True
+    rows = pd.DataFrame(deactivation_rows(model.eval(), data, {"en": {"mask": half, "kind": "lape", "lang": "en"}},
+                                          ["en", "de"], 4))
+    assert rows["metric_name"].eq("perplexity").all()
+    assert rows["paired_se"].iloc[:2].isna().all() and np.isfinite(rows["paired_se"].iloc[2:]).all()
+    assert (rows["paired_se"].iloc[2:] > 0).all()
+    intact = evaluate(model, data, 4)
+    assert rows["metric"].iloc[0] == pytest.approx(intact["en"]["perplexity"])

@@ -91,8 +91,9 @@ def outer_excess(layers: pd.DataFrame, what: str = "the neurons' layers table") 
 
 def changes(deactivation: pd.DataFrame, what: str = "the neurons' deactivation table") -> pd.DataFrame:
     """Every deactivated row against its replicate's intact model: ``change`` (points, positive when better; module
-    docstring) and ``change_se`` (its sampling error from the rows' counts, NaN without them; scored on the same
-    examples, so conservative). Columns: rep, condition, deactivated, seed, neurons, test_lang, metric_name,
+    docstring) and ``change_se``, its sampling error: the row's ``paired_se`` where the table has one (from the
+    per-example differences on the shared dev examples, :mod:`langspec.neurons.deactivation`), else from the rows'
+    counts as if the two scores were independent (conservative; entity F1, older tables), NaN without either. Columns: rep, condition, deactivated, seed, neurons, test_lang, metric_name,
     change, change_se; the intact rows left out."""
     table = _checked(deactivation, DEACTIVATION, what)
     names = sorted(set(table["metric_name"].astype(str)))
@@ -112,6 +113,9 @@ def changes(deactivation: pd.DataFrame, what: str = "the neurons' deactivation t
     value, ref = masked["metric"].to_numpy(float), reference["metric"].to_numpy(float)
     masked["change"] = points(metric, value, ref)
     masked["change_se"] = points_se(metric, value, ref, masked["se"].to_numpy(float), reference["se"].to_numpy(float))
+    if "paired_se" in masked.columns:  # the deactivation job's paired error, where the metric allows one
+        paired = pd.to_numeric(masked["paired_se"], errors="coerce")
+        masked["change_se"] = paired.where(np.isfinite(paired), masked["change_se"])
     return masked[["rep", "condition", "deactivated", "seed", "neurons", "test_lang", "metric_name", "change",
                    "change_se"]]
 

@@ -63,29 +63,23 @@ def evaluate(
     """
     if data.kind in ("classification", "text-to-text"):
         return language_metrics(data, *predict(model, data, batch_size, rows, subnetworks), rows)
-    model.eval()
     rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+    if data.kind in ("mlm", "clm"):
+        return lm_metrics(data, *lm_row_losses(model, data, batch_size, rows, subnetworks), rows)
+    model.eval()
     loss_sum = np.zeros(len(data))
     tokens = np.zeros(len(data), dtype=np.int64)
     gold: dict[int, list[int]] = {}
     pred: dict[int, list[int]] = {}
     for batch_rows, batch, labels in _batches(model, data, rows, batch_size, subnetworks):
-        if data.kind in ("mlm", "clm"):  # the LM head on the scored positions only
-            logits, targets, row = (masked_lm if data.kind == "mlm" else causal_lm)(model, {**batch, "labels": labels})
-            losses = F.cross_entropy(logits.float(), targets, reduction="none")
-            sums = torch.zeros(len(batch_rows), dtype=torch.float64, device=losses.device)
-            loss_sum[batch_rows] = sums.index_add_(0, row, losses.double()).cpu().numpy()
-            tokens[batch_rows] = torch.bincount(row, minlength=len(batch_rows)).cpu().numpy()
-            continue
         logits = model(**batch).logits.float()
         losses = F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=IGNORE, reduction="none")
         scored = labels != IGNORE
         loss_sum[batch_rows] = losses.sum(1).cpu().numpy()
         tokens[batch_rows] = scored.sum(1).cpu().numpy()
-        if data.kind == "token-classification":
-            guess = logits.argmax(-1)
-            for r, i in enumerate(batch_rows):
-                gold[i], pred[i] = labels[r][scored[r]].tolist(), guess[r][scored[r]].tolist()
+        guess = logits.argmax(-1)  # token classification: the labelled tokens' tags
+        for r, i in enumerate(batch_rows):
+            gold[i], pred[i] = labels[r][scored[r]].tolist(), guess[r][scored[r]].tolist()
     names = model.config.id2label
     out = {}
     langs = data.lang[rows]
@@ -93,13 +87,46 @@ def evaluate(
         mine = rows[langs == lang]
         count = int(tokens[mine].sum())
         loss = float(loss_sum[mine].sum() / count) if count else float("nan")
-        entry = {"loss": loss, "n": len(mine)}
-        if data.kind in ("mlm", "clm"):
-            entry |= {"perplexity": float(np.exp(loss)), "tokens": count}
-        else:
-            counts = span_counts([[names[t] for t in gold[i]] for i in mine], [[names[t] for t in pred[i]] for i in mine])
-            entry |= f1(counts) | counts
-        out[lang] = entry
+        counts = span_counts([[names[t] for t in gold[i]] for i in mine], [[names[t] for t in pred[i]] for i in mine])
+        out[lang] = {"loss": loss, "n": len(mine)} | f1(counts) | counts
+    return out
+
+
+@torch.no_grad()
+def lm_row_losses(
+    model: torch.nn.Module,
+    data: Encoded,
+    batch_size: int,
+    rows: np.ndarray | None = None,
+    subnetworks: Subnetworks | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Masked or causal language modelling: per scored row [len(rows)], the summed loss (nats) over its scored
+    tokens (the fixed evaluation masks, or every next token) and their number; the LM head on those positions only.
+    ``subnetworks``: as :func:`predict`."""
+    model.eval()
+    rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+    loss_sum = np.zeros(len(data))
+    tokens = np.zeros(len(data), dtype=np.int64)
+    for batch_rows, batch, labels in _batches(model, data, rows, batch_size, subnetworks):
+        logits, targets, row = (masked_lm if data.kind == "mlm" else causal_lm)(model, {**batch, "labels": labels})
+        losses = F.cross_entropy(logits.float(), targets, reduction="none")
+        sums = torch.zeros(len(batch_rows), dtype=torch.float64, device=losses.device)
+        loss_sum[batch_rows] = sums.index_add_(0, row, losses.double()).cpu().numpy()
+        tokens[batch_rows] = torch.bincount(row, minlength=len(batch_rows)).cpu().numpy()
+    return loss_sum[rows], tokens[rows]
+
+
+def lm_metrics(data: Encoded, loss_sum: np.ndarray, tokens: np.ndarray, rows: np.ndarray | None = None) -> dict[str, dict]:
+    """Per language of the scored ``rows``: ``loss`` (nats per scored token), ``perplexity``, ``tokens`` and ``n``,
+    from :func:`lm_row_losses`' per-row sums and counts (aligned with ``rows``)."""
+    rows = np.arange(len(data)) if rows is None else np.asarray(rows)
+    langs = data.lang[rows]
+    out = {}
+    for lang in dict.fromkeys(langs.tolist()):
+        mine = langs == lang
+        count = int(tokens[mine].sum())
+        loss = float(loss_sum[mine].sum() / count) if count else float("nan")
+        out[lang] = {"loss": loss, "n": int(mine.sum()), "perplexity": float(np.exp(loss)), "tokens": count}
     return out
 
 
