@@ -52,6 +52,7 @@ def workdir(tmp_path_factory):
     config["influence"]["k"] = 5  # at most the 6 x 5 training examples of the fixtures
     config["examples"] = {"k": 5}
     config["compute"] = {"device": "cpu", "gpus": 0}
+    config["neurons"] = {**config.get("neurons", {}), "min_tokens": 64}  # 4-6 fixture examples hold fewer than 1000
     (workdir / "paper-fixtures.yaml").write_text(yaml.safe_dump(config))
     return workdir
 
@@ -69,8 +70,12 @@ def test_paper_config_draws_every_figure_with_one_sketch_job_per_regime(workdir)
         rep = re.fullmatch(r"results/sketches/xnli/(rep\d)/full/full", outputs[0]).group(1)
         assert len(outputs) == 1 + 5 + 5 * 3 and f"results/sketches/xnli/{rep}/full/ru-random3" in outputs, outputs
     assert "rule sketch_sft_random_pawsx:" in result.stdout
+    figures = [block.split("\n[", 1)[0] for block in re.split(r"\nlocalrule fig\d+:|\nrule fig\d+:", result.stdout)[1:]]
+    assert len(figures) == 18, "figures 2-19, one job each"
     for name in PAPER_003:
-        assert name not in result.stdout, "paper 003's tasks are not in paper 000's figures"
+        assert not any(name in block for block in figures), "paper 003's tasks are not in paper 000's figures"
+    # `all` holds the neurons: LAPE on every encoder task, the comparison of kinds on each lottery-ticket task
+    assert "rule neurons_kinds:" in result.stdout and "results/neurons/xnli-lth/kinds_removal.csv" in result.stdout
 
 
 def test_sharded_sketches_are_one_job_per_mask_checkpoint_and_shard(workdir):

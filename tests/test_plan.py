@@ -44,7 +44,7 @@ def _jobs(run, rule, **wildcards):
 
 
 def test_the_dry_run_gives_every_job_its_wildcards_and_dependencies(tiny):
-    assert len(tiny.jobs) == 243 and tiny.config["tasks"]["gettext-topic"]["size"]["train"] == 144
+    assert len(tiny.jobs) == 276 and tiny.config["tasks"]["gettext-topic"]["size"]["train"] == 144
     (finetune,) = _jobs(tiny, "finetune", task="gettext-topic", rep="0")
     assert finetune.gpu and finetune.outputs == ["results/models/gettext-topic/rep0/full"]
     needs = {tiny.jobs[[j.jobid for j in tiny.jobs].index(i)].rule for i in tiny.dependencies[finetune.jobid]}
@@ -184,10 +184,11 @@ def test_the_plan_prints_each_stage_the_total_and_the_cost_sources(tiny):
     assert list(stages)[:6] == ["data", "model", "finetune", "prune", "sft", "sketch"]
     assert {"lth_imp", "lth_transfer", "lth_alternative", "lth_analysis", "figures", "influence"} <= set(stages)
     total = report["total"]
-    assert total["jobs"] == 241 == sum(row["jobs"] for row in stages.values())  # all and lth run nothing
+    assert total["jobs"] == 274 == sum(row["jobs"] for row in stages.values())  # all and lth run nothing
     assert total["job_seconds"] == pytest.approx(sum(row["job_seconds"] for row in stages.values()), abs=1)
     assert total["job_seconds"] / 2 <= total["wall_seconds"] <= total["job_seconds"] + tiny.seconds + 1
-    assert stages["finetune"]["work"] == {"train": 2 * 1296, "evaluate": 2 * 540}
+    # gettext-topic's two replicates, and gettext-mlm's one, which the neurons fine-tune (96 x 3 languages x 3 epochs)
+    assert stages["finetune"]["work"] == {"train": 2 * 1296 + 864, "evaluate": 2 * 540 + 216}
     text = render(report, "plan for all lth (tiny)")
     lines = text.splitlines()
     assert lines[0] == "plan for all lth (tiny)"
@@ -195,7 +196,7 @@ def test_the_plan_prints_each_stage_the_total_and_the_cost_sources(tiny):
                                 "wall,", "1", "GPU"]
     assert [line.split()[0] for line in lines[2:2 + len(stages)]] == list(stages)
     total_line = next(line for line in lines if line.startswith("total"))
-    assert total_line.split()[1] == "241" and "2.6k trained" in total_line
+    assert total_line.split()[1] == "274" and "3.5k trained" in total_line
     assert "costs on this machine: the tests' costs" in text and "costs on one GPU: the default's 6-layer" in text
 
 

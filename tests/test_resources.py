@@ -13,7 +13,7 @@ import yaml
 from .workspace import copy_repo, snakemake
 
 GPU_RULES = {"finetune", "sft", "prune", "sketch", "lth_imp", "lth_imp_multilingual", "lth_transfer", "lth_cross_task",
-             "lth_alternative"}
+             "lth_alternative", "neurons_count", "neurons_deactivate", "neurons_kinds"}
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ NEURONS = f"{R}/neurons"
 
 def neurons_tasks():
     """neurons.tasks, or every task whose model has a feed-forward neuron layout (not the text-to-text tasks of an
-    encoder-decoder); a named task of an encoder-decoder is a one-line error, and so is one whose languages cannot
-    reach neurons.min_tokens (check_neuron_tokens)."""
+    encoder-decoder); a named task of an encoder-decoder is a one-line error."""
     chosen = config["neurons"]["tasks"]
     if chosen is None:
         chosen = [t for t in config["tasks"] if task_kind(t) != "text-to-text"]
@@ -19,17 +18,17 @@ def neurons_tasks():
                 f"config key 'neurons.tasks' names '{name}', a text-to-text task of an encoder-decoder, which has no "
                 "feed-forward neuron layout (language-specific neurons need an encoder-only or decoder-only model)"
             )
-        check_neuron_tokens(name)
     return chosen
 
 
-def check_neuron_tokens(name):
-    """Before any job: a task whose languages' training text cannot reach neurons.min_tokens even if every example
-    filled max_length is a one-line error (the selection job checks the tokens each language actually has).
-    """
+def neuron_tokens(wildcards):
+    """No file: while the DAG is built, before any job, a task whose languages' training text cannot reach
+    neurons.min_tokens even if every example filled max_length is a one-line error (the selection job checks the
+    tokens each language actually has); only where the neurons are asked for."""
+    name = wildcards.task
     size = (task(name).get("size") or {}).get("train")
     if size is None:
-        return
+        return []
     length = task(name)["finetune"]["max_length"]
     needed = config["neurons"]["min_tokens"]
     if size * length < needed:
@@ -39,6 +38,7 @@ def check_neuron_tokens(name):
             f"'neurons.min_tokens': an activation probability's standard error is at most 0.5/sqrt(tokens)); "
             f"raise tasks.{name}.size.train or max_length, or leave the task out of neurons.tasks"
         )
+    return []
 
 
 def neurons_compare_tasks():
