@@ -6,7 +6,6 @@ rule neurons_count:
     input:
         model=model_dir("{task}", "{rep}", "full"),
         data=f"{rep_dir('data', '{task}', '{rep}')}/train.parquet",
-        tokens=neuron_tokens,
     output:
         f"{NEURONS}/{{task}}/rep{{rep}}/activations.npz",
     log:

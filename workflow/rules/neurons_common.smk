@@ -18,17 +18,19 @@ def neurons_tasks():
                 f"config key 'neurons.tasks' names '{name}', a text-to-text task of an encoder-decoder, which has no "
                 "feed-forward neuron layout (language-specific neurons need an encoder-only or decoder-only model)"
             )
+        check_neuron_tokens(name)
     return chosen
 
 
-def neuron_tokens(wildcards):
-    """No file: while the DAG is built, before any job, a task whose languages' training text cannot reach
+def check_neuron_tokens(name):
+    """Before any job, while the workflow is read: a task whose languages' training text cannot reach
     neurons.min_tokens even if every example filled max_length is a one-line error (the selection job checks the
-    tokens each language actually has); only where the neurons are asked for."""
-    name = wildcards.task
+    tokens each language actually has). At parse time, as the schema's checks: an input function of an up-to-date
+    job is not always evaluated, and a changed value must not rerun (and delete) the masks before it fails.
+    """
     size = (task(name).get("size") or {}).get("train")
     if size is None:
-        return []
+        return
     length = task(name)["finetune"]["max_length"]
     needed = config["neurons"]["min_tokens"]
     if size * length < needed:
@@ -38,7 +40,6 @@ def neuron_tokens(wildcards):
             f"'neurons.min_tokens': an activation probability's standard error is at most 0.5/sqrt(tokens)); "
             f"raise tasks.{name}.size.train or max_length, or leave the task out of neurons.tasks"
         )
-    return []
 
 
 def neurons_compare_tasks():
