@@ -38,12 +38,13 @@ def compare(model: nn.Module, data: Encoded, neurons: Mapping[str, np.ndarray], 
     of equal specificity. A language without a LAPE neuron has no budget: its removals are left out."""
     languages = _check(neurons, heads, tickets)
     per_layer = layer_weights(model)
-    names = [name for layer in per_layer for name in layer]
+    names = {name for layer in per_layer for name in layer}
+    ffn = ffn_weights(model)
     sizes = {"heads": head_params(model), "neurons": neuron_params(model)}
     scores = {
         "heads": specificity({lang: np.asarray(heads[lang], dtype=np.float32) for lang in languages}),
         "neurons": specificity({lang: np.asarray(neurons[lang], dtype=np.float32) for lang in languages}),
-        "weights": weight_specificity({lang: {n: m for n, m in survival(tickets[lang]).items() if n in set(names)}
+        "weights": weight_specificity({lang: {n: m for n, m in survival(tickets[lang]).items() if n in names}
                                        for lang in languages}),
     }
     profile, overlap, removals = [], [], []
@@ -55,7 +56,7 @@ def compare(model: nn.Module, data: Encoded, neurons: Mapping[str, np.ndarray], 
             for layer, share in enumerate(layer_profile(masses[kind])):
                 profile.append({"kind": kind, "lang": lang, "layer": layer, "share_pct": share,
                                 "layers": len(per_layer)})
-        share, expected = ticket_in_neurons(tickets[lang][-1], ffn_weights(model), neurons[lang])
+        share, expected = ticket_in_neurons(tickets[lang][-1], ffn, neurons[lang])
         overlap.append({"lang": lang, "overlap": TICKET_IN_NEURONS, "share_pct": share, "expected_pct": expected})
         share, expected = heads_in_neuron_layers(heads[lang], neurons[lang])
         overlap.append({"lang": lang, "overlap": HEADS_IN_NEURON_LAYERS, "share_pct": share, "expected_pct": expected})
