@@ -43,6 +43,7 @@ def fixtures(workdir):
     config["influence"]["k"] = 5  # at most the 6 x 5 training examples of the fixtures
     config["sketch"]["batch_size"] = 1
     config["examples"] = {"k": 5}
+    config["neurons"] = {**config.get("neurons", {}), "min_tokens": 64}  # 6 fixture examples hold fewer than 1000
     (workdir / "llm-fixtures.yaml").write_text(yaml.safe_dump(config))
     return "llm-fixtures.yaml"
 
