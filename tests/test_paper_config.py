@@ -119,6 +119,7 @@ def test_paper_config_draws_paper_003(workdir):
     assert "results/lth/mlm-lth/rep0/fr/fisher.npz" not in result.stdout
 
 
+@pytest.mark.slow  # runs the data jobs of nine tasks and builds an mT5: half a minute, the fast tier's longest test
 def test_paper_tasks_load_from_fixtures_in_the_hub_schemas(workdir):
     targets = [f"results/data/{name}/rep0/train.parquet" for name in HUB] + ["results/models/xnli-mt5/rep0/init"]
     result = snakemake(workdir, "--cores", "2", *targets, "--configfile", "paper-fixtures.yaml", timeout=600)
