@@ -18,6 +18,10 @@ from transformers import (
     XLMRobertaForSequenceClassification,
 )
 
+#: pytest-xdist's workers share the cores: each worker's torch takes its share of intra-op threads. torch's default,
+#: every core in every worker, oversubscribed them (a training test ran 2-20x slower beside another worker's).
+torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+
 _FAMILIES = {
     "bert": (BertConfig, BertForSequenceClassification),
     "xlm-roberta": (XLMRobertaConfig, XLMRobertaForSequenceClassification),
