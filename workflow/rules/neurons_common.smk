@@ -8,7 +8,8 @@ NEURONS = f"{R}/neurons"
 
 def neurons_tasks():
     """neurons.tasks, or every task whose model has a feed-forward neuron layout (not the text-to-text tasks of an
-    encoder-decoder); a named task of an encoder-decoder is a one-line error."""
+    encoder-decoder); a named task of an encoder-decoder is a one-line error, and so is one whose languages cannot
+    reach neurons.min_tokens (check_neuron_tokens)."""
     chosen = config["neurons"]["tasks"]
     if chosen is None:
         chosen = [t for t in config["tasks"] if task_kind(t) != "text-to-text"]
