@@ -76,6 +76,28 @@ def test_magnitude_pruning_removes_the_smallest_trained_weights(toy_setup, tmp_p
     assert len(dropped) == 680 and dropped.max() <= kept.min()
 
 
+def test_a_baked_ticket_trains_as_the_masked_forward_with_a_strict_guard(toy_setup):
+    """The ticket leaves the forward unmasked (its pruned weights are zero) and masks only the gradient: the same
+    weights, bit for bit, as training the zeroed model through W ⊙ M with the strict guard's restore."""
+    tokenizer, data = toy_setup
+    hp = dataclasses.replace(HP, epochs=2)
+    mask = random_mask(full_mask(toy_bert(tokenizer)), 0, 0.6)
+    trained = []
+    for make in (WeightSubnetworks.ticket, lambda m, mask: WeightSubnetworks(m, {"*": mask}, shared=True)):
+        model = toy_bert(tokenizer)
+        with torch.no_grad():
+            for name, weight in prunable_weights(model).items():
+                weight.mul_(mask[name])
+        with make(model, mask) as subnetworks:
+            assert ("forward" in model.bert.encoder.layer[0].attention.self.query.__dict__) != subnetworks.baked
+            history = train(model, tokenizer, data, data, hp, None, subnetworks=subnetworks, strict=True)
+        assert history[-1]["dev_subnetwork"] == history[-1]["dev"], "a zeroed model scores as its subnetwork"
+        trained.append(_clone(model))
+    baked, masked = trained
+    assert all(torch.equal(baked[n], masked[n]) for n in baked)
+    assert all(torch.count_nonzero(baked[n][~mask[n]]) == 0 for n in mask)
+
+
 def test_a_trained_ticket_keeps_pruned_weights_at_zero_and_saves_the_ticket(toy_setup, tmp_path):
     tokenizer, data = toy_setup
     model = toy_bert(tokenizer)

@@ -295,23 +295,26 @@ class WeightSubnetworks(Subnetworks):
     mask in use the modules compute exactly as plain nn.Linear.
 
     ``masks``: language -> weight mask; :meth:`single` for one mask used by
-    every language, :meth:`ticket` for a ticket to train (pruned weights zeroed).
+    every language, :meth:`ticket` for a ticket to train (pruned weights zeroed
+    in the model, ``baked``: the forward is left unpatched, the gradient masked).
     Create it after moving the model to its device; :meth:`remove` detaches it.
     """
 
     kind = "weights"
 
-    def __init__(self, model: nn.Module, masks: Mapping[str, Mapping[str, torch.Tensor]], shared: bool = False) -> None:
-        self.zeroed = False  # a ticket: pruned weights are zero and are re-zeroed after each step
+    def __init__(self, model: nn.Module, masks: Mapping[str, Mapping[str, torch.Tensor]], shared: bool = False,
+                 baked: bool = False) -> None:
         self.linears = prunable_linears(model)
         device = next(model.parameters()).device
         for lang, mask in masks.items():
             check_fits(mask, model, f"weight mask of '{lang}'")
         self.masks = {lang: {n: m.to(device=device, dtype=torch.bool) for n, m in mask.items()} for lang, mask in masks.items()}
         self.shared = shared
+        self.baked = baked  # a ticket: pruned weights are zero in the model itself, the forward needs no mask
         self.current: dict[str, torch.Tensor] | None = None
-        for name, linear in self.linears.items():
-            linear.forward = partial(_masked_linear, linear, self, name)
+        if not baked:
+            for name, linear in self.linears.items():
+                linear.forward = partial(_masked_linear, linear, self, name)
 
     @classmethod
     def single(cls, model: nn.Module, mask: Mapping[str, torch.Tensor]) -> WeightSubnetworks:
@@ -325,15 +328,16 @@ class WeightSubnetworks(Subnetworks):
     def ticket(cls, model: nn.Module, mask: Mapping[str, torch.Tensor]) -> WeightSubnetworks:
         """A lottery ticket to train: the pruned weights are zeroed now (:func:`bake`) and stay exactly zero.
 
-        In training (strict), the step guard re-zeroes the pruned weights and
-        their AdamW moments after each step, instead of cloning and restoring
-        them: the same result, since they were zero before the step, at no copy.
-        The plain model is the ticket, and so is its ``save_pretrained``.
+        The plain model is the ticket (and so is its ``save_pretrained``), so the
+        forward runs the modules unmasked: ``W ⊙ M = W`` already. Training
+        masks the gradient (``G ⊙ M``, the masked forward's gradient, before
+        clipping), so a pruned weight's AdamW moments stay zero and its update,
+        ``lr · (0 / (√0 + ε) + λ · 0)``, is exactly zero: the step guard has
+        nothing to restore. The same training as the masked forward with a
+        strict guard, without a product and a copy of every weight matrix per step.
         """
-        subnetworks = cls(model, {"*": mask}, shared=True)
         bake(model, mask)
-        subnetworks.zeroed = True
-        return subnetworks
+        return cls(model, {"*": mask}, shared=True, baked=True)
 
     @property
     def languages(self) -> list[str]:
@@ -361,14 +365,8 @@ class WeightSubnetworks(Subnetworks):
         if mask is None:
             yield
             return
-        if self.zeroed:
+        if self.baked:  # zero weight, zero gradient, zero moments: AdamW leaves them zero (:meth:`ticket`)
             yield
-            with torch.no_grad():
-                for name, linear in self.linears.items():
-                    linear.weight.mul_(mask[name])
-                    for value in optimizer.state.get(linear.weight, {}).values():
-                        if torch.is_tensor(value) and value.shape == linear.weight.shape:
-                            value.mul_(mask[name])
             return
         saved = []
         for name, linear in self.linears.items():

@@ -14,7 +14,9 @@ know only these five operations:
   parameters outside the subnetwork, and their optimizer state, exactly unchanged;
 - ``languages`` and ``shared``: which languages have a subnetwork; a shared
   subnetwork (a single lottery ticket) serves every language, so training mixes
-  languages in a batch instead of drawing single-language batches;
+  languages in a batch instead of drawing single-language batches; ``baked``: the
+  plain model already is the (shared) subnetwork (a ticket whose pruned weights
+  are zero), so scoring it under the subnetwork is scoring the plain model;
 - ``remove()``: detach everything; the model is as before.
 """
 
@@ -33,6 +35,7 @@ class Subnetworks(ABC):
 
     kind: str = ""  #: "heads", "weights" or "neurons": recorded in training metrics
     shared: bool = False  #: one subnetwork for every language (``use`` ignores the language)
+    baked: bool = False  #: the plain model is the subnetwork: evaluating under it equals evaluating without it
 
     @property
     @abstractmethod

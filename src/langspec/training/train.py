@@ -170,7 +170,8 @@ def train(
                 metrics["dev"] = evaluate(model, dev_data, hp.eval_batch_size)
                 if subnetworks is not None:
                     metrics["subnetwork"] = subnetworks.kind
-                    metrics["dev_subnetwork"] = evaluate(model, dev_data, hp.eval_batch_size, subnetworks=subnetworks)
+                    metrics["dev_subnetwork"] = (metrics["dev"] if subnetworks.baked else
+                                                 evaluate(model, dev_data, hp.eval_batch_size, subnetworks=subnetworks))
             if out_dir is not None:
                 save_checkpoint(model, tokenizer, out_dir / f"epoch{epoch}", metrics)
             history.append(metrics)
