@@ -132,7 +132,9 @@ def judged(workdir: Path, part: str, seeds: int) -> list[dict]:
                 continue
             row(f"paper 003 round 1 ({t})", r, None, t, [lang], record, lang)  # the rule acts on round 1
             body = json.loads(record.read_text())
-            last = body["attempts"][0]["last_round"]  # recorded, never acted on (langspec.tickets.imp.lottery_learned)
+            # recorded, never acted on (langspec.tickets.imp.lottery_learned); an attempt whose round 1 failed and was
+            # redrawn stopped there, so the first attempt that went on to the last round is the one judged
+            last = next(a["last_round"] for a in body["attempts"] if a.get("last_round"))
             rows.append({"training": f"paper 003 last round ({t})", "seed": r, "metric": last["metric"],
                          "first_value": round(last["value"], 4), "bar": round(last["bar"], 4),
                          "first_learned": bool(last["learned"]), "attempts": 1, "learned": bool(last["learned"]),

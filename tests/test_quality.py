@@ -221,7 +221,7 @@ def test_legends_say_how_many_of_the_configured_replicates_learned():
         assert replicates([4]) == "4 replicates"
 
 
-def test_a_ticket_whose_first_round_cannot_learn_is_redrawn_whole_and_its_last_round_recorded(toy_setup, tmp_path):
+def test_a_ticket_whose_first_round_cannot_learn_stops_there_is_redrawn_whole_and_its_last_round_recorded(toy_setup, tmp_path):
     from langspec.tickets.imp import lottery_learned
     from langspec.tickets.maskfile import read_trajectory
 
@@ -235,5 +235,24 @@ def test_a_ticket_whose_first_round_cannot_learn_is_redrawn_whole_and_its_last_r
     assert [a["learned"] for a in record["attempts"]] == [False, True], record["attempts"]
     assert record["attempts"][0]["reason"].startswith("round 1: dev accuracy")
     assert {"learned", "value", "bar"} <= set(record["attempts"][1]["last_round"]), "the last round is judged and kept"
+    assert record["attempts"][0]["last_round"] is None, "the failed attempt stopped after its first round"
     assert read_trajectory(tmp_path) == json.loads(json.dumps(trajectory)), "the redrawn attempt's rounds are on disk"
     assert trajectory[-1]["final"] and len(trajectory) == 3
+
+
+def test_a_ticket_kept_though_its_first_round_failed_goes_through_every_round(toy_setup, tmp_path):
+    """Under ``exclude`` (no attempt follows) the failed ticket is kept and marked: all its rounds and its final
+    training are made, and its last round judged."""
+    from langspec.tickets.imp import lottery_learned
+
+    tokenizer, data = toy_setup
+    model = toy_bert(tokenizer)
+    with torch.no_grad():
+        model.classifier.weight.zero_()
+        model.classifier.bias.copy_(torch.tensor([1e4, 0.0, 0.0]))
+    rule = QualityRule(on_failure="exclude")
+    trajectory, record = lottery_learned(model, tokenizer, data, data, dataclasses.replace(HP, epochs=2), tmp_path, 0.1, 2,
+                                         ["aa", "bb", "cc"], rule)
+    assert not record["learned"] and len(record["attempts"]) == 1
+    assert [e["round"] for e in trajectory] == [1, 2, 3] and trajectory[-1]["final"]
+    assert record["attempts"][0]["last_round"]["learned"] is False

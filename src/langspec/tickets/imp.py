@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from functools import partial
 from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -83,6 +84,7 @@ def imp(
     max_sparsity: float = 0.9,
     languages: Sequence[str] | None = None,
     evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+    stop: Callable[[dict], bool] | None = None,
 ) -> list[dict]:
     """Iterative magnitude pruning with rewinding; writes ``out_dir/round{k}.npz`` and ``trajectory.json``.
 
@@ -103,6 +105,8 @@ def imp(
     The masks of 10%, 20%, ..., max are thus all saved by one run; their own
     accuracy comes from retraining each with :func:`train_ticket`. ``evaluation``
     makes the context of the dev evaluations (see :func:`~langspec.training.train.train`).
+    ``stop(entry)``, called after each round is saved, ends the run there when true
+    (a first round that did not learn, under a rule that redraws it).
     """
     out_dir = Path(out_dir)
     n = lottery_rounds(rate, max_sparsity)
@@ -138,15 +142,29 @@ def imp(
         trajectory.append(entry)
         write_trajectory(out_dir, trajectory)
         rewind(model, theta0, mask)
+        if stop is not None and stop(entry):
+            break
     return trajectory
 
 
 def lottery(model: torch.nn.Module, tokenizer, train_data: Encoded, dev_data: Encoded, hp: Hyperparameters,
             out_dir: str | Path, rate: float, rounds: int, languages: Sequence[str],
-            evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> list[dict]:
+            evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+            stop: Callable[[dict], bool] | None = None) -> list[dict]:
     """:func:`imp` for ``rounds`` rounds, then the last round's mask trained as a ticket (rewound, head carried, as
-    every round); its entry (``final``: true) closes the trajectory, which is written to ``out_dir``."""
-    trajectory = imp(model, tokenizer, train_data, dev_data, hp, out_dir, rate, rounds * rate, languages, evaluation=evaluation)
+    every round); its entry (``final``: true) closes the trajectory, which is written to ``out_dir``. When ``stop``
+    ends IMP early (:func:`imp`), the trajectory ends there, without a ticket."""
+    stopped = []
+
+    def stopping(entry: dict) -> bool:
+        if stop is not None and stop(entry):
+            stopped.append(entry["round"])
+        return bool(stopped)
+
+    trajectory = imp(model, tokenizer, train_data, dev_data, hp, out_dir, rate, rounds * rate, languages,
+                     evaluation=evaluation, stop=stopping)
+    if stopped:
+        return trajectory
     last = read_weight_mask(round_path(Path(out_dir), rounds), prunable_shapes(model), next(model.parameters()).device)["mask"]
     final = train_ticket(model, tokenizer, last, train_data, dev_data, hp, languages=languages, evaluation=evaluation)
     keys = ("metric", "best_metric", "epoch_metrics", "dev", "metric_name", "higher_is_better")
@@ -168,16 +186,25 @@ def lottery_learned(model: torch.nn.Module, tokenizer, train_data: Encoded, dev_
 
     The last (sparsest) round is judged too and recorded (``last_round`` of each attempt), but never redrawn or
     excluded on: how far a ticket keeps the dense model's metric as sparsity grows is what paper 003 measures
-    (figures 2 and 6), so choosing replicates by it would select on the outcome. Returns the kept trajectory and
-    the quality record.
+    (figures 2 and 6), so choosing replicates by it would select on the outcome. An attempt whose first round
+    failed while another attempt remains stops after that round (``last_round``: null): the rounds after it would
+    be redrawn unread. Returns the kept trajectory and the quality record.
     """
     reference = references(model, dev_data, hp.eval_batch_size, evaluation)
+    made = []
 
     def attempt(seed: int) -> dict:
+        made.append(seed)
+        redraws = len(made) < rule.tries  # a failed first round is drawn again: the rest of this attempt is moot
+        judged = partial(judge, kind=train_data.kind, languages=languages, rule=rule, **reference)
+
+        def stop(entry: dict) -> bool:
+            return redraws and entry["round"] == 1 and not judged(entry["dev"])["learned"]
+
         trajectory = lottery(model, tokenizer, train_data, dev_data, replace(hp, seed=seed), out_dir, rate, rounds,
-                             languages, evaluation)
-        first, last = (judge(entry["dev"], train_data.kind, languages, rule, **reference)
-                       for entry in (trajectory[0], trajectory[-1]))
+                             languages, evaluation, stop)
+        first = judged(trajectory[0]["dev"])
+        last = judged(trajectory[-1]["dev"]) if trajectory[-1].get("final") else None
         quality = {**first, "reason": f"round 1: {first['reason']}", "last_round": last}
         return {"trajectory": trajectory, "quality": quality}
 
