@@ -24,7 +24,7 @@ measured here from the replicate's prepared model).
 
 Usage:
     python benchmarks/failure_rates.py --seeds 20 --part paper000 [--commit REV] [--keep DIR]
-    python benchmarks/failure_rates.py --seeds 20 --part tickets
+    python benchmarks/failure_rates.py --seeds 20 --part tickets [--task gettext-mlm]
     python benchmarks/failure_rates.py --seeds 20 --part full --override '{compute: {train_precision: float32}}'
     python benchmarks/failure_rates.py --summarize DIR --seeds 20 --part paper000   # judge a run made in DIR
     python benchmarks/failure_rates.py --seeds 20 --part round1 --task gettext-topic [--recipe task]
@@ -70,17 +70,24 @@ def recipe_of(cfg: dict, task: str, replicate: int) -> dict:
     return hp
 
 
-def targets(part: str, seeds: int, workdir: Path, task: str = "gettext-topic") -> list[str]:
-    """The files that make every judged training of ``part`` for ``seeds`` replicates."""
+def targets(part: str, seeds: int, workdir: Path, task: str | None = None) -> list[str]:
+    """The files that make every judged training of ``part`` for ``seeds`` replicates (``task``: round1's task,
+    gettext-topic unless named; the tickets of this task alone, of every ticket task unless named)."""
     if part in REGIMES:
         return [f"results/models/gettext-topic/rep{r}/{regime}" for r in range(seeds) for regime in REGIMES[part]]
     if part == "round1":  # the data and prepared models; the recipe comes from the validated config (recipe())
-        return [f"results/models/{task}/rep{r}/init" for r in range(seeds)]
+        return [f"results/models/{task or 'gettext-topic'}/rep{r}/init" for r in range(seeds)]
     langs = config(workdir)["lth"]["languages"]
-    return [f"results/lth/{t}/rep{r}/{langs[r % len(langs)]}/trajectory.json" for t in TICKET_TASKS for r in range(seeds)]
+    return [f"results/lth/{t}/rep{r}/{langs[r % len(langs)]}/trajectory.json" for t in ticket_tasks(task)
+            for r in range(seeds)]
 
 
-def judged(workdir: Path, part: str, seeds: int) -> list[dict]:
+def ticket_tasks(task: str | None) -> tuple[str, ...]:
+    """The tasks whose tickets ``--part tickets`` trains and judges: ``task`` alone, or all of them."""
+    return (task,) if task else TICKET_TASKS
+
+
+def judged(workdir: Path, part: str, seeds: int, task: str | None = None) -> list[dict]:
     """One row per training: kind, seed, first attempt's value and verdict, attempts, learned after redraws."""
     import pandas as pd
 
@@ -120,7 +127,7 @@ def judged(workdir: Path, part: str, seeds: int) -> list[dict]:
                 row(f"paper 000 {regime} (gettext-topic)", r, dev, "gettext-topic", list(dev), model_dir / "quality.json")
         return rows
     langs = config(workdir)["lth"]["languages"]
-    for t in TICKET_TASKS:
+    for t in ticket_tasks(task):
         for r in range(seeds):
             lang = langs[r % len(langs)]
             where = results / f"lth/{t}/rep{r}/{lang}"
@@ -201,7 +208,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--part", choices=("paper000", "full", "tickets", "round1"), required=True)
     parser.add_argument("--commit", default="HEAD")
-    parser.add_argument("--task", default="gettext-topic", help="round1: the task")
+    parser.add_argument("--task", help="round1: the task (default gettext-topic); tickets: this task's alone "
+                        "(default every ticket task)")
     parser.add_argument("--recipe", choices=("lth", "task"), default="lth", help="round1: lth.finetune over the task's "
                         "recipe (the workflow's), or the task's own")
     parser.add_argument("--hp", default="{}", help="round1: hyperparameters over the recipe, as YAML, e.g. '{epochs: 6}'")
@@ -231,8 +239,8 @@ def main() -> None:
         if run.returncode != 0:
             sys.exit(run.stderr[-3000:])
     only = [int(x) for x in args.only.split(",")] if args.only else None
-    rows = (round1(workdir, args.task, args.seeds, args.recipe, yaml.safe_load(args.hp), only) if args.part == "round1"
-            else judged(workdir, args.part, args.seeds))
+    rows = (round1(workdir, args.task or "gettext-topic", args.seeds, args.recipe, yaml.safe_load(args.hp), only)
+            if args.part == "round1" else judged(workdir, args.part, args.seeds, args.task))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=workdir, capture_output=True, text=True).stdout.strip()
     print(json.dumps({"commit": commit, "part": args.part, "seeds": args.seeds, "override": args.override, "wall_seconds": wall,
                       "summary": summary(rows), "trainings": rows, "workdir": str(workdir)}, indent=1))
