@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -167,6 +169,20 @@ def test_a_calibration_is_kept_and_reused_until_its_settings_change(tiny, tmp_pa
     costs, source = cpu_costs(tiny.config, ["gettext-topic"], cache=tmp_path, calibrator=fake)
     assert len(calls) == 3 and costs["gettext-topic"]["sft"] == COST["sft"] and "compute.cost" in source
     assert "margin" not in costs["gettext-topic"]
+
+
+def test_an_edit_to_the_timed_code_is_calibrated_again_and_an_edit_to_a_figure_is_not(tiny, tmp_path):
+    package = Path(costing.__file__).resolve().parents[1]
+    root = tmp_path / "langspec"
+    shutil.copytree(package, root, ignore=shutil.ignore_patterns("__pycache__"))
+    before = costing.timed_code(root)
+    assert before == costing.timed_code(package) and costing.calibration_key(_config(tiny), "gettext-mlm")["code"] == before
+    drawing = next((root / "figures").glob("*.py"))
+    drawing.write_text(drawing.read_text() + "\n# a drawing change\n")
+    assert costing.timed_code(root) == before
+    imp = root / "tickets" / "imp.py"
+    imp.write_text(imp.read_text() + "\n# a change to how tickets train\n")
+    assert costing.timed_code(root) != before
 
 
 def test_the_calibration_measures_every_kind_of_work_with_the_workflow_code(tiny):

@@ -6,8 +6,8 @@ Three sources:
   ``benchmarks/``), one set for every task;
 - a calibration on this machine (:mod:`langspec.plan.calibrate`): a few
   seconds of each kind of work on the task's own data and model, measured once
-  per CPU kind, model and task settings and cached as JSON under
-  ``$XDG_CACHE_HOME/langspec`` (``~/.cache/langspec``):
+  per CPU kind, model and task settings and version of the timed code, and
+  cached as JSON under ``$XDG_CACHE_HOME/langspec`` (``~/.cache/langspec``):
   ``costs-<cpu kind>-<model>-<hash>.json``;
 - for one GPU, the costs recorded on a lent H200 (:data:`GPU_RECORDS`,
   ``benchmarks/RESULTS.md``, section "GPU"): the record of the shape nearest
@@ -122,6 +122,23 @@ def cache_dir() -> Path:
     return Path(base) / "langspec"
 
 
+#: the packages whose code a calibration times (training, tickets, head pruning, sketches, evaluation, the data and
+#: models they read): an edit to any of their sources, or to the calibration, is measured again
+TIMED_PACKAGES = ("attribution", "core", "data", "heads", "models", "tickets", "training")
+
+
+def timed_code(root: Path | None = None) -> str:
+    """SHA-256 (first 12 hex digits) of the sources of :data:`TIMED_PACKAGES` and ``plan/calibrate.py`` under
+    ``root`` (the installed ``langspec`` package by default): a cached calibration of other code is stale (a ticket
+    trained with a masked forward cost 1.8x the training it costs since)."""
+    root = root or Path(__file__).resolve().parents[1]
+    sources = sorted(p for package in TIMED_PACKAGES for p in (root / package).rglob("*.py"))
+    digest = hashlib.sha256()
+    for path in [*sources, root / "plan" / "calibrate.py"]:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def task_model(config: Mapping, name: str) -> dict:
     """The task's model settings: the top-level ``model`` with the task's own non-null keys over it."""
     own = {k: v for k, v in (config["tasks"][name].get("model") or {}).items() if v is not None}
@@ -129,7 +146,8 @@ def task_model(config: Mapping, name: str) -> dict:
 
 
 def calibration_key(config: Mapping, name: str) -> dict:
-    """Everything a task's calibrated costs depend on: its model, data settings, batches, precision, threads, versions."""
+    """Everything a task's calibrated costs depend on: its model, data settings, batches, precision, threads, versions
+    and the timed code (:func:`timed_code`)."""
     from importlib.metadata import PackageNotFoundError, version
 
     def installed(package: str) -> str | None:
@@ -150,6 +168,7 @@ def calibration_key(config: Mapping, name: str) -> dict:
         "sketch": {k: (config.get("sketch") or {}).get(k) for k in ("dim", "layers", "batch_size", "dtype")},
         "compute": {k: compute.get(k) for k in ("precision", "train_precision", "threads", "train_threads")},
         "versions": {p: installed(p) for p in ("langspec", "torch", "transformers")},
+        "code": timed_code(),
         "cpu": cpu_kind(),
     }
 
