@@ -15,7 +15,7 @@ import yaml
 from langspec.__main__ import main as langspec_main
 from langspec.core.errors import LangspecError
 from langspec.plan import costs as costing
-from langspec.plan.calibrate import calibrate, process_seconds
+from langspec.plan.calibrate import calibrate, marginal_ms, process_seconds
 from langspec.plan.dryrun import Job, dependencies, dry_run, parse
 from langspec.plan.estimate import cpu_costs, estimate, job_work, main, render
 from langspec.plan.schedule import simulate
@@ -183,6 +183,12 @@ def test_an_edit_to_the_timed_code_is_calibrated_again_and_an_edit_to_a_figure_i
     imp = root / "tickets" / "imp.py"
     imp.write_text(imp.read_text() + "\n# a change to how tickets train\n")
     assert costing.timed_code(root) != before
+
+
+def test_a_training_costs_the_slope_of_its_time_not_its_fixed_cost_per_call():
+    # 0.5 s a call whatever its size, then 10 ms an example: the mean over 96 examples would say 15.2 ms
+    assert marginal_ms(0.5 + 96 * 0.010, 96, 0.5 + 16 * 0.010, 16) == pytest.approx(10.0)
+    assert marginal_ms(1.0, 96, 1.2, 16) == pytest.approx(1000 / 96)  # noise gave no slope: the big call's mean
 
 
 def test_the_calibration_measures_every_kind_of_work_with_the_workflow_code(tiny):
