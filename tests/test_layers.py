@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import langspec
@@ -37,6 +38,16 @@ def _planted(tmp_path: Path, module: str, line: str) -> subprocess.CompletedProc
     with (copy / module).open("a", encoding="utf-8") as f:
         f.write(f"\n{line}  # noqa: E402,F401\n")
     return _lint(tmp_path / "src")
+
+
+def test_the_architecture_page_draws_the_layers_of_the_contract():
+    contract = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]
+    page = (REPO / "docs" / "architecture.md").read_text()
+    drawn = page.split("```\nlangspec.results\n", 1)[1].split("```", 1)[0].splitlines()
+    assert ["langspec.results", *drawn] == contract["layers"]
+    packages = [layer.removeprefix("langspec.") for line in contract["layers"] for layer in line.split(" | ")
+                if (SRC / layer.removeprefix("langspec.")).is_dir()]
+    assert [name for name in packages if f"**`{name}`**" not in page] == []  # each package has its paragraph
 
 
 def test_a_figure_that_calls_an_analysis_function_breaks_figures_only_draw(tmp_path):
