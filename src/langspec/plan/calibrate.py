@@ -16,8 +16,8 @@ config's batch sizes, lengths, precisions and threads:
 - ``sketch``: sketches written to an HDF5 file (:func:`langspec.attribution.sketchfile.write_sketches`);
 - ``evaluate``: dev evaluation (:func:`langspec.training.evaluate.evaluate`);
 
-each after a warm-up batch, as ms per example (a training's: the slope between a call on two batches and one
-on about 96 examples, :func:`marginal_ms`; ``prune``, ``sft`` and
+each after a warm-up, as ms per example (a training's: the slope between calls on two batches and on
+about 96 examples, :func:`marginal_ms`; ``prune``, ``sft`` and
 ``sketch`` for classification tasks only: paper 000's rules run on those). The
 start-ups are fresh Python processes: ``startup_s`` imports torch, transformers
 and the library and loads the prepared model; ``light_s`` imports what a job
@@ -99,11 +99,11 @@ def _quiet() -> Iterator[None]:
 def marginal_ms(big_s: float, big_n: int, small_s: float, small_n: int) -> float:
     """ms per example of a training, from timed calls on ``big_n`` and ``small_n`` examples: the slope between them.
 
-    A call's fixed cost (its optimizer, data loader, first steps, a ticket's set-up: about 0.3 s for a fine-tune
-    and 0.65 s for a ticket of the default on the AMX machine) spread over the calibration's 96 examples made a
-    ticket 19 ms an example where the slope is 12 ms, and lth's plan 1.21x its measured time; the workflow's
-    trainings run about a thousand examples a call, where that cost is small. Where the slope is not positive
-    (noise), the big call's mean is returned."""
+    A call's fixed cost (its optimizer, data loader, a ticket's set-up) spread over the calibration's 96 examples,
+    and kernels built for each new batch shape (which a training's later epochs reuse), made a ticket of the
+    default cost 19 ms an example in the calibration where IMP's jobs spend about 12 (the AMX machine,
+    2026-12-07); after a warm-up over every shape, the slope says 15. Where the slope is not positive (noise), the
+    big call's mean is returned."""
     if big_n > small_n and big_s > small_s:
         return 1000 * (big_s - small_s) / (big_n - small_n)
     return 1000 * big_s / big_n
@@ -203,17 +203,17 @@ def measure(task: Task, workdir: Path, examples: int = 96) -> dict[str, float]:
         return partial(autocast, precision, "cpu", model)
 
     def training(kind: str, batch: int, run: Callable) -> float:
-        """ms per training example: a warm-up call on two batches, then timed calls on those and on about
-        ``examples`` (:func:`marginal_ms`)."""
+        """ms per training example: a warm-up call on about ``examples``, then the faster of two timed calls on two
+        batches and of two on about ``examples`` (:func:`marginal_ms`)."""
         model, tokenizer, train_data, dev_data, _ = task.load()
         dev = dev_data.subset(np.arange(min(1, len(dev_data))))  # the epoch's evaluation: one example, not counted
         per = langs[:1] if kind == "ticket" else langs
         small = _subset(train_data, max(1, -(-2 * batch // len(per))), per)
         big = _subset(train_data, max(1, -(-examples // len(per))), per)
         with _threads(train_threads), autocast(train_precision, "cpu", model):
-            run(model, tokenizer, small, dev)
-            small_s = _timed(lambda: run(model, tokenizer, small, dev))
-            big_s = _timed(lambda: run(model, tokenizer, big, dev))
+            run(model, tokenizer, big, dev)  # the warm-up: every batch shape's kernels, as a training's later epochs
+            small_s = min(_timed(lambda: run(model, tokenizer, small, dev)) for _ in range(2))
+            big_s = min(_timed(lambda: run(model, tokenizer, big, dev)) for _ in range(2))
         return marginal_ms(big_s, len(big), small_s, len(small))
 
     def full(model, tokenizer, train_data, dev):
