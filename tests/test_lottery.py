@@ -178,3 +178,46 @@ def test_encoder_snapshot_leaves_out_the_head(toy_setup):
     model = toy_bert(tokenizer)
     theta0 = encoder_snapshot(model)
     assert all(n.startswith("bert.") for n in theta0) and set(head_snapshot(model)) == {"classifier.weight", "classifier.bias"}
+
+
+def test_imp_split_after_its_first_rounds_is_the_same_run_as_one_job(toy_setup, tmp_path):
+    """The workflow makes IMP's rounds up to the overlap sparsity in one job and the rest, with the ticket, in another
+    (so that what needs only the first rounds need not wait for the rest): resumed from the files the first job
+    wrote (masks, trajectory, quality record, trained head), the masks, metrics and records are those of one job."""
+    from langspec.tickets.imp import imp_first, imp_rest, lottery_learned, read_first_rounds, save_first_rounds
+    from langspec.training.quality import QualityRule
+
+    tokenizer, data = toy_setup
+    aa = data.subset(data.indices("aa"))
+    hp, rule = dataclasses.replace(HP, epochs=2), QualityRule(on_failure="exclude")
+    whole, whole_record = lottery_learned(toy_bert(tokenizer), tokenizer, aa, data, hp, tmp_path / "one", 0.1, 3, ["aa"], rule)
+
+    split = tmp_path / "two"
+    save_first_rounds(imp_first(toy_bert(tokenizer), tokenizer, aa, data, hp, split, 0.1, 2, ["aa"], rule), split)
+    first = read_first_rounds(split)  # what the second job reads, in a fresh process with a fresh model
+    assert [e["round"] for e in first.trajectory] == [1, 2] and not (split / "trajectory.json").exists()
+    trajectory, record = imp_rest(toy_bert(tokenizer), tokenizer, aa, data, hp, split, 0.1, 3, ["aa"], first)
+
+    def timeless(entries):
+        return [{k: v for k, v in e.items() if k != "train_seconds"} for e in entries]
+
+    assert [e["round"] for e in trajectory] == [1, 2, 3, 4] and trajectory[-1]["final"]
+    assert timeless(read_trajectory(split)) == timeless(read_trajectory(tmp_path / "one"))
+    for k in (1, 2, 3):
+        one, two = (read_weight_mask(round_path(where, k))["mask"] for where in (tmp_path / "one", split))
+        assert all(torch.equal(one[n], two[n]) for n in one), f"round {k}'s mask"
+    assert record["attempts"][-1]["last_round"] == whole_record["attempts"][-1]["last_round"] is not None
+    assert {k: v for k, v in record.items() if k != "attempts"} == {k: v for k, v in whole_record.items() if k != "attempts"}
+
+
+def test_imp_resumed_from_broken_first_rounds_names_the_file(toy_setup, tmp_path):
+    from langspec.tickets.imp import read_first_rounds
+
+    (tmp_path / "first").mkdir()
+    (tmp_path / "first" / "quality.json").write_text('{"learned": true}')
+    with pytest.raises(LangspecError, match=r"first/quality.json lacks 'attempts', 'reference' or 'rule'"):
+        read_first_rounds(tmp_path)
+    (tmp_path / "first" / "quality.json").write_text('{"attempts": [], "reference": {}, "rule": {}}')
+    (tmp_path / "first" / "head.safetensors").write_text("not a tensor file")
+    with pytest.raises(LangspecError, match=r"task head file .*head.safetensors is not a safetensors file"):
+        read_first_rounds(tmp_path)

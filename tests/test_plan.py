@@ -46,7 +46,7 @@ def _jobs(run, rule, **wildcards):
 
 
 def test_the_dry_run_gives_every_job_its_wildcards_and_dependencies(tiny):
-    assert len(tiny.jobs) == 276 and tiny.config["tasks"]["gettext-topic"]["size"]["train"] == 144
+    assert len(tiny.jobs) == 290 and tiny.config["tasks"]["gettext-topic"]["size"]["train"] == 144
     (finetune,) = _jobs(tiny, "finetune", task="gettext-topic", rep="0")
     assert finetune.gpu and finetune.outputs == ["results/models/gettext-topic/rep0/full"]
     needs = {tiny.jobs[[j.jobid for j in tiny.jobs].index(i)].rule for i in tiny.dependencies[finetune.jobid]}
@@ -72,11 +72,16 @@ def test_work_is_counted_per_rule_from_the_config(tiny):
         assert jobs, rule
         for job in jobs:
             assert job_work(job, config) == (task, Work(expected, "model")), (rule, job.wildcards)
-    # IMP: 2 rounds and the ticket on one language; dev once in the dense round, twice under a mask
-    (imp,) = _jobs(tiny, "lth_imp", task="gettext-topic", rep="0", source="en")
-    assert job_work(imp, config)[1].examples == {"ticket": 3 * 5 * 144, "evaluate": 5 * 5 * 60}
-    (multi,) = _jobs(tiny, "lth_imp_multilingual", task="gettext-topic", rep="0")  # to the overlap sparsity: 1 round
-    assert job_work(multi, config)[1].examples == {"ticket": 2 * 5 * 144, "evaluate": 3 * 5 * 60 * 2}
+    # IMP: 2 rounds and the ticket on one language, in two jobs split at the overlap sparsity (round 1); dev once in
+    # the dense round, twice under a mask
+    (first,) = _jobs(tiny, "lth_imp_first", task="gettext-topic", rep="0", source="en")
+    assert job_work(first, config)[1].examples == {"ticket": 1 * 5 * 144, "evaluate": 1 * 5 * 60}
+    (rest,) = _jobs(tiny, "lth_imp_rest", task="gettext-topic", rep="0", source="en")
+    assert job_work(rest, config)[1].examples == {"ticket": 2 * 5 * 144, "evaluate": 4 * 5 * 60}
+    (multi,) = _jobs(tiny, "lth_imp_first", task="gettext-topic", rep="0", source="multi")  # its one round
+    assert job_work(multi, config)[1].examples == {"ticket": 1 * 5 * 144, "evaluate": 1 * 5 * 60 * 2}
+    (ticket,) = _jobs(tiny, "lth_imp_rest_multilingual", task="gettext-topic", rep="0")  # then its ticket alone
+    assert job_work(ticket, config)[1].examples == {"ticket": 1 * 5 * 144, "evaluate": 2 * 5 * 60 * 2}
     assert job_work(_jobs(tiny, "fig4")[0], config)[1] == Work({}, "light")
     assert job_work(_jobs(tiny, "all")[0], config)[1] == Work({}, "none")
     regime = work("sketch", {"task": "gettext-topic", "rep": "0"}, config, masks=5)  # sketch.jobs: regime
@@ -88,7 +93,7 @@ def test_work_is_counted_per_rule_from_the_config(tiny):
 def test_slurm_runtimes_come_from_the_same_model(tiny):
     """resources.smk sizes each GPU job with langspec.plan.work: its runtime is the plan's job seconds, in minutes."""
     sized = [job for job in tiny.jobs if "runtime" in job.resources]
-    assert {job.rule for job in sized} >= {"finetune", "sft", "prune", "sketch", "lth_imp", "lth_transfer"}
+    assert {job.rule for job in sized} >= {"finetune", "sft", "prune", "sketch", "lth_imp_first", "lth_imp_rest", "lth_transfer"}
     for job in sized:
         seconds = job_work(job, tiny.config)[1].seconds(COST)
         assert int(job.resources["runtime"]) == max(1, math.ceil(seconds / 60)), job.rule
@@ -206,7 +211,7 @@ def test_the_plan_prints_each_stage_the_total_and_the_cost_sources(tiny):
     assert list(stages)[:6] == ["data", "model", "finetune", "prune", "sft", "sketch"]
     assert {"lth_imp", "lth_transfer", "lth_alternative", "lth_analysis", "figures", "influence"} <= set(stages)
     total = report["total"]
-    assert total["jobs"] == 274 == sum(row["jobs"] for row in stages.values())  # all and lth run nothing
+    assert total["jobs"] == 288 == sum(row["jobs"] for row in stages.values())  # all and lth run nothing
     assert total["job_seconds"] == pytest.approx(sum(row["job_seconds"] for row in stages.values()), abs=1)
     assert total["job_seconds"] / 2 <= total["wall_seconds"] <= total["job_seconds"] + tiny.seconds + 1
     # gettext-topic's two replicates, and gettext-mlm's one, which the neurons fine-tune (96 x 3 languages x 3 epochs)
@@ -218,7 +223,7 @@ def test_the_plan_prints_each_stage_the_total_and_the_cost_sources(tiny):
                                 "wall,", "1", "GPU"]
     assert [line.split()[0] for line in lines[2:2 + len(stages)]] == list(stages)
     total_line = next(line for line in lines if line.startswith("total"))
-    assert total_line.split()[1] == "274" and "3.5k trained" in total_line
+    assert total_line.split()[1] == "288" and "3.5k trained" in total_line
     assert "costs on this machine: the tests' costs" in text and "costs on one GPU: the default's 6-layer" in text
 
 

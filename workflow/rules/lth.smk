@@ -1,15 +1,55 @@
 """Lottery-ticket subnetworks per language (paper 003): IMP with rewinding, tickets, transfer, overlap, retrieval."""
 
 
-rule lth_imp:
-    """Iterative magnitude pruning with rewinding for one language (or the multilingual union) of one replicate."""
+rule lth_imp_first:
+    """IMP's first rounds, up to lth.overlap_sparsity, for one language (or the multilingual union) of one replicate:
+    judged on round 1 and redrawn under the quality rule; the trained task head kept for the rounds after them.
+    """
     input:
         init=model_dir("{task}", "{rep}", "init"),
         data=data_files("{task}", "{rep}", ["train", "dev"]),
     output:
         masks=[
             f"{lth_dir('{task}', '{rep}', '{source}')}/round{k}.npz"
-            for k in range(1, LTH_ROUNDS + 1)
+            for k in range(1, LTH_OVERLAP_ROUND + 1)
+        ],
+        trajectory=f"{lth_dir('{task}', '{rep}', '{source}')}/first/trajectory.json",
+        quality=f"{lth_dir('{task}', '{rep}', '{source}')}/first/quality.json",
+        head=f"{lth_dir('{task}', '{rep}', '{source}')}/first/head.safetensors",
+    log:
+        f"{R}/logs/lth/{{task}}/rep{{rep}}/{{source}}-first.log",
+    benchmark:
+        f"{R}/benchmarks/lth/{{task}}/rep{{rep}}/{{source}}-first.tsv"
+    wildcard_constraints:
+        source=SOURCE,
+    conda:
+        "../envs/langspec.yaml"
+    threads: config["compute"]["train_threads"]
+    resources:
+        **job_size("lth_imp_first"),
+        gpu=int(config["compute"]["gpus"]),
+    params:
+        part="first",
+        lth=lth_prune_params,
+        rounds=LTH_OVERLAP_ROUND,
+        quality=QUALITY,
+        compute=TRAIN_COMPUTE,
+        evaluation=COMPUTE,
+    script:
+        "../scripts/lth_imp.py"
+
+
+rule lth_imp_rest:
+    """IMP's rounds after the first ones, to lth.max_sparsity, then the last round's mask trained as the ticket; the
+    same run as one job would make (same seed, batch order and head)."""
+    input:
+        init=model_dir("{task}", "{rep}", "init"),
+        data=data_files("{task}", "{rep}", ["train", "dev"]),
+        first=rules.lth_imp_first.output,
+    output:
+        masks=[
+            f"{lth_dir('{task}', '{rep}', '{source}')}/round{k}.npz"
+            for k in range(LTH_OVERLAP_ROUND + 1, LTH_ROUNDS + 1)
         ],
         trajectory=f"{lth_dir('{task}', '{rep}', '{source}')}/trajectory.json",
         quality=f"{lth_dir('{task}', '{rep}', '{source}')}/quality.json",
@@ -23,32 +63,29 @@ rule lth_imp:
         "../envs/langspec.yaml"
     threads: config["compute"]["train_threads"]
     resources:
-        **job_size("lth_imp"),
+        **job_size("lth_imp_rest"),
         gpu=int(config["compute"]["gpus"]),
     params:
+        part="rest",
         lth=lth_prune_params,
         rounds=LTH_ROUNDS,
-        quality=QUALITY,
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
     script:
         "../scripts/lth_imp.py"
 
 
-use rule lth_imp as lth_imp_multilingual with:
+use rule lth_imp_rest as lth_imp_rest_multilingual with:
     output:
-        masks=[
-            f"{lth_dir('{task}', '{rep}', '{source}')}/round{k}.npz"
-            for k in range(1, LTH_OVERLAP_ROUND + 1)
-        ],
+        masks=[],
         trajectory=f"{lth_dir('{task}', '{rep}', '{source}')}/trajectory.json",
         quality=f"{lth_dir('{task}', '{rep}', '{source}')}/quality.json",
     wildcard_constraints:
         source="multi",
     params:
+        part="rest",
         lth=lth_prune_params,
         rounds=LTH_OVERLAP_ROUND,
-        quality=QUALITY,
         compute=TRAIN_COMPUTE,
         evaluation=COMPUTE,
 

@@ -133,7 +133,7 @@ rule neurons_kinds_collect:
             for part in ("profile", "overlap", "removal")
         ],
         tickets=lambda w: [
-            f"{lth_dir(w.task, r, lang)}/quality.json"
+            f"{lth_dir(w.task, r, lang)}/first/quality.json"
             for r in lth_reps(w.task)
             for lang in compare_languages(w.task)
         ],
@@ -152,7 +152,7 @@ rule neurons_kinds_collect:
         tables=lambda w: {r: kinds_dir(w.task, r) for r in lth_reps(w.task)},
         tickets=lambda w: {
             r: [
-                f"{lth_dir(w.task, r, lang)}/quality.json"
+                f"{lth_dir(w.task, r, lang)}/first/quality.json"
                 for lang in compare_languages(w.task)
             ]
             for r in lth_reps(w.task)

@@ -7,12 +7,13 @@ from langspec.core.precision import autocast
 from langspec.data.encode import encode, text_to_text_of
 from langspec.data.schema import read_split
 from langspec.models.checkpoints import kind_of, load_model
-from langspec.tickets.imp import lottery_learned, union_rows
+from langspec.tickets.imp import imp_first, imp_rest, read_first_rounds, save_first_rounds, union_rows
 from langspec.training.quality import QualityRule
 from langspec.training.train import Hyperparameters
 
 
 def main():
+    """IMP's first rounds (part ``first``: judged, redrawn) or the rounds after them and the ticket (``rest``)."""
     p = snakemake.params.lth
     hp = Hyperparameters(**p["hp"])
     source = snakemake.wildcards.source
@@ -27,11 +28,16 @@ def main():
         train = train.subset(train.indices(source))
     dev = dev.subset(dev.indices(langs[0]) if len(langs) == 1 else [i for lang in langs for i in dev.indices(lang)])
     evaluation = partial(autocast, snakemake.params.evaluation["precision"], where, model)
+    out_dir = Path(snakemake.output.masks[0]).parent if snakemake.output.masks else Path(snakemake.output.trajectory).parent
     with autocast(snakemake.params.compute["precision"], where, model):
-        _, quality = lottery_learned(model, tokenizer, train, dev, hp, Path(snakemake.output.trajectory).parent, p["rate"],
-                                     snakemake.params.rounds, langs, QualityRule(**snakemake.params.quality),
-                                     evaluation=evaluation)
-    write_json(snakemake.output.quality, quality)
+        if snakemake.params.part == "first":
+            first = imp_first(model, tokenizer, train, dev, hp, out_dir, p["rate"], snakemake.params.rounds, langs,
+                              QualityRule(**snakemake.params.quality), evaluation=evaluation)
+            save_first_rounds(first, out_dir)
+        else:
+            _, quality = imp_rest(model, tokenizer, train, dev, hp, out_dir, p["rate"], snakemake.params.rounds, langs,
+                                  read_first_rounds(out_dir), evaluation=evaluation)
+            write_json(snakemake.output.quality, quality)
 
 
 run(snakemake.log[0], main, snakemake.threads)

