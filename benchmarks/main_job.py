@@ -9,6 +9,7 @@ also given per task (paper 003's tasks: classification, MLM, NER) and stage.
 Usage:
     python benchmarks/main_job.py [--keep DIR]
     python benchmarks/main_job.py --target lth      # paper 003's stages
+    python benchmarks/main_job.py --target neurons  # LAPE neurons and the comparison of kinds (issue 31's 15 minutes)
     python benchmarks/main_job.py --target findings --configfile config/study.yaml   # the power study
     python benchmarks/main_job.py --summarize DIR   # the stages of a run already made in DIR
 """
@@ -34,6 +35,8 @@ STAGES = {  # first part of a benchmark record's path under results/benchmarks -
 }
 MODELS = {"init": "prepare model", "full": "finetune", "sft": "sft", "sft-random": "sft", "sft-lth": "sft"}  # models/{task}/<regime>
 LOTTERY = {"retrieval": "ticket retrieval", "tables": "ticket tables", "heads": "ticket tables"}  # lth/{task}/[rep{r}/]<name>
+NEURONS = {"activations": "neuron activations", "masks": "neuron selection", "deactivation": "neuron deactivation",
+           "kinds": "comparison of kinds", "kinds_tables": "neuron tables", "tables": "neuron tables"}  # neurons/{task}/...
 
 
 def stage(path: Path, root: Path) -> str:
@@ -46,14 +49,18 @@ def stage(path: Path, root: Path) -> str:
             return "ticket transfer"
         if "cross" in parts:
             return "ticket cross-task transfer"
+        if parts[-1].endswith("-first"):
+            return "ticket IMP, first rounds"
         return LOTTERY.get(parts[-1], "ticket IMP (train, prune, rewind)")
+    if parts[0] == "neurons":
+        return NEURONS[parts[-1]]
     return STAGES[parts[0]]
 
 
 def task_of(path: Path, root: Path) -> str:
     """The task a benchmark record belongs to (``all tasks`` for figures, tables and the converted model)."""
     parts = path.relative_to(root).parts
-    if parts[0] in ("data", "models", "masks", "lth", "sketches", "influence", "shares") and len(parts) > 2:
+    if parts[0] in ("data", "models", "masks", "lth", "sketches", "influence", "shares", "neurons") and len(parts) > 2:
         return parts[1]
     return "all tasks"
 
