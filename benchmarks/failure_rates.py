@@ -139,7 +139,7 @@ def judged(workdir: Path, part: str, seeds: int, task: str | None = None) -> lis
                 continue
             row(f"paper 003 round 1 ({t})", r, None, t, [lang], record, lang)  # the rule acts on round 1
             body = json.loads(record.read_text())
-            # recorded, never acted on (langspec.tickets.imp.lottery_learned); an attempt whose round 1 failed and was
+            # recorded, never acted on (langspec.tickets.imp.imp_rest); an attempt whose round 1 failed and was
             # redrawn stopped there, so the first attempt that went on to the last round is the one judged
             last = next(a["last_round"] for a in body["attempts"] if a.get("last_round"))
             rows.append({"training": f"paper 003 last round ({t})", "seed": r, "metric": last["metric"],
