@@ -123,13 +123,17 @@ class Sizes:
     def lth_multilingual(self, name: str) -> list[str]:
         return list(self.lth().get("multilingual") or self.lth_languages(name))
 
+    def lth_first_rounds(self) -> int:
+        """IMP's rounds up to the overlap sparsity: job lth_imp_first's, and all the multilingual ticket makes."""
+        lth = self.lth()
+        return round(lth.get("overlap_sparsity", 0.5) / lth.get("rate", 0.1))
+
     def lth_rounds(self, source: str) -> int:
         """Rounds an IMP run makes: every round for a language, up to the overlap sparsity for the multilingual ticket."""
         lth = self.lth()
-        rate = lth.get("rate", 0.1)
         if source == "multi":
-            return round(lth.get("overlap_sparsity", 0.5) / rate)
-        return lottery_rounds(rate, lth.get("max_sparsity", 0.8))
+            return self.lth_first_rounds()
+        return lottery_rounds(lth.get("rate", 0.1), lth.get("max_sparsity", 0.8))
 
     def shards(self) -> int:
         return (self.config.get("sketch") or {}).get("shards", 1) or 1
@@ -193,7 +197,7 @@ def work(rule: str, wildcards: Mapping[str, str], config: Mapping, masks: int = 
         # model and of the ticket); the first job makes the rounds up to the overlap sparsity, the rest the others
         # and the ticket's own training (dev twice)
         source = wildcards.get("source", "")
-        first, rounds = sizes.lth_rounds("multi"), sizes.lth_rounds(source)
+        first, rounds = sizes.lth_first_rounds(), sizes.lth_rounds(source)
         dev = len(sizes.lth_multilingual(name)) if source == "multi" else 1
         one = _training(sizes, name, "ticket", sizes.lth_epochs(name), 1, dev)
         trainings, passes = (first, 2 * first - 1) if rule == "lth_imp_first" else (rounds - first + 1, 2 * (rounds - first) + 2)
