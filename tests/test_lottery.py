@@ -213,6 +213,11 @@ def test_imp_split_after_its_first_rounds_is_the_same_run_as_one_job(toy_setup, 
 def test_imp_resumed_from_broken_first_rounds_names_the_file(toy_setup, tmp_path):
     from langspec.tickets.imp import read_first_rounds
 
+    tokenizer, data = toy_setup
+    model = toy_bert(tokenizer)
+    with pytest.raises(LangspecError, match="IMP resumes from both the rounds made so far and the last one's mask"):
+        imp(model, tokenizer, data, data, HP, tmp_path, rate=0.1, max_sparsity=0.2, mask=full_mask(model))
+
     (tmp_path / "first").mkdir()
     (tmp_path / "first" / "quality.json").write_text('{"learned": true}')
     with pytest.raises(LangspecError, match=r"first/quality.json lacks 'attempts', 'reference' or 'rule'"):

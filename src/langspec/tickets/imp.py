@@ -87,7 +87,6 @@ def imp(
     languages: Sequence[str] | None = None,
     evaluation: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
     stop: Callable[[dict], bool] | None = None,
-    until: int | None = None,
     resume: Sequence[dict] = (),
     mask: Mapping[str, torch.Tensor] | None = None,
     trajectory_dir: str | Path | None = None,
@@ -113,10 +112,10 @@ def imp(
     makes the context of the dev evaluations (see :func:`~langspec.training.train.train`).
     ``stop(entry)``, called after each round is saved, ends the run there when true
     (a first round that did not learn, under a rule that redraws it).
-    ``until`` ends the run after that round (default n). A run continues an
-    earlier one from ``resume`` (its trajectory, rounds 1..j) and ``mask`` (round
-    j's mask): ``model`` must then be as that run left it (:func:`continue_from`),
-    and rounds j + 1..``until`` are made with the same seed and batch order.
+    A run continues an earlier one from ``resume`` (its trajectory, rounds 1..j)
+    and ``mask`` (round j's mask): ``model`` must then be as that run left it
+    (:func:`continue_from`), and rounds j + 1..n are made with the same seed and
+    batch order.
     ``trajectory_dir`` (default ``out_dir``) gets the trajectory after each round.
     """
     out_dir = Path(out_dir)
@@ -129,8 +128,8 @@ def imp(
     mask = full_mask(model) if mask is None else dict(mask)
     _, total = count(mask)
     trajectory: list[dict] = list(resume)
-    first, last = len(trajectory) + 1, n if until is None else until
-    for k in tqdm(range(first, last + 1), desc=f"imp {'+'.join(languages)}", unit="round", total=last, initial=first - 1):
+    first = len(trajectory) + 1
+    for k in tqdm(range(first, n + 1), desc=f"imp {'+'.join(languages)}", unit="round", total=n, initial=first - 1):
         started = time.perf_counter()
         trained_sparsity = sparsity(mask)
         subnetworks = None if k == 1 else WeightSubnetworks.ticket(model, mask)
